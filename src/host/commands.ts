@@ -1,0 +1,34 @@
+import * as vscode from 'vscode';
+import type { Log } from './log';
+
+export type CommandHandler = (...args: unknown[]) => unknown;
+
+/** One table of every command id → handler. Ids must match package.json `contributes.commands`. */
+export type CommandTable = Record<string, CommandHandler>;
+
+/** A capability that has not landed answers with a plain message, never an exception. */
+export function pending(what: string): CommandHandler {
+  return () => {
+    void vscode.window.showInformationMessage(`Scholar: ${what} is not available yet in this version.`);
+    return { pending: true };
+  };
+}
+
+/**
+ * Registers every command of the table. Failures are caught at the edge: the user sees a message,
+ * the log gets the stack, and the command's promise resolves instead of rejecting into the void.
+ */
+export function registerCommands(table: CommandTable, log: Log): vscode.Disposable[] {
+  return Object.entries(table).map(([id, handler]) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await handler(...args);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        log.error(`${id} failed`, err instanceof Error ? err : new Error(message));
+        void vscode.window.showErrorMessage(`Scholar: ${message}`);
+        return undefined;
+      }
+    }),
+  );
+}

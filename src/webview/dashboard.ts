@@ -1,0 +1,2 @@
+// Dashboard webview script (browser IIFE). Filled in by the surfaces work.
+export {};
