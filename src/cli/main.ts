@@ -1,6 +1,7 @@
 import { parseArgs, USAGE, type CliOptions } from './args';
 import { ScholarError, errorCode, errorMessage } from '../core/errors';
 import { SCHOLAR_VERSION } from '../core/version';
+import { runCheck, runFetch, runIndex, runResolve, runSearch } from './commands';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -12,19 +13,12 @@ export interface CliIO {
 
 type Runner = (opts: CliOptions, io: CliIO) => Promise<number>;
 
-const notYet =
-  (what: string): Runner =>
-  async (_opts, io) => {
-    io.stderr.write(`scholar: ${what} is not available yet in this version\n`);
-    return 2;
-  };
-
 const runners: Record<string, Runner> = {
-  resolve: notYet('resolve'),
-  fetch: notYet('fetch'),
-  check: notYet('check'),
-  index: notYet('index rebuild'),
-  search: notYet('search'),
+  resolve: runResolve,
+  fetch: runFetch,
+  check: runCheck,
+  index: runIndex,
+  search: runSearch,
 };
 
 /** Runs the CLI and returns its exit code: 0 success, 1 problems found / some entries failed, 2 usage or fatal. */
@@ -65,6 +59,14 @@ if (require.main === module) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let settled = false;
+  // A promise that can never settle would otherwise end the process silently with code 0.
+  process.on('beforeExit', () => {
+    if (settled) return;
+    settled = true;
+    process.stderr.write('scholar: internal error: the run stopped before it finished\n');
+    process.exitCode = 2;
+  });
   runCli(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -73,9 +75,11 @@ if (require.main === module) {
     signal: controller.signal,
   }).then(
     (code) => {
+      settled = true;
       process.exitCode = code;
     },
     (err) => {
+      settled = true;
       process.stderr.write(`scholar: ${errorMessage(err)}\n`);
       process.exitCode = 2;
     },

@@ -1,2 +1,187 @@
-// Dashboard webview script (browser IIFE). Filled in by the surfaces work.
-export {};
+// The dashboard's browser code. It keeps only UI state; every render comes from a full snapshot.
+// All text from APIs and .bib files is inserted with textContent, never as HTML.
+import type { DashboardSnapshot, HostToWebview, WebviewCommand, WebviewToHost } from '../shared/protocol';
+
+interface VsCodeApi {
+  postMessage(msg: WebviewToHost): void;
+  getState(): unknown;
+  setState(s: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+let lastSeq = -1;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) e.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  return e;
+}
+
+function button(label: string, command: WebviewCommand, opts: { reason?: string; disabled?: boolean; primary?: boolean; title?: string } = {}): HTMLButtonElement {
+  const b = el('button', { type: 'button', class: opts.primary ? 'primary' : 'secondary' }, label);
+  if (opts.title) b.title = opts.title;
+  b.disabled = !!opts.disabled;
+  b.dataset.command = command;
+  if (opts.reason) b.dataset.reason = opts.reason;
+  return b;
+}
+
+function duration(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '—';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+function chart(values: number[]): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  const w = 300;
+  const h = 60;
+  svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
+  svg.setAttribute('class', 'chart');
+  svg.setAttribute('role', 'img');
+  const max = Math.max(1, ...values);
+  svg.setAttribute('aria-label', `Throughput over the last ${values.length * 10} seconds, peak ${max} items per 10 s`);
+  const step = values.length > 1 ? w / (values.length - 1) : w;
+  const pts = values.map((v, i) => `${(i * step).toFixed(1)},${(h - 4 - (v / max) * (h - 8)).toFixed(1)}`).join(' ');
+  const line = document.createElementNS(ns, 'polyline');
+  line.setAttribute('points', pts || `0,${h - 4} ${w},${h - 4}`);
+  line.setAttribute('class', 'chart-line');
+  svg.append(line);
+  return svg;
+}
+
+function render(s: DashboardSnapshot): void {
+  const root = document.getElementById('root')!;
+  const job = s.job;
+  const running = job?.state === 'running' || job?.state === 'paused';
+  const frag = document.createDocumentFragment();
+
+  const header = el('header', { class: 'header' });
+  header.append(el('h1', {}, job ? job.title : 'Scholar'));
+  const actions = el('div', { class: 'actions', role: 'toolbar', 'aria-label': 'Job actions' });
+  actions.append(
+    button('Resolve DOIs', 'resolve', { primary: !running, disabled: running || !s.trusted }),
+    button('Fetch PDFs', 'fetch', { disabled: running || !s.trusted }),
+    job?.state === 'paused' ? button('Resume', 'resume') : button('Pause', 'pause', { disabled: !running }),
+    button('Cancel', 'cancel', { disabled: !running }),
+    button('Retry failed', 'retryFailed', { disabled: running || !job || job.failed === 0 }),
+  );
+  header.append(actions);
+  frag.append(header);
+
+  if (!s.trusted) frag.append(el('p', { class: 'notice' }, 'Restricted Mode: Scholar sends no request and writes nothing until you trust this folder.'));
+
+  const lib = s.library;
+  frag.append(
+    el('p', { class: 'library', 'data-testid': 'library' }, `Library: ${lib.entries} entries · ${lib.withDoi} with DOI · ${lib.withPdf} with PDF · ${lib.needsReview} need review`),
+  );
+
+  if (job) {
+    const finished = job.done + job.failed;
+    const pct = job.total ? Math.round((finished / job.total) * 100) : 100;
+    const bar = el('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(job.total), 'aria-valuenow': String(finished), 'aria-label': 'Overall progress' });
+    const fill = el('div', { class: 'progress-fill' });
+    fill.style.width = `${pct}%`;
+    bar.append(fill);
+    frag.append(
+      el('section', { class: 'overall', 'aria-label': 'Overall progress' },
+        bar,
+        el('p', { 'data-testid': 'overall' }, `${finished} / ${job.total} (${pct} %) · ${job.done} done · ${job.failed} failed · ${job.state} · elapsed ${duration(job.elapsedMs)} · ETA ${duration(job.etaMs)}`),
+        el('p', { class: 'outcomes' }, Object.entries(job.outcomes).map(([k, v]) => `${k.replace(/_/g, ' ')}: ${v}`).join(' · ')),
+      ),
+    );
+  } else {
+    frag.append(el('p', { class: 'empty' }, 'No job has run in this window yet. Start one with the buttons above.'));
+  }
+
+  if (s.stages.length) {
+    const cards = el('section', { class: 'stages', 'aria-label': 'Stages' });
+    for (const st of s.stages) {
+      cards.append(
+        el('div', { class: 'card', 'data-stage': st.name },
+          el('h2', {}, st.name),
+          el('dl', {},
+            el('dt', {}, 'queued'), el('dd', {}, String(st.queued)),
+            el('dt', {}, 'active'), el('dd', {}, String(st.active)),
+            el('dt', {}, 'done'), el('dd', {}, String(st.done)),
+            el('dt', {}, 'failed'), el('dd', {}, String(st.failed)),
+            el('dt', {}, 'per min'), el('dd', {}, String(st.throughputPerMin)),
+          ),
+        ),
+      );
+    }
+    frag.append(cards);
+  }
+
+  if (s.throughput.length) frag.append(el('section', { class: 'throughput', 'aria-label': 'Throughput' }, el('h2', {}, 'Throughput'), chart(s.throughput)));
+
+  if (s.services.length) {
+    const table = el('table', { class: 'services' });
+    table.append(el('caption', {}, 'Services'));
+    table.append(el('tr', {}, ...['service', 'rate / limit', 'in flight', 'requests', '429s', 'retries', 'circuit'].map((h) => el('th', { scope: 'col' }, h))));
+    for (const sv of s.services) {
+      table.append(
+        el('tr', { class: `circuit-${sv.circuit}` },
+          el('td', {}, sv.service),
+          el('td', {}, `${sv.ratePerSec.toFixed(1)} / ${sv.limitPerSec} per s`),
+          el('td', {}, `${sv.inFlight} / ${sv.concurrency}`),
+          el('td', {}, String(sv.requests)),
+          el('td', {}, String(sv.status429)),
+          el('td', {}, String(sv.retries)),
+          el('td', {}, sv.circuit),
+        ),
+      );
+    }
+    frag.append(table);
+  }
+
+  if (s.errors.length) {
+    const list = el('section', { class: 'errors', 'aria-label': 'Errors' }, el('h2', {}, 'Errors'));
+    for (const e of s.errors) {
+      const row = el('div', { class: 'error' });
+      row.append(
+        el('strong', {}, `${e.reason} × ${e.count}`),
+        el('span', { class: 'message' }, ` ${e.message}`),
+        el('span', { class: 'keys' }, ` (${e.keys.slice(0, 8).join(', ')}${e.keys.length > 8 ? ', …' : ''})`),
+      );
+      if (!e.permanent) row.append(button('Retry', 'retryReason', { reason: e.reason, disabled: running, title: `Retry the ${e.count} entries that failed with ${e.reason}` }));
+      list.append(row);
+    }
+    frag.append(list);
+  }
+
+  if (s.activity.length) {
+    const ul = el('ul', { class: 'activity', 'aria-label': 'Recent activity' });
+    for (const a of s.activity.slice(-20).reverse()) ul.append(el('li', { class: a.level }, `${new Date(a.at).toLocaleTimeString()} ${a.text}`));
+    frag.append(el('section', {}, el('h2', {}, 'Recent activity'), ul));
+  }
+
+  // Keep keyboard focus on the same button across re-renders.
+  const focused = (document.activeElement as HTMLElement | null)?.dataset?.command;
+  root.replaceChildren(frag);
+  if (focused) (root.querySelector(`button[data-command="${focused}"]`) as HTMLButtonElement | null)?.focus();
+  root.dataset.seq = String(s.seq);
+}
+
+document.addEventListener('click', (ev) => {
+  const b = (ev.target as HTMLElement).closest('button');
+  if (!b || b.disabled || !b.dataset.command) return;
+  vscode.postMessage({ type: 'command', command: b.dataset.command as WebviewCommand, reason: b.dataset.reason });
+});
+
+window.addEventListener('message', (ev: MessageEvent) => {
+  const msg = ev.data as HostToWebview;
+  if (!msg || msg.type !== 'snapshot' || typeof msg.snapshot?.seq !== 'number') return;
+  // Snapshots are whole: an older one arriving late is simply ignored.
+  if (msg.snapshot.seq <= lastSeq) return;
+  lastSeq = msg.snapshot.seq;
+  render(msg.snapshot);
+});
+
+vscode.postMessage({ type: 'ready' });

@@ -1,0 +1,222 @@
+/** The CLI's commands over the shared core: the same jobs the editor runs, without the editor. */
+import { stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { CliOptions } from './args';
+import type { CliIO } from './main';
+import { ScholarError } from '../core/errors';
+import { discoverProject, loadBibFile, type LoadedBib } from '../core/tex/project';
+import { checkProject } from '../core/tex/check';
+import { Library } from '../core/jobs/library';
+import { Job, type JobEntry, type JobSnapshot } from '../core/jobs/run';
+import { unifiedDiff, writeDoisToFile, planDoiEdits } from '../core/resolve/writeback';
+import { applyEdits } from '../core/bib/edit';
+import { LibraryIndex } from '../core/index/library';
+import { StorageWriter } from '../core/storage/writer';
+import { startupCleanup } from '../core/storage/locks';
+
+/** The .bib files a path names: the file itself, or every .bib of a folder (and those its .tex files name). */
+async function bibsOf(target: string, storage: string, signal: AbortSignal): Promise<{ root: string; bibs: LoadedBib[]; cited: Set<string> }> {
+  let st;
+  try {
+    st = await stat(target);
+  } catch {
+    throw new ScholarError('E_NOT_FOUND', `no such file or folder: ${target}`);
+  }
+  if (st.isFile()) {
+    if (!/\.bib$/i.test(target)) throw new ScholarError('E_USAGE', `not a .bib file: ${target}`);
+    return { root: path.dirname(target), bibs: [await loadBibFile(target, signal)], cited: new Set() };
+  }
+  const project = await discoverProject(target, { storageFolder: storage, signal });
+  const bibs: LoadedBib[] = [];
+  for (const p of project.bibFiles) bibs.push(await loadBibFile(p, signal));
+  return { root: target, bibs, cited: new Set(project.citedKeys.keys()) };
+}
+
+function entriesOf(bibs: LoadedBib[]): JobEntry[] {
+  return bibs.flatMap((b) => b.file.entries.map((entry) => ({ key: entry.key, bibPath: b.path, file: b.file, entry })));
+}
+
+function httpOptions(opts: CliOptions, io: CliIO) {
+  return {
+    email: opts.mailto ?? io.env.SCHOLAR_MAILTO ?? undefined,
+    endpoints: opts.endpoints,
+    apiKeys: { openalex: io.env.OPENALEX_API_KEY, semanticScholar: io.env.S2_API_KEY },
+  };
+}
+
+function formatMs(ms: number | null): string {
+  if (ms === null) return '?';
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** A live progress line on a TTY (one line, rewritten), nothing otherwise. */
+function progressLine(io: CliIO, job: Job, quiet: boolean): () => void {
+  if (quiet || !io.stderr.isTTY) return () => {};
+  let last = 0;
+  const draw = (force = false) => {
+    const now = Date.now();
+    if (!force && now - last < 200) return;
+    last = now;
+    const s = job.snapshot().stats;
+    const stages = s.stages.map((st) => `${st.name} ${st.active}/${st.queued}`).join(' · ');
+    io.stderr.write(`\r\x1b[K${s.done + s.failed}/${s.total} done, ${s.failed} failed · ${stages} · ETA ${formatMs(s.etaMs)}`);
+  };
+  const timer = setInterval(() => draw(true), 500);
+  return () => {
+    clearInterval(timer);
+    io.stderr.write('\r\x1b[K');
+  };
+}
+
+function summaryLine(snap: JobSnapshot): string {
+  const o = snap.stats.outcomes;
+  return Object.entries(o)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`)
+    .join(', ');
+}
+
+export async function runResolve(opts: CliOptions, io: CliIO): Promise<number> {
+  const target = path.resolve(io.cwd, opts.positionals[0]);
+  const storage = path.resolve(io.cwd, opts.storage);
+  const { bibs, cited } = await bibsOf(target, storage, io.signal);
+  const lib = await Library.open(storage, { http: httpOptions(opts, io) });
+  let snap: JobSnapshot;
+  let job: Job;
+  try {
+    job = new Job(lib, { kind: 'resolve', entries: entriesOf(bibs), priority: cited, checkExisting: opts.all, signal: io.signal });
+    const stop = progressLine(io, job, opts.quiet);
+    try {
+      snap = await job.run();
+    } finally {
+      stop();
+    }
+  } finally {
+    await lib.close();
+  }
+  // Write-back (or the diff, with --dry-run), file by file.
+  const perFile: { path: string; written: number; diff?: string; error?: string }[] = [];
+  for (const bib of bibs) {
+    const writes = [...job.resolutions.values()].filter((r) => r.outcome === 'accept' && r.doi && bib.file.entries.some((e) => e.key === r.key)).map((r) => ({ key: r.key, doi: r.doi! }));
+    if (!writes.length) continue;
+    const rel = path.relative(io.cwd, bib.path) || path.basename(bib.path);
+    if (opts.dryRun) {
+      const { edits } = planDoiEdits(bib.file, writes);
+      const diff = unifiedDiff(bib.file.text, applyEdits(bib.file.text, edits), rel);
+      perFile.push({ path: rel, written: 0, diff });
+      if (!opts.json) io.stdout.write(diff);
+    } else {
+      try {
+        const r = await writeDoisToFile(bib, writes);
+        perFile.push({ path: rel, written: r.written });
+      } catch (err) {
+        perFile.push({ path: rel, written: 0, error: (err as Error).message });
+        io.stderr.write(`scholar: ${(err as Error).message}\n`);
+      }
+    }
+  }
+  const entries = [...job.results.values()].map((r) => {
+    const res = job.resolutions.get(r.key);
+    return { key: r.key, file: path.relative(io.cwd, r.bibPath), outcome: r.outcome, doi: res?.doi ?? null, score: res?.score !== undefined ? Math.round(res.score * 1000) / 1000 : null, reason: r.reason ?? (res?.outcome === 'has_doi' ? res.existing?.status : undefined) ?? null, message: r.message ?? res?.why ?? null };
+  });
+  const failed = entries.filter((e) => e.outcome === 'failed').length;
+  const fileErrors = perFile.filter((f) => f.error).length;
+  if (opts.json) {
+    io.stdout.write(JSON.stringify({ command: 'resolve', dryRun: opts.dryRun, totals: snap.stats.outcomes, files: perFile, entries }, null, 2) + '\n');
+  } else {
+    const written = perFile.reduce((a, f) => a + f.written, 0);
+    io.stderr.write(`resolve: ${summaryLine(snap)}${opts.dryRun ? '' : ` · ${written} DOIs written`}\n`);
+    for (const e of entries.filter((x) => x.outcome === 'review')) io.stderr.write(`  review: ${e.key} (best ${e.score})\n`);
+    for (const e of entries.filter((x) => x.outcome === 'failed')) io.stderr.write(`  failed: ${e.key}: ${e.reason} ${e.message ?? ''}\n`);
+    for (const e of entries.filter((x) => x.outcome === 'doi_mismatch')) io.stderr.write(`  check: ${e.key}: ${e.message}\n`);
+  }
+  if (io.signal.aborted) return 2;
+  return failed > 0 || fileErrors > 0 ? 1 : 0;
+}
+
+export async function runFetch(opts: CliOptions, io: CliIO): Promise<number> {
+  const target = path.resolve(io.cwd, opts.positionals[0]);
+  const storage = path.resolve(io.cwd, opts.storage);
+  const { bibs, cited } = await bibsOf(target, storage, io.signal);
+  if (opts.dryRun) {
+    const entries = entriesOf(bibs);
+    if (opts.json) io.stdout.write(JSON.stringify({ command: 'fetch', dryRun: true, entries: entries.map((e) => ({ key: e.key, file: path.relative(io.cwd, e.bibPath) })) }, null, 2) + '\n');
+    else io.stderr.write(`fetch --dry-run: would look for PDFs of ${entries.length} entries into ${path.relative(io.cwd, storage) || '.'}\n`);
+    return 0;
+  }
+  const lib = await Library.open(storage, { http: httpOptions(opts, io) });
+  let snap: JobSnapshot;
+  let job: Job;
+  try {
+    job = new Job(lib, { kind: 'fetch', entries: entriesOf(bibs), priority: cited, signal: io.signal });
+    const stop = progressLine(io, job, opts.quiet);
+    try {
+      snap = await job.run();
+    } finally {
+      stop();
+    }
+  } finally {
+    await lib.close();
+  }
+  const entries = [...job.results.values()].map((r) => ({ key: r.key, file: path.relative(io.cwd, r.bibPath), outcome: r.outcome, source: r.source ?? null, doi: r.doi ?? null, reason: r.reason ?? null, permanent: r.permanent ?? null, message: r.message ?? null }));
+  const failed = entries.filter((e) => e.outcome === 'failed').length;
+  if (opts.json) {
+    io.stdout.write(JSON.stringify({ command: 'fetch', storage: path.relative(io.cwd, storage) || '.', totals: snap.stats.outcomes, entries }, null, 2) + '\n');
+  } else {
+    io.stderr.write(`fetch: ${summaryLine(snap)} · storage ${path.relative(io.cwd, storage) || '.'}\n`);
+    for (const e of entries.filter((x) => x.outcome === 'failed')) io.stderr.write(`  failed: ${e.key}: ${e.reason}${e.permanent ? '' : ' (transient)'} ${e.message ?? ''}\n`);
+  }
+  if (io.signal.aborted) return 2;
+  return failed > 0 ? 1 : 0;
+}
+
+export async function runCheck(opts: CliOptions, io: CliIO): Promise<number> {
+  const targets = opts.positionals.length ? opts.positionals : ['.'];
+  const storage = path.resolve(io.cwd, opts.storage);
+  const findings = [];
+  for (const t of targets) findings.push(...(await checkProject(path.resolve(io.cwd, t), { storageFolder: storage, signal: io.signal })));
+  const shown = findings.map((f) => ({ ...f, file: path.relative(io.cwd, f.file) || f.file }));
+  if (opts.json) io.stdout.write(JSON.stringify({ command: 'check', problems: shown.length, findings: shown }, null, 2) + '\n');
+  else {
+    for (const f of shown) io.stdout.write(`${f.file}:${f.line}:${f.column}: ${f.severity}: ${f.message} [${f.code}]\n`);
+    io.stderr.write(`check: ${shown.length ? `${shown.length} problem${shown.length === 1 ? '' : 's'}` : 'no problems'}\n`);
+  }
+  return shown.length ? 1 : 0;
+}
+
+export async function runIndex(opts: CliOptions, io: CliIO): Promise<number> {
+  const storage = path.resolve(io.cwd, opts.storage);
+  await startupCleanup(storage);
+  const index = await LibraryIndex.open(storage, { reconcile: false });
+  const writer = await StorageWriter.open(storage, { index });
+  try {
+    const report = await index.rebuildFromFolders(io.signal);
+    await writer.saveIndex();
+    await writer.close();
+    if (opts.json) io.stdout.write(JSON.stringify({ command: 'index rebuild', entries: report.count, errors: report.errors }, null, 2) + '\n');
+    else {
+      io.stderr.write(`index: rebuilt from ${report.count} folders${report.errors.length ? `, ${report.errors.length} unreadable` : ''}\n`);
+      for (const e of report.errors) io.stderr.write(`  ${e.folder}: ${e.message}\n`);
+    }
+    return report.errors.length ? 1 : 0;
+  } finally {
+    index.close();
+  }
+}
+
+export async function runSearch(opts: CliOptions, io: CliIO): Promise<number> {
+  const storage = path.resolve(io.cwd, opts.storage);
+  const index = await LibraryIndex.open(storage);
+  try {
+    const hits = index.search(opts.positionals.join(' '), { limit: 50 });
+    if (opts.json) io.stdout.write(JSON.stringify({ command: 'search', query: opts.positionals.join(' '), hits }, null, 2) + '\n');
+    else {
+      for (const h of hits) io.stdout.write(`${h.key}\t${h.year ?? ''}\t${h.hasPdf ? 'pdf' : '-'}\t${h.doi ?? ''}\t${h.title ?? ''}\n`);
+      io.stderr.write(`search: ${hits.length} result${hits.length === 1 ? '' : 's'}\n`);
+    }
+    return 0;
+  } finally {
+    index.close();
+  }
+}

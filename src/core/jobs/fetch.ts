@@ -1,0 +1,375 @@
+/**
+ * Fetch PDFs: the stages resolve → enrich → locate → download → commit. Stage functions only read
+ * the network and write their own temp files; every change to storage goes through the writer.
+ */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { BibEntry, BibFile } from '../bib/parse';
+import { entryArxivId, normalizeDoi, isValidDoi } from '../bib/check';
+import { hasOptOut } from '../bib/edit';
+import { fieldText } from '../bib/latex';
+import * as crossref from '../sources/crossref';
+import * as openalex from '../sources/openalex';
+import * as unpaywall from '../sources/unpaywall';
+import * as s2 from '../sources/semanticScholar';
+import * as doiOrg from '../sources/doi';
+import type { WorkRecord } from '../sources/types';
+import { resolveEntry, type ResolveResult } from '../resolve/resolver';
+import { inspectPdf, verifyPdfText, type PdfVerdict } from '../pdf/inspect';
+import { downloadTempPath, pdfPath } from '../storage/layout';
+import type { Metadata, MetadataPatch, Notice } from '../storage/metadata';
+import type { StageDef, StageResult } from '../pipeline/pipeline';
+import { ScholarError, errorCode, errorMessage, isAbortError } from '../errors';
+import type { Library } from './library';
+
+export type PdfSourceName = 'entry' | 'unpaywall' | 'openalex' | 'arxiv' | 'semanticScholar' | 'landingPage';
+export const ALL_PDF_SOURCES: readonly PdfSourceName[] = ['entry', 'unpaywall', 'openalex', 'arxiv', 'semanticScholar', 'landingPage'];
+
+export interface PdfCandidate {
+  url: string;
+  source: PdfSourceName;
+  license?: string;
+  version?: string;
+}
+
+export interface FetchItem {
+  key: string;
+  bibPath: string;
+  file: BibFile;
+  entry: BibEntry;
+  doi?: string;
+  arxivId?: string;
+  work?: WorkRecord;
+  resolve?: ResolveResult;
+  candidates?: PdfCandidate[];
+  download?: { tempPath: string; sha256: string; size: number; pages?: number; candidate: PdfCandidate; verified: PdfVerdict };
+  /** Outcomes of candidates tried, for the error message when none worked. */
+  tried?: string[];
+}
+
+export interface FetchOptions {
+  sources?: readonly PdfSourceName[];
+  /** Size cap per PDF (bytes). */
+  maxPdfBytes?: number;
+  concurrency?: Partial<Record<'resolve' | 'enrich' | 'locate' | 'download' | 'commit', number>>;
+}
+
+const next = (item: FetchItem): StageResult<FetchItem> => ({ kind: 'next', item });
+const fail = (item: FetchItem, reason: string, message: string, permanent: boolean): StageResult<FetchItem> => ({ kind: 'fail', item, reason, message, permanent });
+
+/** Transient failures are worth a retry; a 404 or a missing PDF is not. */
+export function isPermanent(code: string, status?: number): boolean {
+  if (code === 'E_HTTP_STATUS') return status !== undefined && [400, 401, 403, 404, 410, 422].includes(status);
+  return ['E_NOT_PDF', 'E_PDF_TRUNCATED', 'E_PDF_MISMATCH', 'E_NO_PDF', 'E_TOO_LARGE', 'E_DECODED_TOO_LARGE', 'E_REDIRECT_SCHEME', 'E_REDIRECT_LOOP', 'E_NO_DOI', 'E_SKIPPED', 'E_PATH_ESCAPE'].includes(code);
+}
+
+function noticesOf(work: WorkRecord): Notice[] {
+  const out: Notice[] = [];
+  for (const u of work.updates ?? []) {
+    const type = u.type === 'retraction' || u.type === 'withdrawal' || u.type === 'removal' ? 'retraction' : u.type === 'correction' || u.type === 'erratum' || u.type === 'corrigendum' ? 'correction' : u.type === 'expression_of_concern' ? 'expression_of_concern' : 'other';
+    out.push({ type, doi: u.doi, date: u.date, source: work.source });
+  }
+  if (work.isRetracted && !out.some((n) => n.type === 'retraction')) out.push({ type: 'retraction', source: work.source });
+  return out;
+}
+
+/** The metadata patch describing a work, with where each field came from. */
+export function workPatch(work: WorkRecord): MetadataPatch {
+  const patch: MetadataPatch = { provenance: {} };
+  const prov = patch.provenance!;
+  const set = <K extends keyof MetadataPatch>(k: K, v: MetadataPatch[K] | undefined) => {
+    if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) return;
+    patch[k] = v;
+    prov[k as string] = work.source;
+  };
+  set('doi', work.doi);
+  set('title', work.title);
+  set('authors', work.authors.map((a) => ({ family: a.family, ...(a.given ? { given: a.given } : {}) })));
+  set('year', work.year);
+  set('venue', work.venue);
+  set('type', work.type);
+  set('abstract', work.abstract);
+  const notices = noticesOf(work);
+  if (notices.length) set('notices', notices);
+  if (work.arxivId) patch.identifiers = { arxiv: work.arxivId };
+  return patch;
+}
+
+/** The patch that records an entry as read from the .bib (before any service answered). */
+export function bibPatch(item: { file: BibFile; entry: BibEntry; bibPath: string }): MetadataPatch {
+  const e = item.entry;
+  const title = fieldText(e, 'title');
+  const y = /\d{4}/.exec(fieldText(e, 'year') ?? fieldText(e, 'date') ?? '')?.[0];
+  const doiRaw = e.fields.get('doi')?.value;
+  const doi = doiRaw ? normalizeDoi(doiRaw) : undefined;
+  const patch: MetadataPatch = { provenance: {} };
+  if (title) {
+    patch.title = title;
+    patch.provenance!.title = 'bib';
+  }
+  if (y) {
+    patch.year = Number(y);
+    patch.provenance!.year = 'bib';
+  }
+  if (doi && isValidDoi(doi)) {
+    patch.doi = doi;
+    patch.provenance!.doi = 'bib';
+  }
+  patch.type = e.type;
+  return patch;
+}
+
+function entryPdfCandidates(item: FetchItem, root: string): PdfCandidate[] {
+  const out: PdfCandidate[] = [];
+  const url = item.entry.fields.get('url')?.value.trim();
+  if (url && /^https?:\/\//i.test(url) && /\.pdf(\?|#|$)/i.test(url)) out.push({ url, source: 'entry' });
+  // `file` may point to the user's own PDF: read it, never write there. Only files inside the workspace.
+  const file = item.entry.fields.get('file')?.value;
+  if (file) {
+    const p = file.split(';').map((s) => s.split(':').find((x) => /\.pdf$/i.test(x)) ?? '').find(Boolean);
+    if (p) {
+      const abs = path.resolve(path.dirname(item.bibPath), p);
+      const ws = path.dirname(root);
+      if (!path.relative(ws, abs).startsWith('..') && existsSync(abs)) out.push({ url: `file://${abs}`, source: 'entry' });
+    }
+  }
+  return out;
+}
+
+export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<FetchItem>[] {
+  const http = lib.http;
+  const sources = new Set(opts.sources ?? ALL_PDF_SOURCES);
+  const c = opts.concurrency ?? {};
+  return [
+    {
+      name: 'resolve',
+      concurrency: c.resolve ?? 4,
+      async run(item, ctx) {
+        if (hasOptOut(item.entry)) return { kind: 'done', item, outcome: 'skipped' };
+        const meta = lib.index.get(item.key);
+        if (meta?.pdf && (meta.pdf.verified === 'doi' || meta.pdf.verified === 'title') && existsSync(pdfPath(lib.root, item.key))) {
+          return { kind: 'done', item, outcome: 'already_stored' };
+        }
+        const doiRaw = item.entry.fields.get('doi')?.value;
+        item.arxivId = entryArxivId(item.entry);
+        if (doiRaw && isValidDoi(normalizeDoi(doiRaw))) {
+          item.doi = normalizeDoi(doiRaw);
+          return next(item);
+        }
+        if (meta?.doi && meta.match?.outcome !== 'review') {
+          item.doi = meta.doi;
+          return next(item);
+        }
+        const r = await resolveEntry(http, item.file, item.entry, { signal: ctx.signal });
+        item.resolve = r;
+        if (r.outcome === 'accept' && r.doi) {
+          item.doi = r.doi;
+          item.work = r.work;
+        }
+        item.arxivId ??= r.arxivId;
+        if (!item.doi && !item.arxivId && !entryPdfCandidates(item, lib.root).length) {
+          if (r.outcome === 'failed') return fail(item, 'E_RESOLVE_FAILED', r.why, false);
+          return fail(item, 'E_NO_DOI', r.outcome === 'review' ? 'the DOI needs review first' : 'no DOI found for this entry', true);
+        }
+        return next(item);
+      },
+    },
+    {
+      name: 'enrich',
+      concurrency: c.enrich ?? 4,
+      async run(item, ctx) {
+        let work = item.work;
+        if (item.doi && (!work || work.source !== 'crossref')) {
+          try {
+            work = (await crossref.workByDoi(http, item.doi, ctx.signal)) ?? work;
+          } catch (err) {
+            if (isAbortError(err)) throw err;
+            // Metadata is a bonus: a failing Crossref must not stop the PDF.
+            ctx.emit({ type: 'log', level: 'warn', message: `${item.key}: Crossref metadata unavailable (${errorCode(err)})` });
+          }
+        }
+        item.work = work;
+        const patch: MetadataPatch = { ...bibPatch(item) };
+        if (work) Object.assign(patch, workPatch(work), { provenance: { ...patch.provenance, ...workPatch(work).provenance } });
+        if (item.doi) patch.doi = item.doi;
+        if (item.arxivId) patch.identifiers = { ...(patch.identifiers ?? {}), arxiv: item.arxivId };
+        if (item.resolve && item.resolve.outcome !== 'has_doi') {
+          patch.match = {
+            score: item.resolve.score ?? 0,
+            outcome: item.resolve.outcome === 'accept' ? 'accepted' : item.resolve.outcome === 'review' ? 'review' : 'not_found',
+            source: item.resolve.source,
+            candidates: item.resolve.candidates.map((x) => ({ doi: x.doi, title: x.title, year: x.year, score: x.score, source: x.source })),
+          };
+        }
+        ctx.emit({ type: 'result', key: item.key, stage: 'enrich', data: patch });
+        return next(item);
+      },
+    },
+    {
+      name: 'locate',
+      concurrency: c.locate ?? 6,
+      async run(item, ctx) {
+        const found: PdfCandidate[] = [];
+        const add = (cand: PdfCandidate | undefined) => {
+          if (cand && !found.some((f) => f.url === cand.url)) found.push(cand);
+        };
+        const warn = (service: string, err: unknown) => {
+          if (isAbortError(err)) throw err;
+          ctx.emit({ type: 'log', level: 'warn', message: `${item.key}: ${service} failed (${errorCode(err)}: ${errorMessage(err)})` });
+        };
+        if (sources.has('entry')) for (const cand of entryPdfCandidates(item, lib.root)) add(cand);
+        const doi = item.doi && !/^10\.48550\//i.test(item.doi) ? item.doi : undefined;
+        if (doi && sources.has('unpaywall') && http.email) {
+          try {
+            const u = await unpaywall.lookup(http, doi, ctx.signal);
+            for (const l of u?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'unpaywall', license: l.license, version: l.version });
+          } catch (err) {
+            warn('unpaywall', err);
+          }
+        }
+        if (doi && sources.has('openalex')) {
+          try {
+            const o = await openalex.workByDoi(http, doi, ctx.signal);
+            for (const l of o?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'openalex', license: l.license, version: l.version });
+            item.arxivId ??= o?.arxivId;
+          } catch (err) {
+            warn('openalex', err);
+          }
+        }
+        if (sources.has('arxiv')) {
+          const id = item.arxivId ?? (item.doi && /^10\.48550\/arxiv\.(.+)$/i.exec(item.doi)?.[1]);
+          if (id) add({ url: `${http.base('arxiv').replace(/\/api$/, '')}/pdf/${id}`, source: 'arxiv', version: 'submittedVersion', license: undefined });
+        }
+        if (doi && sources.has('semanticScholar')) {
+          try {
+            const p = await s2.paperByDoi(http, doi, ctx.signal);
+            for (const l of p?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'semanticScholar', license: l.license, version: l.version });
+          } catch (err) {
+            warn('semanticScholar', err);
+          }
+        }
+        if (doi && sources.has('landingPage') && found.length === 0) {
+          try {
+            const page = await doiOrg.landingPage(http, doi, ctx.signal);
+            const pdf = doiOrg.citationPdfUrl(page.html, page.finalUrl);
+            if (pdf) add({ url: pdf, source: 'landingPage' });
+          } catch (err) {
+            warn('landing page', err);
+          }
+        }
+        if (!found.length) return fail(item, 'E_NO_PDF', 'no open-access PDF found', true);
+        item.candidates = found;
+        return next(item);
+      },
+    },
+    {
+      name: 'download',
+      concurrency: c.download ?? 4,
+      async run(item, ctx) {
+        // Another window or the CLI may be fetching this key right now: leave it to them.
+        const lock = await lib.locks.tryLock(item.key);
+        if (!lock) return fail(item, 'E_LOCKED', 'another Scholar process is fetching this entry', false);
+        const tried: string[] = [];
+        let lastCode = 'E_NO_PDF';
+        let lastPermanent = true;
+        let kept: FetchItem['download'];
+        try {
+          for (const cand of item.candidates ?? []) {
+            const temp = await downloadTempPath(lib.root, item.key, 'pdf');
+            try {
+              let sha256: string;
+              let size: number;
+              if (cand.url.startsWith('file://')) {
+                const { copyFile } = await import('node:fs/promises');
+                const { createHash } = await import('node:crypto');
+                const { readFile } = await import('node:fs/promises');
+                await copyFile(cand.url.slice('file://'.length), temp);
+                const buf = await readFile(temp);
+                sha256 = createHash('sha256').update(buf).digest('hex');
+                size = buf.length;
+              } else {
+                let last = 0;
+                let lastAt = Date.now();
+                const r = await http.download(cand.url, temp, {
+                  signal: ctx.signal,
+                  maxBytes: opts.maxPdfBytes,
+                  expect: 'pdf',
+                  onProgress: (bytes, total) => {
+                    const now = Date.now();
+                    if (now - lastAt < 250 && bytes !== total) return;
+                    ctx.emit({ type: 'progress_update', key: item.key, stage: 'download', bytes, total, bytesPerSecond: ((bytes - last) * 1000) / Math.max(1, now - lastAt) });
+                    last = bytes;
+                    lastAt = now;
+                  },
+                });
+                sha256 = r.sha256;
+                size = r.bytes;
+              }
+              const facts = await inspectPdf(temp);
+              const verdict = verifyPdfText(facts, { doi: item.doi, title: fieldText(item.entry, 'title') ?? item.work?.title });
+              if (verdict === 'mismatch') throw new ScholarError('E_PDF_MISMATCH', 'the PDF names neither the DOI nor the title of the entry');
+              const candidate = { tempPath: temp, sha256, size, pages: facts.pages ?? undefined, candidate: cand, verified: verdict };
+              if (verdict === 'unverified' && !kept) {
+                // No text layer: keep it as a fallback, but a verifiable copy elsewhere is better.
+                kept = candidate;
+                continue;
+              }
+              if (kept && kept.tempPath !== temp) await rm(kept.tempPath, { force: true });
+              item.download = candidate;
+              ctx.emit({ type: 'download_complete', key: item.key, tempPath: temp, sha256, size });
+              return next(item);
+            } catch (err) {
+              await rm(temp, { force: true });
+              if (isAbortError(err) || ctx.signal.aborted) throw err;
+              lastCode = errorCode(err);
+              const status = (err as ScholarError).details?.status as number | undefined;
+              lastPermanent = isPermanent(lastCode, status);
+              tried.push(`${cand.source}: ${lastCode}${status ? ` ${status}` : ''}`);
+            }
+          }
+          if (kept) {
+            item.download = kept;
+            ctx.emit({ type: 'download_complete', key: item.key, tempPath: kept.tempPath, sha256: kept.sha256, size: kept.size });
+            return next(item);
+          }
+          item.tried = tried;
+          ctx.emit({ type: 'download_failed', key: item.key, reason: lastCode, permanent: lastPermanent, message: tried.join('; ') });
+          return fail(item, lastCode, `no usable PDF (${tried.join('; ')})`, lastPermanent);
+        } catch (err) {
+          if (kept) await rm(kept.tempPath, { force: true });
+          throw err;
+        } finally {
+          // The lock is released after commit (see the commit stage) only if we have a file to commit.
+          if (!item.download) await lock.release();
+        }
+      },
+    },
+    {
+      name: 'commit',
+      concurrency: c.commit ?? 2,
+      async run(item) {
+        const d = item.download!;
+        try {
+          const meta: Metadata = await lib.writer.commitPdf(item.key, d.tempPath, {
+            sourceUrl: d.candidate.url.startsWith('file://') ? 'file' : d.candidate.url,
+            source: d.candidate.source,
+            license: d.candidate.license,
+            version: d.candidate.version,
+            sha256: d.sha256,
+            size: d.size,
+            pages: d.pages,
+            retrievedAt: new Date().toISOString(),
+            verified: d.verified,
+          });
+          return { kind: 'done', item, outcome: meta.pdf?.verified === 'unverified' ? 'stored_unverified' : 'stored' };
+        } catch (err) {
+          await rm(d.tempPath, { force: true });
+          throw err;
+        } finally {
+          await lib.locks.release(item.key);
+        }
+      },
+    },
+  ];
+}

@@ -1,0 +1,338 @@
+/**
+ * A job: one pipeline run over a set of entries, plus the single result processor that turns the
+ * workers' messages into writes (through the library's writer) and into the state the UIs show.
+ */
+import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { Pipeline, type PipelineMessage, type PipelineStats, type StageDef } from '../pipeline/pipeline';
+import type { BibEntry, BibFile } from '../bib/parse';
+import type { MetadataPatch } from '../storage/metadata';
+import { resolveEntry, type ResolveResult } from '../resolve/resolver';
+import { bibPatch, fetchStages, workPatch, type FetchItem, type FetchOptions } from './fetch';
+import type { Library } from './library';
+import { errorMessage } from '../errors';
+
+export type JobKind = 'resolve' | 'fetch';
+
+export interface JobEntry {
+  key: string;
+  bibPath: string;
+  file: BibFile;
+  entry: BibEntry;
+}
+
+export interface EntryOutcome {
+  key: string;
+  bibPath: string;
+  outcome: string;
+  stage?: string;
+  reason?: string;
+  permanent?: boolean;
+  message?: string;
+  doi?: string;
+  score?: number;
+  source?: string;
+}
+
+export interface ErrorGroup {
+  reason: string;
+  message: string;
+  permanent: boolean;
+  keys: string[];
+}
+
+export interface Activity {
+  at: number;
+  text: string;
+  level: 'info' | 'warn' | 'error';
+}
+
+export interface JobSnapshot {
+  id: string;
+  kind: JobKind;
+  state: 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled';
+  stats: PipelineStats;
+  errors: ErrorGroup[];
+  activity: Activity[];
+  /** Items finished per 10 s bucket since the start. */
+  throughput: number[];
+}
+
+export interface JobOptions {
+  kind: JobKind;
+  entries: JobEntry[];
+  /** Keys to do first (for example the keys cited in the open document). */
+  priority?: Set<string>;
+  /** Resolve: also check entries that already have a DOI. */
+  checkExisting?: boolean;
+  fetch?: FetchOptions;
+  maxInFlight?: number;
+  resolveConcurrency?: number;
+  signal?: AbortSignal;
+  /** Called (throttled by the caller) whenever something changed. */
+  onChange?: () => void;
+  onMessage?: (msg: PipelineMessage) => void;
+  log?: (level: Activity['level'], text: string) => void;
+}
+
+const ACTIVITY_LIMIT = 200;
+const BUCKET_MS = 10_000;
+
+export class Job {
+  readonly id = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
+  readonly kind: JobKind;
+  readonly results = new Map<string, EntryOutcome>();
+  /** Resolve jobs: the full resolver result per key (for write-back and review). */
+  readonly resolutions = new Map<string, ResolveResult>();
+  private readonly pipeline: Pipeline<FetchItem>;
+  private readonly items: FetchItem[];
+  private readonly activity: Activity[] = [];
+  private readonly buckets: number[] = [];
+  private readonly pendingWrites: Promise<unknown>[] = [];
+  private state: JobSnapshot['state'] = 'running';
+  private startedAt = Date.now();
+  private jobStateTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly lib: Library,
+    private readonly opts: JobOptions,
+  ) {
+    this.kind = opts.kind;
+    const pri = opts.priority ?? new Set<string>();
+    const seen = new Set<string>();
+    this.items = opts.entries
+      .filter((e) => (seen.has(e.key) ? false : (seen.add(e.key), true)))
+      .map((e, i) => ({ e, i }))
+      // Stable: cited keys of the open document first, then file order.
+      .sort((a, b) => Number(pri.has(b.e.key)) - Number(pri.has(a.e.key)) || a.i - b.i)
+      .map(({ e }) => ({ key: e.key, bibPath: e.bibPath, file: e.file, entry: e.entry }));
+    const stages = opts.kind === 'fetch' ? fetchStages(lib, opts.fetch) : this.resolveStages();
+    this.pipeline = new Pipeline<FetchItem>({
+      stages,
+      keyOf: (i) => i.key,
+      maxInFlight: opts.maxInFlight ?? 16,
+      onMessage: (m) => this.onMessage(m),
+      signal: opts.signal,
+    });
+  }
+
+  private resolveStages(): StageDef<FetchItem>[] {
+    const lib = this.lib;
+    const opts = this.opts;
+    return [
+      {
+        name: 'resolve',
+        concurrency: opts.resolveConcurrency ?? 6,
+        async run(item, ctx) {
+          const meta = lib.index.get(item.key);
+          // The user's decision in review is remembered and not asked again.
+          if (meta?.match?.outcome === 'no_doi' || meta?.match?.outcome === 'manual') {
+            return { kind: 'done', item, outcome: 'skipped' };
+          }
+          const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, checkExisting: opts.checkExisting });
+          item.resolve = r;
+          ctx.emit({ type: 'result', key: item.key, stage: 'resolve', data: r });
+          if (r.outcome === 'failed') {
+            const e = r.errors?.[0];
+            return { kind: 'fail', item, reason: e?.code ?? 'E_RESOLVE_FAILED', message: r.why, permanent: false };
+          }
+          return { kind: 'done', item, outcome: r.outcome === 'has_doi' && r.existing?.status === 'mismatch' ? 'doi_mismatch' : r.outcome };
+        },
+      },
+    ];
+  }
+
+  get signal(): AbortSignal {
+    return this.pipeline.signal;
+  }
+
+  async run(): Promise<JobSnapshot> {
+    this.startedAt = Date.now();
+    this.note('info', `${this.kind === 'fetch' ? 'Fetching PDFs' : 'Resolving DOIs'} for ${this.items.length} entries`);
+    this.persistState();
+    let stats: PipelineStats;
+    try {
+      stats = await this.pipeline.run(this.items);
+    } finally {
+      // Anything downloaded but not committed (a cancel between the two) is removed, its lock freed.
+      for (const item of this.items) {
+        if (item.download && !this.results.get(item.key)?.outcome.startsWith('stored')) {
+          await rm(item.download.tempPath, { force: true });
+          await this.lib.locks.release(item.key).catch(() => undefined);
+        }
+      }
+    }
+    await Promise.allSettled(this.pendingWrites);
+    this.state = stats.cancelled ? 'cancelled' : 'done';
+    this.note('info', `${this.state === 'cancelled' ? 'Cancelled' : 'Finished'}: ${Object.entries(stats.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing to do'}`);
+    clearTimeout(this.jobStateTimer);
+    await this.lib.writer.writeJobState(this.jobState()).catch(() => undefined);
+    this.opts.onChange?.();
+    return this.snapshot();
+  }
+
+  pause(): void {
+    this.pipeline.pause();
+    this.state = 'paused';
+    this.note('info', 'Paused');
+  }
+
+  resume(): void {
+    this.pipeline.resume();
+    this.state = 'running';
+    this.note('info', 'Resumed');
+  }
+
+  cancel(): void {
+    if (this.state === 'done' || this.state === 'cancelled') return;
+    this.state = 'cancelling';
+    this.pipeline.cancel();
+    this.note('warn', 'Cancelling…');
+  }
+
+  get isRunning(): boolean {
+    return this.state === 'running' || this.state === 'paused' || this.state === 'cancelling';
+  }
+
+  /** The entries whose failure a retry may fix (or all failures, on request). */
+  failedEntries(all = false): JobEntry[] {
+    const failed = new Set([...this.results.values()].filter((r) => r.outcome === 'failed' && (all || !r.permanent)).map((r) => r.key));
+    return this.opts.entries.filter((e) => failed.has(e.key));
+  }
+
+  entriesFailedWith(reason: string): JobEntry[] {
+    const keys = new Set([...this.results.values()].filter((r) => r.outcome === 'failed' && r.reason === reason).map((r) => r.key));
+    return this.opts.entries.filter((e) => keys.has(e.key));
+  }
+
+  snapshot(): JobSnapshot {
+    const groups = new Map<string, ErrorGroup>();
+    for (const r of this.results.values()) {
+      if (r.outcome !== 'failed' || !r.reason || r.reason === 'E_ABORTED') continue;
+      const g = groups.get(r.reason) ?? { reason: r.reason, message: r.message ?? '', permanent: !!r.permanent, keys: [] };
+      g.keys.push(r.key);
+      g.permanent = g.permanent && !!r.permanent;
+      groups.set(r.reason, g);
+    }
+    return {
+      id: this.id,
+      kind: this.kind,
+      state: this.state,
+      stats: this.pipeline.stats(),
+      errors: [...groups.values()].sort((a, b) => b.keys.length - a.keys.length),
+      activity: this.activity.slice(),
+      throughput: this.buckets.slice(),
+    };
+  }
+
+  private note(level: Activity['level'], text: string): void {
+    this.activity.push({ at: Date.now(), text, level });
+    if (this.activity.length > ACTIVITY_LIMIT) this.activity.splice(0, this.activity.length - ACTIVITY_LIMIT);
+    this.opts.log?.(level, text);
+  }
+
+  private bump(): void {
+    const b = Math.floor((Date.now() - this.startedAt) / BUCKET_MS);
+    while (this.buckets.length <= b) this.buckets.push(0);
+    this.buckets[b]++;
+  }
+
+  private write(p: Promise<unknown>, what: string): void {
+    const guarded = p.catch((err) => this.note('error', `${what}: ${errorMessage(err)}`));
+    this.pendingWrites.push(guarded);
+    void guarded.then(() => {
+      const i = this.pendingWrites.indexOf(guarded);
+      if (i >= 0) this.pendingWrites.splice(i, 1);
+    });
+  }
+
+  /** The single result processor: the only place that turns worker output into writes. */
+  private onMessage(m: PipelineMessage): void {
+    this.opts.onMessage?.(m);
+    switch (m.type) {
+      case 'result': {
+        if (m.stage === 'resolve') {
+          const r = m.data as ResolveResult;
+          this.resolutions.set(m.key, r);
+          const item = this.items.find((i) => i.key === m.key);
+          if (item && r.outcome !== 'skipped' && r.outcome !== 'failed') this.write(this.lib.writer.writeMetadata(m.key, resolvePatch(item, r)), `metadata of ${m.key}`);
+        } else if (m.stage === 'enrich') {
+          this.write(this.lib.writer.writeMetadata(m.key, m.data as MetadataPatch), `metadata of ${m.key}`);
+        }
+        break;
+      }
+      case 'item_done': {
+        const item = this.items.find((i) => i.key === m.key);
+        const r = this.resolutions.get(m.key) ?? item?.resolve;
+        this.results.set(m.key, { key: m.key, bibPath: item?.bibPath ?? '', outcome: m.outcome, stage: m.stage, doi: r?.doi ?? item?.doi, score: r?.score, source: item?.download?.candidate.source ?? r?.source });
+        this.bump();
+        if (m.outcome === 'stored' || m.outcome === 'accept') this.note('info', `${m.key}: ${m.outcome === 'stored' ? `PDF stored (${item?.download?.candidate.source})` : `DOI ${r?.doi}`}`);
+        else if (m.outcome === 'review') this.note('warn', `${m.key}: needs review`);
+        this.persistState();
+        break;
+      }
+      case 'item_failed': {
+        const item = this.items.find((i) => i.key === m.key);
+        this.results.set(m.key, { key: m.key, bibPath: item?.bibPath ?? '', outcome: m.reason === 'E_ABORTED' ? 'cancelled' : 'failed', stage: m.stage, reason: m.reason, permanent: m.permanent, message: m.message });
+        if (m.reason !== 'E_ABORTED') {
+          this.bump();
+          this.note('error', `${m.key}: ${m.stage} failed: ${m.reason} ${m.message}`);
+        }
+        this.persistState();
+        break;
+      }
+      case 'log':
+        this.note(m.level === 'debug' ? 'info' : m.level, m.message);
+        break;
+      default:
+        break;
+    }
+    this.opts.onChange?.();
+  }
+
+  private jobState() {
+    const stats = this.pipeline.stats();
+    return {
+      id: this.id,
+      kind: this.kind,
+      status: this.state,
+      updatedAt: new Date().toISOString(),
+      total: stats.total,
+      done: stats.done,
+      failed: stats.failed,
+      bibFiles: [...new Set(this.opts.entries.map((e) => e.bibPath))],
+      entries: Object.fromEntries([...this.results.values()].map((r) => [r.key, { outcome: r.outcome, reason: r.reason, permanent: r.permanent }])),
+    };
+  }
+
+  /** Job state is a snapshot: coalesced by the writer, and written at most every second. */
+  private persistState(): void {
+    if (this.jobStateTimer) return;
+    this.jobStateTimer = setTimeout(() => {
+      this.jobStateTimer = undefined;
+      this.write(this.lib.writer.writeJobState(this.jobState()), 'job state');
+    }, 1000);
+  }
+}
+
+function resolvePatch(item: FetchItem, r: ResolveResult): MetadataPatch {
+  const patch: MetadataPatch = { ...bibPatch(item) };
+  if (r.work && (r.outcome === 'accept' || (r.outcome === 'has_doi' && r.existing?.status === 'ok'))) {
+    const wp = workPatch(r.work);
+    Object.assign(patch, wp, { provenance: { ...patch.provenance, ...wp.provenance } });
+  }
+  if (r.outcome === 'accept' && r.doi) {
+    patch.doi = r.doi;
+    patch.provenance = { ...patch.provenance, doi: r.source ?? 'crossref' };
+  }
+  if (r.arxivId) patch.identifiers = { ...(patch.identifiers ?? {}), arxiv: r.arxivId };
+  if (r.outcome !== 'has_doi') {
+    patch.match = {
+      score: Math.round((r.score ?? 0) * 1000) / 1000,
+      outcome: r.outcome === 'accept' ? 'accepted' : r.outcome === 'review' ? 'review' : 'not_found',
+      source: r.source,
+      candidates: r.candidates.map((c) => ({ doi: c.doi, title: c.title, year: c.year, score: c.score, source: c.source })),
+    };
+  }
+  return patch;
+}

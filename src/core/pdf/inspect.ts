@@ -1,0 +1,133 @@
+/**
+ * Checks that a downloaded file is a complete PDF and, where it has a text layer, that it is the
+ * paper we asked for. Deliberately small: it reads the header, the trailer, counts pages and pulls
+ * the text shown by the first content streams (Flate-compressed or plain). It does not render.
+ */
+import { open } from 'node:fs/promises';
+import { inflateSync } from 'node:zlib';
+import { ScholarError } from '../errors';
+import { normalizeForMatch } from '../bib/latex';
+
+export interface PdfFacts {
+  size: number;
+  pages: number | null;
+  /** Text of the first content streams, normalised for matching ('' when there is no text layer). */
+  text: string;
+}
+
+const HEAD = 1024;
+const TAIL = 2048;
+/** Enough of a file to see its first pages; larger files are read only at both ends plus this. */
+const SCAN_LIMIT = 8 * 1024 * 1024;
+
+export async function inspectPdf(path: string): Promise<PdfFacts> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size < 64) throw new ScholarError('E_NOT_PDF', `not a PDF: only ${size} bytes`);
+    const head = Buffer.alloc(Math.min(HEAD, size));
+    await fh.read(head, 0, head.length, 0);
+    if (head.indexOf('%PDF-') < 0) {
+      const looksHtml = /<(!doctype|html|head|body)/i.test(head.toString('latin1'));
+      throw new ScholarError('E_NOT_PDF', looksHtml ? 'an HTML page was served instead of a PDF' : 'not a PDF (no %PDF- header)');
+    }
+    const tail = Buffer.alloc(Math.min(TAIL, size));
+    await fh.read(tail, 0, tail.length, size - tail.length);
+    if (tail.lastIndexOf('%%EOF') < 0) throw new ScholarError('E_PDF_TRUNCATED', 'the PDF is incomplete (no %%EOF trailer)');
+    const body = Buffer.alloc(Math.min(size, SCAN_LIMIT));
+    await fh.read(body, 0, body.length, 0);
+    return { size, pages: countPages(body), text: extractText(body) };
+  } finally {
+    await fh.close();
+  }
+}
+
+function countPages(buf: Buffer): number | null {
+  const s = buf.toString('latin1');
+  // The page tree root carries the total in /Count; take the largest (nested trees have smaller ones).
+  let max = 0;
+  for (const m of s.matchAll(/\/Type\s*\/Pages\b[^>]*?\/Count\s+(\d+)|\/Count\s+(\d+)[^>]*?\/Type\s*\/Pages\b/g)) {
+    max = Math.max(max, Number(m[1] ?? m[2]));
+  }
+  if (max > 0) return max;
+  const leaves = s.match(/\/Type\s*\/Page\b(?!s)/g)?.length ?? 0;
+  return leaves > 0 ? leaves : null;
+}
+
+function decodePdfString(lit: string): string {
+  return lit.replace(/\\([nrtbf()\\]|[0-7]{1,3})/g, (_, e: string) => {
+    if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8));
+    return ({ n: '\n', r: '\r', t: '\t', b: '\b', f: '\f' } as Record<string, string>)[e] ?? e;
+  });
+}
+
+function textOfContent(content: string): string {
+  const out: string[] = [];
+  for (const m of content.matchAll(/\((?:\\.|[^\\)])*\)|<([0-9A-Fa-f\s]+)>/g)) {
+    if (m[0].startsWith('(')) out.push(decodePdfString(m[0].slice(1, -1)));
+    else if (m[1] && m[1].replace(/\s/g, '').length % 2 === 0) {
+      const hex = m[1].replace(/\s/g, '');
+      out.push(Buffer.from(hex, 'hex').toString('latin1').replace(/\0/g, ''));
+    }
+  }
+  return out.join(' ');
+}
+
+function extractText(buf: Buffer): string {
+  const parts: string[] = [];
+  let pos = 0;
+  let streams = 0;
+  const limit = 40;
+  while (streams < limit) {
+    const start = buf.indexOf('stream', pos, 'latin1');
+    if (start < 0) break;
+    const dictStart = buf.lastIndexOf('<<', start, 'latin1');
+    const dict = dictStart >= 0 ? buf.toString('latin1', dictStart, start) : '';
+    let dataStart = start + 6;
+    if (buf[dataStart] === 0x0d) dataStart++;
+    if (buf[dataStart] === 0x0a) dataStart++;
+    const end = buf.indexOf('endstream', dataStart, 'latin1');
+    if (end < 0) break;
+    pos = end + 9;
+    streams++;
+    if (/\/Subtype\s*\/Image|\/Type\s*\/XRef|\/Type\s*\/ObjStm|\/Length1|\/FontFile/.test(dict)) continue;
+    let data = buf.subarray(dataStart, end);
+    if (/\/FlateDecode/.test(dict)) {
+      try {
+        data = inflateSync(data, { maxOutputLength: 4 * 1024 * 1024 });
+      } catch {
+        continue;
+      }
+    } else if (/\/Filter/.test(dict)) continue;
+    const content = data.toString('latin1');
+    if (!/T[jJ]/.test(content)) continue;
+    parts.push(textOfContent(content));
+    if (parts.join(' ').length > 20_000) break;
+  }
+  return normalizeForMatch(parts.join(' '));
+}
+
+export type PdfVerdict = 'doi' | 'title' | 'unverified' | 'mismatch';
+
+/**
+ * Does the PDF's text name the entry? The DOI printed on the first page is the strongest sign;
+ * otherwise most of the title's words. No text layer (a scan) gives "unverified", not "mismatch".
+ */
+export function verifyPdfText(facts: PdfFacts, expect: { doi?: string; title?: string }): PdfVerdict {
+  const text = facts.text;
+  if (!text || text.length < 40) return 'unverified';
+  if (expect.doi) {
+    const doi = normalizeForMatch(expect.doi);
+    if (doi && text.includes(doi)) return 'doi';
+  }
+  if (expect.title) {
+    const words = normalizeForMatch(expect.title)
+      .split(' ')
+      .filter((w) => w.length >= 4);
+    if (words.length === 0) return 'unverified';
+    const hay = new Set(text.split(' '));
+    const found = words.filter((w) => hay.has(w)).length;
+    if (found / words.length >= 0.7) return 'title';
+  }
+  return 'mismatch';
+}

@@ -1,0 +1,75 @@
+// Semantic Scholar Graph API: https://api.semanticscholar.org/api-docs/graph
+import type { ScholarHttp } from '../net/http';
+import type { OaLocation, WorkRecord } from './types';
+import { doiPath, normalizeDoi, splitName, str } from './util';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const S2_FIELDS = 'title,authors,year,venue,journal,externalIds,publicationTypes,publicationDate,isOpenAccess,openAccessPdf';
+
+const TYPE_MAP: Record<string, string> = {
+  JournalArticle: 'journal-article',
+  Conference: 'proceedings-article',
+  Review: 'journal-article',
+  Book: 'book',
+  BookSection: 'book-chapter',
+  Dataset: 'dataset',
+};
+
+export function parseS2Paper(p: Json): WorkRecord {
+  const ext = p.externalIds ?? {};
+  const oaUrl = str(p.openAccessPdf?.url);
+  const oa: OaLocation[] = [];
+  if (oaUrl) {
+    const l: OaLocation = { pdfUrl: oaUrl, source: 'semanticScholar' };
+    if (p.openAccessPdf?.license) l.license = String(p.openAccessPdf.license);
+    if (p.openAccessPdf?.status) l.hostType = String(p.openAccessPdf.status).toLowerCase();
+    oa.push(l);
+  }
+  const types: string[] = Array.isArray(p.publicationTypes) ? p.publicationTypes : [];
+  const rec: WorkRecord = {
+    source: 'semanticScholar',
+    doi: normalizeDoi(ext.DOI),
+    title: String(p.title ?? '').trim(),
+    authors: (Array.isArray(p.authors) ? p.authors : []).map((a: Json) => splitName(String(a.name ?? ''))).filter((a: { family: string }) => a.family),
+    year: typeof p.year === 'number' ? p.year : undefined,
+    venue: str(p.journal?.name) ?? str(p.venue),
+    type: types.map((t) => TYPE_MAP[t]).find(Boolean),
+    volume: str(p.journal?.volume),
+    pages: str(p.journal?.pages)?.replace(/\s*-\s*/, '-'),
+    arxivId: str(ext.ArXiv),
+    pmid: str(ext.PubMed),
+    oaLocations: oa.length ? oa : undefined,
+    license: str(p.openAccessPdf?.license),
+    score: typeof p.matchScore === 'number' ? p.matchScore : undefined,
+  };
+  return Object.fromEntries(Object.entries(rec).filter(([, v]) => v !== undefined)) as unknown as WorkRecord;
+}
+
+function headers(http: ScholarHttp): Record<string, string> {
+  const key = http.apiKey('semanticScholar');
+  return key ? { 'x-api-key': key } : {};
+}
+
+/** Best title match; null when S2 answers 404 "Title match not found". */
+export async function searchMatch(http: ScholarHttp, title: string, signal?: AbortSignal): Promise<WorkRecord | null> {
+  const body = await http.getJson<{ data?: Json[] }>('semanticScholar', '/graph/v1/paper/search/match', {
+    query: { query: title, fields: S2_FIELDS },
+    headers: headers(http),
+    nullOn: [404],
+    bucket: 'search',
+    signal,
+  });
+  const first = body?.data?.[0];
+  return first ? parseS2Paper(first) : null;
+}
+
+export async function paperByDoi(http: ScholarHttp, doi: string, signal?: AbortSignal): Promise<WorkRecord | null> {
+  const body = await http.getJson<Json>('semanticScholar', `/graph/v1/paper/DOI:${doiPath(doi)}`, {
+    query: { fields: S2_FIELDS },
+    headers: headers(http),
+    nullOn: [404],
+    signal,
+  });
+  return body ? parseS2Paper(body) : null;
+}

@@ -1,0 +1,60 @@
+// Small normalisation helpers shared by the source clients.
+
+/** Lower-cased bare DOI (no resolver prefix, no `doi:`), or undefined when it does not look like one. */
+export function normalizeDoi(raw: string | null | undefined): string | undefined {
+  if (!raw) return undefined;
+  let d = raw.trim();
+  d = d.replace(/^https?:\/\/(dx\.)?doi\.org\//i, '').replace(/^doi:\s*/i, '');
+  try {
+    if (/%[0-9a-f]{2}/i.test(d)) d = decodeURIComponent(d);
+  } catch {
+    /* keep as is */
+  }
+  d = d.toLowerCase();
+  return /^10\.\d{4,9}\/\S+$/.test(d) ? d : undefined;
+}
+
+/** Encodes a DOI for a path segment while keeping `/` and `:` readable, as the services' own examples do. */
+export function doiPath(doi: string): string {
+  return encodeURIComponent(doi).replace(/%2F/gi, '/').replace(/%3A/gi, ':');
+}
+
+/** Splits a display name ("Jerry C. Hu", "Hu, Jerry C.") into family/given. */
+export function splitName(name: string): { family: string; given?: string } {
+  const n = name.replace(/\s+/g, ' ').trim();
+  if (!n) return { family: '' };
+  if (n.includes(',')) {
+    const [family, ...rest] = n.split(',');
+    const given = rest.join(',').trim();
+    return given ? { family: family.trim(), given } : { family: family.trim() };
+  }
+  const parts = n.split(' ');
+  if (parts.length === 1) return { family: n };
+  // Particles (van, de, von…) belong to the family name.
+  let i = parts.length - 1;
+  while (i > 1 && /^(van|von|de|der|den|del|della|di|da|du|la|le|dos|das|ter|ten|bin|ibn|al)$/i.test(parts[i - 1])) i--;
+  return { family: parts.slice(i).join(' '), given: parts.slice(0, i).join(' ') };
+}
+
+export function stripTags(s: string): string {
+  return s
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+export function firstString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.trim() || undefined;
+  if (Array.isArray(v)) for (const x of v) if (typeof x === 'string' && x.trim()) return x.trim();
+  return undefined;
+}
+
+export function str(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.trim() || undefined;
+  if (typeof v === 'number') return String(v);
+  return undefined;
+}
+
+export function normVersion(v: unknown): 'publishedVersion' | 'acceptedVersion' | 'submittedVersion' | undefined {
+  return v === 'publishedVersion' || v === 'acceptedVersion' || v === 'submittedVersion' ? v : undefined;
+}

@@ -1,0 +1,649 @@
+// Offline replay of the scholarly APIs on 127.0.0.1. Recorded bodies are served verbatim for the
+// requests they were recorded for; every other DOI or query is answered from the Crossref corpus
+// in the same response shapes. Limits are enforced like a real service (429 + Retry-After) and
+// every request over a limit is counted as a violation, which is what the rate tests measure.
+import { existsSync, readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import type { ServiceName } from '../core/net/policy';
+import {
+  arxivFeed,
+  bibtexFor,
+  Corpus,
+  crossrefListEnvelope,
+  crossrefWorkEnvelope,
+  cslFor,
+  normQuery,
+  openAlexWork,
+  s2Paper,
+  selectFields,
+  unpaywallRecord,
+  type CorpusEntry,
+  type CrossrefItem,
+  type SyntheticWork,
+  type Urls,
+} from './corpus';
+import { makePdf } from './pdf';
+
+export type ReplayService = ServiceName | 'landing';
+
+export const SERVICE_PREFIX: Record<ReplayService, string> = {
+  crossref: '/crossref',
+  openalex: '/openalex',
+  semanticScholar: '/s2',
+  arxiv: '/arxiv',
+  unpaywall: '/unpaywall',
+  doi: '/doi',
+  pdf: '/pdf',
+  landing: '/landing',
+};
+const PREFIX_SERVICE = new Map(Object.entries(SERVICE_PREFIX).map(([s, p]) => [p.slice(1), s as ReplayService]));
+
+export interface ReplayLimit {
+  requests: number;
+  intervalMs: number;
+  concurrency: number;
+  /** Retry-After value sent with a 429 (seconds); default: time until the window frees up. */
+  retryAfterSeconds?: number;
+}
+
+export type FaultKind =
+  | 'status'
+  | 'rateLimit'
+  | 'reset'
+  | 'slowHeaders'
+  | 'slowBody'
+  | 'truncated'
+  | 'htmlAsPdf'
+  | 'huge'
+  | 'gzipBomb'
+  | 'redirectLoop'
+  | 'redirectFile';
+
+export interface FaultRule {
+  kind: FaultKind;
+  service?: ReplayService;
+  /** Substring of the decoded request path + query (after the service prefix). */
+  path?: string;
+  /** DOI anywhere in the decoded request URL (case-insensitive). */
+  doi?: string;
+  /** Applies to the first `times` matching requests only (default: all). */
+  times?: number;
+  /** `status`: status code (default 503). */
+  status?: number;
+  /** `status`/`rateLimit`: Retry-After header value (seconds or HTTP date). */
+  retryAfter?: string;
+  /** slowHeaders/slowBody: delay in ms. */
+  delayMs?: number;
+  /** huge/gzipBomb: body size (decoded for the bomb). */
+  bytes?: number;
+  /** huge: send Content-Length (lets the client refuse before reading). */
+  declareLength?: boolean;
+}
+
+export interface ReplayOptions {
+  port?: number;
+  /** Random latency per call, [min, max] ms. */
+  latencyMs?: [number, number];
+  /** PDF (and arXiv PDF) bandwidth in bytes per second. */
+  pdfBandwidth?: number;
+  limits?: Partial<Record<ReplayService, ReplayLimit>>;
+  faults?: FaultRule[];
+  /** Folder holding api/ and corpus/ (default: the repository's test/fixtures). */
+  fixturesDir?: string;
+  /** Default PDF size in bytes (padding). */
+  pdfBytes?: number;
+}
+
+export interface ReplayLogEntry {
+  t: number;
+  service: ReplayService | 'unknown';
+  method: string;
+  path: string;
+  status: number;
+  ua?: string;
+}
+
+export interface ReplayStats {
+  requests: Partial<Record<ReplayService, number>>;
+  violations: Partial<Record<ReplayService, number>>;
+  status429: Partial<Record<ReplayService, number>>;
+  maxInFlight: Partial<Record<ReplayService, number>>;
+  log: ReplayLogEntry[];
+}
+
+export interface ReplayServer {
+  origin: string;
+  endpoints: Record<ServiceName, string>;
+  stats(): ReplayStats;
+  resetStats(): void;
+  setOptions(partial: Partial<Omit<ReplayOptions, 'port' | 'fixturesDir'>>): void;
+  addWorks(works: (SyntheticWork | CrossrefItem)[]): void;
+  close(): Promise<void>;
+}
+
+interface Recorded {
+  file: string;
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+export function findFixturesDir(start = __dirname): string {
+  let dir = start;
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'test/fixtures'))) return path.join(dir, 'test/fixtures');
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return path.resolve(process.cwd(), 'test/fixtures');
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function loadRecorded(apiDir: string): Map<string, Recorded> {
+  const map = new Map<string, Recorded>();
+  const indexPath = path.join(apiDir, 'index.json');
+  if (!existsSync(indexPath)) return map;
+  const index = JSON.parse(readFileSync(indexPath, 'utf8')) as {
+    file: string;
+    api: string;
+    url: string | null;
+    status: number;
+    content_type: string | null;
+  }[];
+  for (const r of index) {
+    if (!r.url) continue;
+    const u = new URL(r.url);
+    const p = decode(u.pathname);
+    const rec: Recorded = {
+      file: r.file,
+      status: r.status,
+      contentType: r.content_type ?? (r.file.endsWith('.json') ? 'application/json' : r.file.endsWith('.bib') ? 'application/x-bibtex' : 'text/plain'),
+      body: readFileSync(path.join(apiDir, r.file)),
+    };
+    const q = u.searchParams;
+    let key: string | undefined;
+    if (u.host === 'api.crossref.org') {
+      const t = /\/works\/(.+?)\/transform(\/.*)?$/.exec(p);
+      if (t) key = `bibtex:${t[1].toLowerCase()}`;
+      else if (p.startsWith('/works/')) key = `crossref:work:${p.slice(7).toLowerCase()}`;
+      else if (p === '/works' && (q.get('query.title') || q.get('query.bibliographic'))) key = `crossref:q:${normQuery(q.get('query.title') ?? q.get('query.bibliographic') ?? '')}`;
+    } else if (u.host === 'api.openalex.org') {
+      if (p.startsWith('/works/') && !q.get('select')) key = `openalex:work:${p.slice(7).replace(/^https:\/\/doi\.org\//, '').toLowerCase()}`;
+      else if (p === '/works' && q.get('filter')?.startsWith('title.search:')) key = `openalex:q:${normQuery(q.get('filter')!.slice(13))}`;
+    } else if (u.host === 'api.semanticscholar.org') {
+      if (p.startsWith('/graph/v1/paper/DOI:')) key = `s2:paper:${p.slice(20).toLowerCase()}`;
+      else if (p === '/graph/v1/paper/search/match') key = `s2:q:${normQuery(q.get('query') ?? '')}`;
+    } else if (u.host === 'api.unpaywall.org' && p.startsWith('/v2/') && p !== '/v2/search') {
+      key = `unpaywall:${p.slice(4).toLowerCase()}`;
+    } else if (u.host === 'export.arxiv.org') {
+      if (q.get('id_list')) key = `arxiv:id:${q.get('id_list')!.toLowerCase()}`;
+      else if (q.get('search_query')) key = `arxiv:q:${normQuery(q.get('search_query')!)}`;
+    } else if (u.host === 'doi.org') {
+      if (r.status === 404) key = 'doi:404';
+      else if (r.status === 400) key = 'doi:400';
+    } else if (r.file.startsWith('openalex-work-404')) key = 'openalex:404';
+    if (r.file.startsWith('openalex-work-404')) key = 'openalex:404';
+    if (key && !map.has(key)) map.set(key, rec);
+  }
+  return map;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+class Limiter {
+  private starts: number[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  constructor(public limit: ReplayLimit) {}
+  /** Returns the ms until a slot frees, or 0 when the request is admitted. */
+  admit(now: number): number {
+    const windowStart = now - this.limit.intervalMs;
+    while (this.starts.length && this.starts[0] <= windowStart) this.starts.shift();
+    if (this.inFlight >= this.limit.concurrency) return 1000;
+    if (this.starts.length >= this.limit.requests) return Math.max(1, this.starts[0] + this.limit.intervalMs - now);
+    this.starts.push(now);
+    return 0;
+  }
+}
+
+export async function startReplayServer(opts: ReplayOptions = {}): Promise<ReplayServer> {
+  let options: ReplayOptions = { ...opts };
+  const fixturesDir = opts.fixturesDir ?? findFixturesDir();
+  const recorded = loadRecorded(path.join(fixturesDir, 'api'));
+  const corpusFile = path.join(fixturesDir, 'corpus/crossref-works.jsonl');
+  const corpus = existsSync(corpusFile) ? Corpus.load(corpusFile) : new Corpus();
+  const limiters = new Map<ReplayService, Limiter>();
+  const faultHits = new WeakMap<FaultRule, number>();
+  let stats: ReplayStats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [] };
+  const inFlightAll = new Map<ReplayService, number>();
+  let bomb: { size: number; body: Buffer } | undefined;
+  const sockets = new Set<import('node:net').Socket>();
+
+  const syncLimiters = () => {
+    for (const [svc, lim] of Object.entries(options.limits ?? {}) as [ReplayService, ReplayLimit][]) {
+      const cur = limiters.get(svc);
+      if (cur) cur.limit = lim;
+      else limiters.set(svc, new Limiter(lim));
+    }
+    for (const svc of [...limiters.keys()]) if (!options.limits?.[svc]) limiters.delete(svc);
+  };
+  syncLimiters();
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((err) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`replay error: ${(err as Error).message}`);
+      } else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
+  const urls: Urls = {
+    pdf: (doi) => `${origin}/pdf/${doi}.pdf`,
+    landing: (doi) => `${origin}/landing/${doi}`,
+    arxivAbs: (id) => `${origin}/arxiv/abs/${id}`,
+    arxivPdf: (id) => `${origin}/arxiv/pdf/${id}`,
+  };
+
+  const bump = (m: Partial<Record<ReplayService, number>>, s: ReplayService) => (m[s] = (m[s] ?? 0) + 1);
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const arrival = performance.now();
+    const url = new URL(req.url ?? '/', origin);
+    const segs = url.pathname.split('/');
+    const service = PREFIX_SERVICE.get(segs[1] ?? '');
+    const logEntry: ReplayLogEntry = { t: Date.now(), service: service ?? 'unknown', method: req.method ?? 'GET', path: `${url.pathname}${url.search}`, status: 0, ua: req.headers['user-agent'] };
+    stats.log.push(logEntry);
+    if (stats.log.length > 50_000) stats.log.splice(0, 10_000);
+    res.on('finish', () => (logEntry.status = res.statusCode));
+    if (!service) return send(res, 404, 'text/plain', 'Not found');
+    bump(stats.requests, service);
+
+    const lim = limiters.get(service);
+    if (lim) {
+      const wait = lim.admit(arrival);
+      if (wait > 0) {
+        bump(stats.violations, service);
+        bump(stats.status429, service);
+        const ra = lim.limit.retryAfterSeconds ?? Math.max(1, Math.ceil(wait / 1000));
+        res.setHeader('retry-after', String(ra));
+        return send(res, 429, 'application/json', JSON.stringify({ status: 'error', message: 'Too many requests' }));
+      }
+      lim.inFlight++;
+      lim.maxInFlight = Math.max(lim.maxInFlight, lim.inFlight);
+      let done = false;
+      const free = () => {
+        if (!done) {
+          done = true;
+          lim.inFlight--;
+        }
+      };
+      res.on('finish', free);
+      res.on('close', free);
+    }
+    const n = (inFlightAll.get(service) ?? 0) + 1;
+    inFlightAll.set(service, n);
+    stats.maxInFlight[service] = Math.max(stats.maxInFlight[service] ?? 0, lim ? lim.inFlight : n);
+    res.on('close', () => inFlightAll.set(service, (inFlightAll.get(service) ?? 1) - 1));
+    if (service === 'crossref' && lim) {
+      res.setHeader('x-rate-limit-limit', String(lim.limit.requests));
+      res.setHeader('x-rate-limit-interval', `${lim.limit.intervalMs / 1000}s`);
+      res.setHeader('x-concurrency-limit', String(lim.limit.concurrency));
+    }
+
+    const [lo, hi] = options.latencyMs ?? [0, 0];
+    if (hi > 0) await sleep(lo + Math.random() * (hi - lo));
+
+    const rest = `/${segs.slice(2).join('/')}`;
+    const decodedFull = decode(`${rest}${url.search}`);
+    for (const f of options.faults ?? []) {
+      if (f.service && f.service !== service) continue;
+      if (f.path && !decodedFull.includes(f.path)) continue;
+      if (f.doi && !decodedFull.toLowerCase().includes(f.doi.toLowerCase())) continue;
+      const hits = (faultHits.get(f) ?? 0) + 1;
+      faultHits.set(f, hits);
+      if (f.times !== undefined && hits > f.times) continue;
+      const handled = await applyFault(f, service, req, res, url);
+      if (handled) return;
+      break;
+    }
+    return route(service, rest, url, req, res);
+  }
+
+  async function applyFault(f: FaultRule, service: ReplayService, req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {
+    switch (f.kind) {
+      case 'status':
+        if (f.retryAfter) res.setHeader('retry-after', f.retryAfter);
+        if ((f.status ?? 503) === 429) bump(stats.status429, service);
+        send(res, f.status ?? 503, 'text/plain', `Injected ${f.status ?? 503}`);
+        return true;
+      case 'rateLimit':
+        res.setHeader('retry-after', f.retryAfter ?? '1');
+        bump(stats.status429, service);
+        send(res, 429, 'application/json', JSON.stringify({ status: 'error', message: 'Too many requests' }));
+        return true;
+      case 'reset':
+        req.socket.destroy();
+        return true;
+      case 'slowHeaders':
+        await sleep(f.delayMs ?? 5000);
+        return false;
+      case 'slowBody': {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"status":"ok",');
+        await sleep(f.delayMs ?? 5000);
+        if (!res.destroyed) res.end('"message":{}}');
+        return true;
+      }
+      case 'truncated': {
+        const body = Buffer.from(JSON.stringify({ status: 'ok', message: { padding: 'x'.repeat(4000) } }));
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
+        res.write(body.subarray(0, 1000));
+        await sleep(20);
+        res.socket?.destroy();
+        return true;
+      }
+      case 'htmlAsPdf':
+        send(res, 200, 'application/pdf', '<!doctype html><html><head><title>Access denied</title></head><body>Please log in</body></html>');
+        return true;
+      case 'huge': {
+        const size = f.bytes ?? 8 * 1024 * 1024;
+        const head: http.OutgoingHttpHeaders = { 'content-type': url.pathname.endsWith('.pdf') ? 'application/pdf' : 'application/json' };
+        if (f.declareLength) head['content-length'] = String(size);
+        res.writeHead(200, head);
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        let sent = 0;
+        while (sent < size && !res.destroyed) {
+          const part = chunk.subarray(0, Math.min(chunk.length, size - sent));
+          sent += part.length;
+          if (!res.write(part))
+            await new Promise<void>((r) => {
+              const done = () => {
+                res.off('drain', done);
+                res.off('close', done);
+                r();
+              };
+              res.on('drain', done);
+              res.on('close', done);
+            });
+        }
+        if (!res.destroyed) res.end();
+        return true;
+      }
+      case 'gzipBomb': {
+        const size = f.bytes ?? 64 * 1024 * 1024;
+        if (!bomb || bomb.size !== size) bomb = { size, body: zlib.gzipSync(Buffer.alloc(size), { level: 9 }) };
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(bomb.body.length) });
+        res.end(bomb.body);
+        return true;
+      }
+      case 'redirectLoop': {
+        const n = Number(url.searchParams.get('loop') ?? '0') + 1;
+        const next = new URL(url.toString());
+        next.searchParams.set('loop', String(n % 3));
+        res.writeHead(302, { location: next.toString() });
+        res.end();
+        return true;
+      }
+      case 'redirectFile':
+        res.writeHead(302, { location: 'file:///etc/passwd' });
+        res.end();
+        return true;
+    }
+    return false;
+  }
+
+  function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    res.writeHead(status, { 'content-type': type, 'content-length': String(buf.length) });
+    res.end(buf);
+  }
+  const json = (res: http.ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body));
+  const sendRecorded = (res: http.ServerResponse, r: Recorded) => send(res, r.status, r.contentType, r.body);
+
+  async function route(service: ReplayService, rest: string, url: URL, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const q = url.searchParams;
+    const accept = String(req.headers.accept ?? '');
+    switch (service) {
+      case 'crossref': {
+        const t = /^\/(?:v1\/)?works\/(.+?)\/transform(\/.*)?$/.exec(rest);
+        if (t) {
+          const doi = decode(t[1]).toLowerCase();
+          const wantCsl = /citationstyles\.csl\+json/.test(accept) || /csl\+json/.test(t[2] ?? '');
+          const e = corpus.get(doi);
+          if (!wantCsl) {
+            const r = recorded.get(`bibtex:${doi}`);
+            if (r) return sendRecorded(res, r);
+            if (e) return send(res, 200, 'application/x-bibtex', bibtexFor(e));
+          } else if (e) return json(res, 200, cslFor(e));
+          return send(res, 404, 'text/plain;charset=utf-8', 'Resource not found.');
+        }
+        if (rest.startsWith('/works/')) {
+          const doi = decode(rest.slice(7)).toLowerCase();
+          const r = recorded.get(`crossref:work:${doi}`);
+          if (r) return sendRecorded(res, r);
+          const e = corpus.get(doi);
+          if (e) return json(res, 200, crossrefWorkEnvelope(e.item));
+          return send(res, 404, 'text/plain', 'Resource not found.');
+        }
+        if (rest === '/works') {
+          const text = q.get('query.bibliographic') ?? q.get('query.title') ?? q.get('query') ?? '';
+          const r = recorded.get(`crossref:q:${normQuery(text)}`);
+          if (r && !q.get('query.author')) return sendRecorded(res, r);
+          const rows = Math.min(Number(q.get('rows') ?? '20') || 20, 1000);
+          const filter = q.get('filter') ?? '';
+          const from = /from-pub-date:(\d{4})/.exec(filter)?.[1];
+          const until = /until-pub-date:(\d{4})/.exec(filter)?.[1];
+          const { total, hits } = corpus.search({ text, author: q.get('query.author') ?? undefined, fromYear: from ? Number(from) : undefined, untilYear: until ? Number(until) : undefined }, rows);
+          return json(res, 200, crossrefListEnvelope(hits.map((h) => selectFields(h.e.item, q.get('select'), h.score)), total, rows, text || null));
+        }
+        return send(res, 404, 'text/plain', 'Resource not found.');
+      }
+      case 'openalex': {
+        if (rest.startsWith('/works/')) {
+          const id = decode(rest.slice(7)).replace(/^https:\/\/doi\.org\//i, '').replace(/^doi:/i, '').toLowerCase();
+          const r = recorded.get(`openalex:work:${id}`);
+          if (r) return sendRecorded(res, r);
+          const e = corpus.get(id);
+          if (e) return json(res, 200, openAlexWork(e, urls));
+          const nf = recorded.get('openalex:404');
+          return nf ? sendRecorded(res, nf) : send(res, 404, 'text/html; charset=utf-8', '<h1>Not Found</h1>');
+        }
+        if (rest === '/works') {
+          const filter = q.get('filter') ?? '';
+          const ts = /(?:^|,)(?:title\.search|display_name\.search):([^,]*)/.exec(filter)?.[1];
+          const text = ts ?? q.get('search') ?? '';
+          const r = recorded.get(`openalex:q:${normQuery(text)}`);
+          if (r) return sendRecorded(res, r);
+          const per = Math.min(Number(q.get('per-page') ?? q.get('per_page') ?? '25') || 25, 200);
+          const { total, hits } = corpus.search({ text }, per);
+          return json(res, 200, {
+            meta: { count: total, db_response_time_ms: 3, page: 1, per_page: per, groups_count: null },
+            results: hits.map((h) => openAlexWork(h.e, urls, h.score * 10)),
+            group_by: [],
+          });
+        }
+        return json(res, 404, { error: 'Not found' });
+      }
+      case 'semanticScholar': {
+        const fields = q.get('fields');
+        if (rest === '/graph/v1/paper/search/match') {
+          const text = q.get('query') ?? '';
+          const r = recorded.get(`s2:q:${normQuery(text)}`);
+          if (r) return sendRecorded(res, r);
+          const { hits } = corpus.search({ text }, 1);
+          if (!hits.length || hits[0].score < 50) return json(res, 404, { error: 'Title match not found' });
+          return json(res, 200, { data: [s2Paper(hits[0].e, urls, fields, hits[0].score * 2)] });
+        }
+        const m = /^\/graph\/v1\/paper\/(.+)$/.exec(rest);
+        if (m) {
+          const raw = decode(m[1]);
+          const doi = raw.replace(/^DOI:/i, '').toLowerCase();
+          const r = recorded.get(`s2:paper:${doi}`);
+          if (r) return sendRecorded(res, r);
+          const e = /^arxiv:/i.test(raw) ? corpus.getArxiv(raw.slice(6)) : corpus.get(doi);
+          if (e) return json(res, 200, s2Paper(e, urls, fields));
+          return json(res, 404, { error: `Paper with id ${raw} not found` });
+        }
+        return json(res, 404, { error: 'Not found' });
+      }
+      case 'unpaywall': {
+        if (!q.get('email')) return json(res, 422, { HTTP_status_code: 422, error: true, message: 'You must provide an email parameter' });
+        const doi = decode(rest.replace(/^\/v2\//, '')).toLowerCase();
+        const r = recorded.get(`unpaywall:${doi}`);
+        if (r) return sendRecorded(res, r);
+        const e = corpus.get(doi);
+        if (e) return json(res, 200, unpaywallRecord(e, urls));
+        return json(res, 404, { HTTP_status_code: 404, error: true, message: `'${doi}' is an invalid doi. See https://doi.org/` });
+      }
+      case 'arxiv': {
+        if (rest.startsWith('/pdf/') || rest.startsWith('/abs/')) {
+          const id = decode(rest.slice(5)).replace(/v\d+$/, '');
+          const e = corpus.getArxiv(id);
+          if (!e) return send(res, 404, 'text/html', '<html><body>Article identifier not recognized</body></html>');
+          if (rest.startsWith('/abs/'))
+            return send(res, 200, 'text/html; charset=utf-8', landingHtml(e, `${origin}/arxiv/pdf/${id}`));
+          return sendPdf(res, e, e.pdfBytes);
+        }
+        if (rest === '/api/query') {
+          const ids = q.get('id_list') ?? '';
+          const sq = q.get('search_query') ?? '';
+          const max = Number(q.get('max_results') ?? '10') || 10;
+          const r = ids ? recorded.get(`arxiv:id:${ids.toLowerCase()}`) : recorded.get(`arxiv:q:${normQuery(sq)}`);
+          if (r) return sendRecorded(res, r);
+          const query = `search_query=${sq}&id_list=${ids}&start=0&max_results=${max}`;
+          if (ids) {
+            const entries = ids.split(',').map((i) => corpus.getArxiv(i.trim())).filter((e): e is CorpusEntry => !!e);
+            return send(res, 200, 'application/atom+xml', arxivFeed(entries.slice(0, max), urls, query));
+          }
+          const text = sq.replace(/\b(ti|au|abs|all):/g, ' ').replace(/\b(AND|OR|ANDNOT)\b/g, ' ');
+          const { total, hits } = corpus.search({ text, arxivOnly: true }, max);
+          return send(res, 200, 'application/atom+xml', arxivFeed(hits.map((h) => h.e), urls, query, total));
+        }
+        return send(res, 404, 'text/plain', 'Not found');
+      }
+      case 'doi': {
+        const h = /^\/api\/handles\/(.+)$/.exec(rest);
+        if (h) {
+          const doi = decode(h[1]).toLowerCase();
+          if (!corpus.get(doi)) return json(res, 404, { responseCode: 100, handle: decode(h[1]) });
+          return json(res, 200, {
+            responseCode: 1,
+            handle: decode(h[1]),
+            values: [
+              { index: 1, type: 'URL', data: { format: 'string', value: urls.landing(doi) }, ttl: 86400, timestamp: '2025-01-01T00:00:00Z' },
+              { index: 100, type: 'HS_ADMIN', data: { format: 'admin', value: { handle: '0.na/10.replay', index: 200, permissions: '111111110010' } }, ttl: 86400, timestamp: '2025-01-01T00:00:00Z' },
+            ],
+          });
+        }
+        const doi = decode(rest.slice(1));
+        if (!/^10\.\d{4,9}\//.test(doi)) {
+          const r = recorded.get('doi:400');
+          return r ? sendRecorded(res, r) : send(res, 400, 'text/html', '<h1>Invalid DOI</h1>');
+        }
+        const e = corpus.get(doi);
+        if (!e && !recorded.has(`bibtex:${doi.toLowerCase()}`)) {
+          const r = recorded.get('doi:404');
+          return r ? sendRecorded(res, r) : send(res, 404, 'text/html', '<h1>DOI Not Found</h1>');
+        }
+        let location: string;
+        if (/x-bibtex|citationstyles|csl\+json/.test(accept)) location = `${origin}/crossref/v1/works/${encodeURIComponent(doi)}/transform`;
+        else location = urls.landing(doi.toLowerCase());
+        res.writeHead(302, { location, 'content-type': 'text/html;charset=utf-8' });
+        res.end(`<html><head><title>Handle Redirect</title></head>\n<body><a href="${location}">${location}</a></body></html>`);
+        return;
+      }
+      case 'landing': {
+        const doi = decode(rest.slice(1)).toLowerCase();
+        const e = corpus.get(doi);
+        if (!e) return send(res, 404, 'text/html', '<html><body>Not found</body></html>');
+        const pdf = e.oa === 'closed' && !e.arxivId ? undefined : urls.pdf(doi);
+        return send(res, 200, 'text/html; charset=utf-8', landingHtml(e, url.searchParams.has('repository') || e.oa !== 'closed' ? pdf : undefined));
+      }
+      case 'pdf': {
+        const doi = decode(rest.slice(1)).replace(/\.pdf$/i, '').toLowerCase();
+        const e = corpus.get(doi);
+        if (!e) return send(res, 404, 'text/html', '<html><body>Not found</body></html>');
+        return sendPdf(res, e, e.pdfBytes);
+      }
+    }
+  }
+
+  function landingHtml(e: CorpusEntry, pdfUrl?: string): string {
+    const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+    const title = String(Array.isArray(e.item.title) ? e.item.title[0] : (e.item.title ?? ''));
+    const authors = (e.item.author ?? []).map((a: { family?: string; given?: string; name?: string }) => `<meta name="citation_author" content="${esc(a.family ? `${a.family}, ${a.given ?? ''}` : (a.name ?? ''))}">`).join('\n');
+    return `<!doctype html>
+<html><head><meta charset="utf-8"><title>${esc(title)}</title>
+<meta name="citation_title" content="${esc(title)}">
+${authors}
+<meta name="citation_doi" content="${esc(String(e.item.DOI))}">
+${pdfUrl ? `<meta name="citation_pdf_url" content="${esc(pdfUrl)}">` : ''}
+</head><body><h1>${esc(title)}</h1>${pdfUrl ? `<a href="${esc(pdfUrl)}">PDF</a>` : '<p>Subscription required.</p>'}</body></html>
+`;
+  }
+
+  async function sendPdf(res: http.ServerResponse, e: CorpusEntry, bytes?: number): Promise<void> {
+    const title = String(Array.isArray(e.item.title) ? e.item.title[0] : (e.item.title ?? ''));
+    const pdf = makePdf({ title, doi: String(e.item.DOI) }, bytes ?? options.pdfBytes);
+    res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(pdf.length) });
+    const bw = options.pdfBandwidth;
+    if (!bw) return void res.end(pdf);
+    const tick = 50;
+    const per = Math.max(1, Math.floor((bw * tick) / 1000));
+    for (let off = 0; off < pdf.length && !res.destroyed; off += per) {
+      res.write(pdf.subarray(off, off + per));
+      if (off + per < pdf.length) await sleep(tick);
+    }
+    if (!res.destroyed) res.end();
+  }
+
+  const endpoints = Object.fromEntries(
+    (Object.keys(SERVICE_PREFIX) as ReplayService[]).filter((s) => s !== 'landing').map((s) => [s, `${origin}${SERVICE_PREFIX[s]}`]),
+  ) as Record<ServiceName, string>;
+
+  return {
+    origin,
+    endpoints,
+    stats: () => {
+      const maxInFlight = { ...stats.maxInFlight };
+      for (const [s, l] of limiters) maxInFlight[s] = Math.max(maxInFlight[s] ?? 0, l.maxInFlight);
+      return { ...stats, maxInFlight, log: [...stats.log] };
+    },
+    resetStats: () => {
+      stats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [] };
+      for (const l of limiters.values()) l.maxInFlight = 0;
+    },
+    setOptions: (partial) => {
+      options = { ...options, ...partial };
+      syncLimiters();
+    },
+    addWorks: (works) => corpus.add(works),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
