@@ -1,39 +1,131 @@
 import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
 import { createLog } from './log';
-import { pending, registerCommands, type CommandTable } from './commands';
-import { LibraryTree } from './libraryTree';
+import { registerCommands } from './commands';
+import { LibraryTree, type TreeNode } from './libraryTree';
+import { ProjectModel } from './project';
+import { Session } from './session';
+import { Dashboard } from './dashboard';
+import { Controller } from './controller';
+import { JobStatusBar } from './statusBar';
+import { LatexFeatures } from './latex';
+
+/** What the extension exposes to its own tests (and to other extensions): read-only views of its state. */
+export interface ScholarApi {
+  session: Session;
+  project: ProjectModel;
+  tree: LibraryTree;
+  dashboard: Dashboard;
+  controller: Controller;
+  latex: LatexFeatures;
+}
+
+let active: { session: Session } | undefined;
 
 /**
  * Composition root: builds the services once and wires them to VS Code. No behaviour lives here.
- * Activation catches its own failure so that a broken start shows a message instead of a silent dead view.
+ * Activation catches its own failure so that a broken start shows a message instead of a dead view.
  */
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export async function activate(context: vscode.ExtensionContext): Promise<ScholarApi | undefined> {
   const log = createLog();
   context.subscriptions.push(log);
   try {
-    const tree = new LibraryTree(log);
-    context.subscriptions.push(tree, vscode.window.registerTreeDataProvider('scholar.library', tree));
+    let session: Session | undefined;
+    const project = new ProjectModel(log, () => session?.storageFolders() ?? []);
+    session = new Session(context, log);
+    const tree = new LibraryTree(project, session);
+    const view = vscode.window.createTreeView<TreeNode>('scholar.library', { treeDataProvider: tree, showCollapseAll: true });
+    tree.attach(view);
+    const dashboard = new Dashboard(
+      context.extensionUri,
+      { snapshot: () => session!.snapshot(), onDidChange: session.onDidChange },
+      (msg) => {
+        const map: Record<string, string> = {
+          resolve: 'scholar.resolveAllDois',
+          fetch: 'scholar.fetchPdfs',
+          cancel: 'scholar.cancel',
+          pause: 'scholar.pause',
+          resume: 'scholar.resume',
+          retryFailed: 'scholar.retryFailed',
+          retryReason: 'scholar.retryFailed',
+          openLog: 'scholar.showLog',
+        };
+        void vscode.commands.executeCommand(map[msg.command], msg.command === 'retryReason' ? msg.reason : undefined);
+      },
+      log,
+    );
+    const controller = new Controller(session, project, tree, dashboard, log);
+    controller.setSecretWriter(async (id, value) => {
+      if (value) await context.secrets.store(id, value);
+      else await context.secrets.delete(id);
+    });
+    const latex = new LatexFeatures(project, session, tree);
+    const status = new JobStatusBar(session);
+    context.subscriptions.push(project, session, tree, view, dashboard, latex, status);
 
-    const commands: CommandTable = {
-      'scholar.resolveAllDois': pending('Resolve All DOIs'),
-      'scholar.fetchPdfs': pending('Fetch PDFs for .bib File'),
-      'scholar.showDashboard': pending('The dashboard'),
-      'scholar.cancel': pending('Cancelling a job'),
-      'scholar.retryFailed': pending('Retry failed'),
-      'scholar.rebuildIndex': pending('Rebuilding the library index'),
-      'scholar.openPdf': pending('Opening a PDF'),
-      'scholar.revealInStorage': pending('Reveal in storage'),
-      'scholar.searchLibrary': pending('Library search'),
+    const table = controller.table();
+    table['scholar.showLog'] = () => log.show(true);
+    table['scholar.resolveEntry'] = (arg) => {
+      const n = arg as { key?: string; bibUri?: vscode.Uri } | undefined;
+      return n?.key && n.bibUri ? controller.run('resolve', [n.bibUri], { only: new Set([n.key]) }) : undefined;
     };
-    context.subscriptions.push(...registerCommands(commands, log));
-    void tree.refresh();
+    context.subscriptions.push(...registerCommands(table, log));
+
+    context.subscriptions.push(
+      project.onDidChange(() => {
+        tree.refreshSoon();
+        latex.updateSoon();
+      }),
+      session.onDidChange(() => {
+        tree.refreshSoon();
+        latex.updateSoon();
+        void vscode.commands.executeCommand('setContext', 'scholar.jobRunning', !!session!.currentJob);
+      }),
+      vscode.workspace.onDidSaveTextDocument((doc) => void autoProcess(doc)),
+    );
+
+    // Watch mode: a saved .bib with new entries gets just those resolved and fetched.
+    const known = new Map<string, Set<string>>();
+    const autoProcess = async (doc: vscode.TextDocument) => {
+      if (!/\.bib$/i.test(doc.uri.fsPath) || !vscode.workspace.isTrusted) return;
+      const folder = session!.folderFor(doc.uri);
+      if (!folder) return;
+      const cfg = vscode.workspace.getConfiguration('scholar', doc.uri);
+      const before = known.get(doc.uri.toString());
+      await project.ready();
+      const now = new Set(project.bibDoc(doc.uri)?.file.entries.map((e) => e.key) ?? []);
+      known.set(doc.uri.toString(), now);
+      if (!cfg.get<boolean>('autoProcessOnSave') || !before || session!.currentJob) return;
+      const added = new Set([...now].filter((k) => !before.has(k)));
+      if (!added.size) return;
+      log.info(`auto-process: ${added.size} new entries in ${vscode.workspace.asRelativePath(doc.uri)}`);
+      await controller.run('resolve', [doc.uri], { only: added });
+      await controller.run('fetch', [doc.uri], { only: added });
+    };
+
+    void project.ready().then(async () => {
+      for (const d of project.bibDocs()) known.set(d.uri.toString(), new Set(d.file.entries.map((e) => e.key)));
+      // Show the library's state if one exists already; never create storage just by opening a folder.
+      const folder = session!.folderFor();
+      if (folder && vscode.workspace.isTrusted) {
+        const cfg = await session!.config(folder).catch(() => undefined);
+        if (cfg && existsSync(cfg.storageRoot)) await session!.indexFor(folder);
+      }
+      tree.refreshNow();
+      latex.update();
+    });
+    active = { session };
     log.info(`Scholar ${context.extension.packageJSON.version} activated`);
+    return { session, project, tree, dashboard, controller, latex };
   } catch (err) {
     log.error('activation failed', err instanceof Error ? err : new Error(String(err)));
     void vscode.window.showErrorMessage(`Scholar failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
   }
 }
 
-export function deactivate(): void {
-  // Later: drain the write queue before the host goes away.
+/** Drains the write queue before the extension host goes away. */
+export async function deactivate(): Promise<void> {
+  await active?.session.dispose();
+  active = undefined;
 }

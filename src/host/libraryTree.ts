@@ -1,40 +1,203 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { Log } from './log';
+import type { BibEntry } from '../core/bib/parse';
+import { fieldText } from '../core/bib/latex';
+import type { Metadata } from '../core/storage/metadata';
+import type { EntryOutcome } from '../core/jobs/run';
+import type { ProjectModel, BibDoc } from './project';
+import type { Session } from './session';
 
-type Node = { kind: 'bib'; uri: vscode.Uri };
+export type TreeNode =
+  | { kind: 'group'; group: 'review' | 'failed'; keys: string[] }
+  | { kind: 'bib'; doc: BibDoc }
+  | { kind: 'entry'; key: string; bibUri: vscode.Uri; entry: BibEntry };
 
-/** The library browser. For now: the workspace's .bib files. */
-export class LibraryTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+export interface EntryStatus {
+  doi?: string;
+  doiState: 'found' | 'review' | 'not_found' | 'none' | 'no_doi';
+  pdfState: 'stored' | 'failed' | 'pending' | 'none';
+  failure?: string;
+  meta?: Metadata;
+}
+
+function short(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/**
+ * The library browser: "Needs review" and "Failed" groups when not empty, then each .bib file with
+ * its entries. Children are computed when a node expands; refreshes are batched so that a run of
+ * thousands of entries redraws a few times a second at most.
+ */
+export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private bibs: vscode.Uri[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private filter: Set<string> | undefined;
+  private filterLabel: string | undefined;
+  private view: vscode.TreeView<TreeNode> | undefined;
 
-  constructor(private readonly log: Log) {}
+  constructor(
+    private readonly project: ProjectModel,
+    private readonly session: Session,
+    private readonly batchMs = 400,
+  ) {}
 
-  async refresh(): Promise<void> {
-    this.bibs = await vscode.workspace.findFiles('**/*.bib', '**/node_modules/**');
-    this.bibs.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
-    await vscode.commands.executeCommand('setContext', 'scholar.hasBib', this.bibs.length > 0);
-    this.log.debug(`library: ${this.bibs.length} .bib files`);
+  attach(view: vscode.TreeView<TreeNode>): void {
+    this.view = view;
+    this.updateMessage();
+  }
+
+  /** Schedules one refresh for any number of calls within the batch window. */
+  refreshSoon(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.refreshNow();
+    }, this.batchMs);
+  }
+
+  refreshNow(): void {
+    void vscode.commands.executeCommand('setContext', 'scholar.hasBib', this.project.bibDocs().length > 0);
+    this.updateMessage();
     this.changed.fire(undefined);
   }
 
-  getTreeItem(node: Node): vscode.TreeItem {
-    const item = new vscode.TreeItem(path.basename(node.uri.fsPath), vscode.TreeItemCollapsibleState.None);
-    item.resourceUri = node.uri;
-    item.description = vscode.workspace.asRelativePath(path.dirname(node.uri.fsPath));
-    item.contextValue = 'bibFile';
-    item.command = { command: 'vscode.open', title: 'Open', arguments: [node.uri] };
+  setFilter(keys: Set<string> | undefined, label?: string): void {
+    this.filter = keys;
+    this.filterLabel = label;
+    void vscode.commands.executeCommand('setContext', 'scholar.filtered', !!keys);
+    this.refreshNow();
+  }
+
+  private updateMessage(): void {
+    if (!this.view) return;
+    this.view.message = this.filter ? `Showing ${this.filter.size} entries matching "${this.filterLabel}"` : undefined;
+  }
+
+  status(key: string): EntryStatus {
+    const entryHasDoi = this.project.findEntry(key)?.entry.fields.get('doi')?.value.trim();
+    const meta = this.session.metadata(key);
+    const result: EntryOutcome | undefined = this.session.previousJob?.results.get(key);
+    let doiState: EntryStatus['doiState'] = 'none';
+    if (entryHasDoi) doiState = 'found';
+    else if (meta?.match?.outcome === 'no_doi') doiState = 'no_doi';
+    else if (meta?.match?.outcome === 'review' || result?.outcome === 'review') doiState = 'review';
+    else if (meta?.match?.outcome === 'accepted' || meta?.match?.outcome === 'manual' || result?.outcome === 'accept') doiState = 'found';
+    else if (meta?.match?.outcome === 'not_found' || result?.outcome === 'not_found') doiState = 'not_found';
+    let pdfState: EntryStatus['pdfState'] = 'none';
+    if (meta?.pdf) pdfState = 'stored';
+    else if (result?.outcome === 'failed') pdfState = 'failed';
+    else if (this.session.currentJob?.kind === 'fetch' && !result) pdfState = 'pending';
+    return { doi: entryHasDoi || meta?.doi, doiState, pdfState, failure: result?.outcome === 'failed' ? `${result.reason}: ${result.message ?? ''}` : undefined, meta };
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    if (node.kind === 'group') {
+      const item = new vscode.TreeItem(node.group === 'review' ? 'Needs review' : 'Failed', vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `group:${node.group}`;
+      item.description = String(node.keys.length);
+      item.iconPath = new vscode.ThemeIcon(node.group === 'review' ? 'question' : 'error', new vscode.ThemeColor(node.group === 'review' ? 'list.warningForeground' : 'list.errorForeground'));
+      item.contextValue = `group-${node.group}`;
+      return item;
+    }
+    if (node.kind === 'bib') {
+      const item = new vscode.TreeItem(path.basename(node.doc.uri.fsPath), vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `bib:${node.doc.uri.toString()}`;
+      item.resourceUri = node.doc.uri;
+      const dir = path.dirname(vscode.workspace.asRelativePath(node.doc.uri, false));
+      const errors = node.doc.file.errors.filter((e) => e.severity === 'error').length;
+      item.description = `${dir === '.' ? '' : `${dir} · `}${node.doc.file.entries.length} entries${errors ? ` · ${errors} errors` : ''}`;
+      item.iconPath = new vscode.ThemeIcon('book');
+      item.contextValue = 'bibFile';
+      item.tooltip = node.doc.uri.fsPath;
+      return item;
+    }
+    const st = this.status(node.key);
+    const e = node.entry;
+    const title = fieldText(e, 'title') ?? '';
+    const year = fieldText(e, 'year') ?? fieldText(e, 'date')?.slice(0, 4) ?? '';
+    // Labels and descriptions are plain text in a tree item: nothing in them is interpreted.
+    const item = new vscode.TreeItem(node.key, vscode.TreeItemCollapsibleState.None);
+    item.id = `entry:${node.bibUri.toString()}#${node.key}`;
+    item.description = [year, short(title, 60)].filter(Boolean).join(' · ');
+    const flags = ['entry'];
+    if (st.doi) flags.push('hasDoi');
+    if (st.pdfState === 'stored') flags.push('hasPdf');
+    if (st.doiState === 'review') flags.push('review');
+    if (st.pdfState === 'failed') flags.push('failed');
+    item.contextValue = flags.join(' ');
+    let icon: vscode.ThemeIcon;
+    if (st.pdfState === 'failed') icon = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+    else if (st.doiState === 'review') icon = new vscode.ThemeIcon('question', new vscode.ThemeColor('list.warningForeground'));
+    else if (st.pdfState === 'stored') icon = new vscode.ThemeIcon('file-pdf', new vscode.ThemeColor('testing.iconPassed'));
+    else if (st.pdfState === 'pending') icon = new vscode.ThemeIcon('loading~spin');
+    else if (st.doiState === 'found') icon = new vscode.ThemeIcon('pass');
+    else if (st.doiState === 'not_found' || st.doiState === 'no_doi') icon = new vscode.ThemeIcon('circle-slash');
+    else icon = new vscode.ThemeIcon('circle-outline');
+    item.iconPath = icon;
+    item.tooltip = this.tooltip(node, st, title, year);
+    item.command = st.pdfState === 'stored'
+      ? { command: 'scholar.openPdf', title: 'Open PDF', arguments: [node] }
+      : { command: 'scholar.revealEntry', title: 'Go to Entry', arguments: [node] };
     return item;
   }
 
-  getChildren(node?: Node): Node[] {
-    if (node) return [];
-    return this.bibs.map((uri) => ({ kind: 'bib', uri }));
+  /** Untrusted text (titles from APIs and .bib files) is appended as text: no HTML, no command links. */
+  private tooltip(node: Extract<TreeNode, { kind: 'entry' }>, st: EntryStatus, title: string, year: string): vscode.MarkdownString {
+    const md = new vscode.MarkdownString(undefined, false);
+    md.isTrusted = false;
+    md.supportHtml = false;
+    md.appendMarkdown('**');
+    md.appendText(st.meta?.title ?? title ?? node.key);
+    md.appendMarkdown('**\n\n');
+    const authors = st.meta?.authors?.map((a) => a.family).join(', ') ?? fieldText(node.entry, 'author');
+    if (authors) md.appendText(`${short(authors, 200)}\n\n`);
+    const venue = st.meta?.venue ?? fieldText(node.entry, 'journal') ?? fieldText(node.entry, 'booktitle');
+    md.appendText([venue, st.meta?.year ?? year].filter(Boolean).join(', ') + '\n\n');
+    md.appendText(`DOI: ${st.doi ?? (st.doiState === 'review' ? 'needs review' : st.doiState === 'not_found' ? 'not found' : st.doiState === 'no_doi' ? 'none (marked)' : '—')}\n\n`);
+    md.appendText(`PDF: ${st.pdfState === 'stored' ? `stored (${st.meta?.pdf?.source}, ${st.meta?.pdf?.verified === 'unverified' ? 'no text layer to verify' : 'verified'})` : st.pdfState}\n\n`);
+    if (st.failure) md.appendText(`Last failure: ${st.failure}\n\n`);
+    for (const n of st.meta?.notices ?? []) md.appendText(`⚠ ${n.type}${n.doi ? ` (${n.doi})` : ''}\n\n`);
+    return md;
+  }
+
+  getChildren(node?: TreeNode): TreeNode[] {
+    if (!node) {
+      const out: TreeNode[] = [];
+      const review: string[] = [];
+      const failed: string[] = [];
+      const docs = this.project.bibDocs();
+      for (const d of docs) {
+        for (const e of d.file.entries) {
+          const st = this.status(e.key);
+          if (st.doiState === 'review') review.push(e.key);
+          if (st.pdfState === 'failed') failed.push(e.key);
+        }
+      }
+      if (review.length) out.push({ kind: 'group', group: 'review', keys: review });
+      if (failed.length) out.push({ kind: 'group', group: 'failed', keys: failed });
+      for (const d of docs) out.push({ kind: 'bib', doc: d });
+      return out;
+    }
+    if (node.kind === 'group') {
+      return node.keys.flatMap((k) => {
+        const f = this.project.findEntry(k);
+        return f ? [{ kind: 'entry' as const, key: k, bibUri: f.doc.uri, entry: f.entry }] : [];
+      });
+    }
+    if (node.kind === 'bib') {
+      return node.doc.file.entries.filter((e) => !this.filter || this.filter.has(e.key)).map((e) => ({ kind: 'entry' as const, key: e.key, bibUri: node.doc.uri, entry: e }));
+    }
+    return [];
+  }
+
+  getParent(): undefined {
+    return undefined;
   }
 
   dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
     this.changed.dispose();
   }
 }

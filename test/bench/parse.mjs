@@ -1,7 +1,10 @@
 // Measures Scholar's BibTeX parser (src/core/bib/parse.ts) on the fixture files and on a
 // 10,000-entry file built from them, optionally next to bibtex-parse-js.
 //
-//   node test/bench/parse.mjs [--module out/bench/parse.js] [--compare /tmp/parsers]
+//   node test/bench/parse.mjs [--module out/bench/parse.js] [--compare /tmp/parsers] [--json]
+//
+// --json prints only the JSON (test/bench/run.mjs reads it); sizes of 1,000 and 10,000 entries are
+// timed with 7 runs after 2 warm-ups (median, min, max) plus the first, cold parse.
 //
 // Without --module the parser is bundled with esbuild into out/bench/parse.js first.
 // --compare names a folder whose node_modules holds bibtex-parse-js (install it there, never
@@ -72,16 +75,20 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-function time(fn, runs = 7, warmup = 2) {
-  for (let i = 0; i < warmup; i++) fn();
+function timeAll(fn, runs = 7, warmup = 2) {
+  const c0 = performance.now();
+  fn();
+  const coldMs = performance.now() - c0;
+  for (let i = 1; i < warmup; i++) fn();
   const ms = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     fn();
     ms.push(performance.now() - t0);
   }
-  return median(ms);
+  return { runs, coldMs: +coldMs.toFixed(2), medianMs: +median(ms).toFixed(2), minMs: +Math.min(...ms).toFixed(2), maxMs: +Math.max(...ms).toFixed(2) };
 }
+const time = (fn, runs, warmup) => timeAll(fn, runs, warmup).medianMs;
 
 const perFile = [];
 for (const f of files) {
@@ -103,25 +110,29 @@ for (const f of files) {
   });
 }
 
-// 10,000 entries: the fixtures concatenated with renamed keys, cut at the 10,001st entry.
-let big = '';
-for (let round = 0; lineStartCount(big) < 10_000; round++) {
-  files.forEach((f, i) => {
-    big += '\n' + texts[f].replace(HEADER, (_m, type, open, key) => `@${type}${open}${key}~r${round}f${i},`);
-  });
-}
-let seen = 0;
-let cut = big.length;
-for (const m of big.matchAll(HEADER)) {
-  if (++seen === 10_001) {
-    cut = m.index;
-    break;
+// N entries: the fixtures concatenated with renamed keys, cut at the (N+1)th entry.
+function concatenated(n) {
+  let t = '';
+  for (let round = 0; lineStartCount(t) < n; round++) {
+    files.forEach((f, i) => {
+      t += '\n' + texts[f].replace(HEADER, (_m, type, open, key) => `@${type}${open}${key}~r${round}f${i},`);
+    });
   }
+  let seen = 0;
+  for (const m of t.matchAll(HEADER)) if (++seen === n + 1) return t.slice(0, m.index);
+  return t;
 }
-big = big.slice(0, cut);
+let big = concatenated(10_000);
+const small = concatenated(1_000);
+const smallParsed = parseBib(small);
+const sizes = {
+  1000: { bytes: Buffer.byteLength(small), entries: smallParsed.entries.length, errors: smallParsed.errors.filter((e) => e.severity === 'error').length, ...timeAll(() => parseBib(small)) },
+};
 const bigParsed = parseBib(big);
 if (argv.includes("--errors")) for (const e of bigParsed.errors.filter((x) => x.severity === "error")) console.error(e.message, JSON.stringify(big.slice(e.offset - 200, e.offset + 50)));
-const bigMs = time(() => parseBib(big));
+const bigTimes = timeAll(() => parseBib(big));
+const bigMs = bigTimes.medianMs;
+sizes[10000] = { bytes: Buffer.byteLength(big), entries: bigParsed.entries.length, errors: bigParsed.errors.filter((e) => e.severity === 'error').length, ...bigTimes };
 let theirsBig;
 if (other) {
   const t0 = performance.now();
@@ -161,7 +172,12 @@ const result = {
     bibtexParseJs: theirsBig ?? 'not installed',
   },
   compatibleSubset: easyNote,
+  sizes,
 };
+if (argv.includes('--json')) {
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}
 
 console.log('| file | line-start entries | Scholar parseBib | parse errors | ms | bibtex-parse-js |');
 console.log('|---|---|---|---|---|---|');

@@ -1,0 +1,97 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { realpathSync } from 'node:fs';
+import type { HttpOptions } from '../core/net/http';
+import type { PolicyOverrides, ServiceName } from '../core/net/policy';
+import { ALL_PDF_SOURCES, type PdfSourceName } from '../core/jobs/fetch';
+import { ScholarError } from '../core/errors';
+
+export const SERVICES = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'] as const;
+
+/**
+ * A value that only the user may set (user or remote-machine settings). A cloned repository's
+ * .vscode/settings.json must not redirect traffic or harvest the user's email, so workspace and
+ * folder values are ignored, whatever the declared scope.
+ */
+function userValue<T>(cfg: vscode.WorkspaceConfiguration, key: string): T | undefined {
+  const i = cfg.inspect<T>(key);
+  return i?.globalValue ?? i?.defaultValue;
+}
+
+export interface ScholarConfig {
+  storageRoot: string;
+  http: HttpOptions;
+  pdfSources: PdfSourceName[];
+  autoProcessOnSave: boolean;
+  pdfViewer: 'vscode' | 'system';
+  maxInFlight: number;
+  downloadWorkers: number;
+}
+
+/** Resolves `scholar.storageFolder` inside the workspace folder, refusing anything that escapes it (also through symlinks). */
+export function storageRootFor(folder: vscode.WorkspaceFolder, setting: string | undefined): string {
+  const ws = folder.uri.fsPath;
+  const rel = (setting ?? 'storage').trim() || 'storage';
+  const abs = path.resolve(ws, rel);
+  const inside = (p: string, root: string) => {
+    const r = path.relative(root, p);
+    return r !== '' && !r.startsWith('..') && !path.isAbsolute(r);
+  };
+  if (!inside(abs, ws)) {
+    throw new ScholarError('E_STORAGE_OUTSIDE', `scholar.storageFolder "${rel}" is outside the workspace folder; Scholar keeps its library inside the workspace`);
+  }
+  // The deepest existing ancestor, with symlinks resolved, must still be inside the workspace.
+  let probe = abs;
+  for (;;) {
+    try {
+      const real = realpathSync(probe);
+      const realWs = realpathSync(ws);
+      if (real !== realWs && !inside(real, realWs)) {
+        throw new ScholarError('E_STORAGE_OUTSIDE', `scholar.storageFolder "${rel}" leads outside the workspace folder through a symbolic link`);
+      }
+      break;
+    } catch (err) {
+      if (err instanceof ScholarError) throw err;
+      const parent = path.dirname(probe);
+      if (parent === probe) break;
+      probe = parent;
+    }
+  }
+  return abs;
+}
+
+export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?: string; semanticScholar?: string }): ScholarConfig {
+  const cfg = vscode.workspace.getConfiguration('scholar', folder.uri);
+  const endpoints: Partial<Record<ServiceName, string>> = {};
+  const policies: PolicyOverrides = {};
+  for (const s of SERVICES) {
+    const url = userValue<string>(cfg, `endpoints.${s}`)?.trim();
+    if (url) {
+      let u: URL | undefined;
+      try {
+        u = new URL(url);
+      } catch {
+        u = undefined;
+      }
+      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ScholarError('E_CONFIG', `scholar.endpoints.${s} must be an http or https URL`);
+      endpoints[s] = url.replace(/\/+$/, '');
+    }
+    const rps = userValue<number>(cfg, `limits.${s}.requestsPerSecond`);
+    const conc = userValue<number>(cfg, `limits.${s}.concurrency`);
+    const o: NonNullable<PolicyOverrides[ServiceName]> = {};
+    if (typeof rps === 'number' && rps > 0) o.rate = rps >= 1 ? { requests: Math.round(rps), intervalMs: 1000 } : { requests: 1, intervalMs: Math.round(1000 / rps) };
+    if (typeof conc === 'number' && conc >= 1) o.concurrency = Math.floor(conc);
+    if (Object.keys(o).length) policies[s] = o;
+  }
+  const email = userValue<string>(cfg, 'contactEmail')?.trim() || undefined;
+  const sources = (cfg.get<string[]>('pdf.sources') ?? [...ALL_PDF_SOURCES]).filter((x): x is PdfSourceName => (ALL_PDF_SOURCES as readonly string[]).includes(x));
+  return {
+    storageRoot: storageRootFor(folder, cfg.get<string>('storageFolder')),
+    http: { email, endpoints, policies, apiKeys: secrets },
+    pdfSources: sources,
+    autoProcessOnSave: cfg.get<boolean>('autoProcessOnSave') ?? false,
+    pdfViewer: cfg.get<'vscode' | 'system'>('pdf.viewer') ?? 'vscode',
+    maxInFlight: userValue<number>(cfg, 'pipeline.concurrency') ?? 16,
+    downloadWorkers: userValue<number>(cfg, 'pipeline.downloadWorkers') ?? 4,
+  };
+}

@@ -1,0 +1,381 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { existsSync } from 'node:fs';
+import type { JobEntry, JobKind, Job } from '../core/jobs/run';
+import type { ResolveResult } from '../core/resolve/resolver';
+import { pdfPath, entryDir } from '../core/storage/layout';
+import { fieldText } from '../core/bib/latex';
+import { isValidDoi, normalizeDoi } from '../core/bib/check';
+import type { CommandTable } from './commands';
+import type { Log } from './log';
+import type { ProjectModel } from './project';
+import type { Session } from './session';
+import type { LibraryTree, TreeNode } from './libraryTree';
+import { writeFields, type FieldWrite } from './bibEdits';
+import type { Dashboard } from './dashboard';
+
+/** Opens a link only when it is http(s) or a DOI; anything else from a response is refused. */
+export async function openSafeLink(url: string): Promise<boolean> {
+  let u: vscode.Uri;
+  try {
+    u = vscode.Uri.parse(url, true);
+  } catch {
+    return false;
+  }
+  if (u.scheme !== 'https' && u.scheme !== 'http') return false;
+  return vscode.env.openExternal(u);
+}
+
+export function doiUrl(doi: string): string {
+  return `https://doi.org/${doi.split('/').map(encodeURIComponent).join('/').replace(/%2F/g, '/')}`;
+}
+
+type EntryNode = Extract<TreeNode, { kind: 'entry' }>;
+
+function asEntryNode(arg: unknown): EntryNode | undefined {
+  const n = arg as EntryNode | undefined;
+  return n && n.kind === 'entry' && typeof n.key === 'string' ? n : undefined;
+}
+
+export interface JobSummary {
+  job: Job;
+  written: number;
+  refused: { key: string; reason: string }[];
+}
+
+/** The handlers behind every command. Each is small: the work is in the core and the session. */
+export class Controller {
+  /** For tests and the status bar: the summary of the last finished command. */
+  lastSummary: JobSummary | undefined;
+
+  constructor(
+    private readonly session: Session,
+    private readonly project: ProjectModel,
+    private readonly tree: LibraryTree,
+    private readonly dashboard: Dashboard,
+    private readonly log: Log,
+  ) {}
+
+  private requireTrust(): boolean {
+    if (vscode.workspace.isTrusted) return true;
+    void vscode.window
+      .showWarningMessage('Scholar sends no request and writes nothing in Restricted Mode. Trust this folder to resolve DOIs and fetch PDFs.', 'Manage Workspace Trust')
+      .then((a) => a && vscode.commands.executeCommand('workbench.trust.manage'));
+    return false;
+  }
+
+  private entriesFor(uris: vscode.Uri[] | undefined): { entries: JobEntry[]; folder: vscode.WorkspaceFolder | undefined } {
+    const docs = this.project.bibDocs().filter((d) => !uris || uris.some((u) => u.toString() === d.uri.toString()));
+    const entries = docs.flatMap((d) => d.file.entries.map((entry) => ({ key: entry.key, bibPath: d.uri.fsPath, file: d.file, entry })));
+    return { entries, folder: this.session.folderFor(docs[0]?.uri) };
+  }
+
+  /** The .bib a command is about: its argument, the explorer selection, the active editor, or a pick. */
+  private async targetBibs(arg: unknown, all: boolean): Promise<vscode.Uri[] | undefined | null> {
+    if (arg instanceof vscode.Uri) return [arg];
+    if (Array.isArray(arg) && arg.every((a) => a instanceof vscode.Uri)) return arg as vscode.Uri[];
+    const active = vscode.window.activeTextEditor?.document.uri;
+    if (active && /\.bib$/i.test(active.fsPath) && !all) return [active];
+    if (all) return undefined;
+    const docs = this.project.bibDocs();
+    if (docs.length <= 1) return docs.map((d) => d.uri);
+    const pick = await vscode.window.showQuickPick(
+      docs.map((d) => ({ label: path.basename(d.uri.fsPath), description: vscode.workspace.asRelativePath(d.uri), uri: d.uri })),
+      { title: 'Scholar: Fetch PDFs for which .bib file?' },
+    );
+    return pick ? [pick.uri] : null;
+  }
+
+  async run(kind: JobKind, uris: vscode.Uri[] | undefined, opts: { only?: Set<string>; checkExisting?: boolean } = {}): Promise<JobSummary | undefined> {
+    if (!this.requireTrust()) return undefined;
+    await this.project.ready();
+    let { entries, folder } = this.entriesFor(uris);
+    if (opts.only) entries = entries.filter((e) => opts.only!.has(e.key));
+    if (!folder || entries.length === 0) {
+      void vscode.window.showInformationMessage('Scholar: there is no .bib entry to work on.');
+      return undefined;
+    }
+    const priority = this.project.citedIn(vscode.window.activeTextEditor?.document.uri);
+    const title = kind === 'resolve' ? 'Scholar: resolving DOIs' : 'Scholar: fetching PDFs';
+    // Keep the text each entry had when the job read it: write-back refuses entries changed since.
+    const entryText = new Map(entries.map((e) => [e.key, e.file.text.slice(e.entry.span.start, e.entry.span.end)]));
+    const job = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      async (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort());
+        let reported = 0;
+        const sub = this.session.onDidChange(() => {
+          const s = this.session.currentJob?.snapshot().stats;
+          if (!s || s.total === 0) return;
+          const done = s.done + s.failed;
+          if (done > reported) {
+            progress.report({ increment: ((done - reported) / s.total) * 100, message: `${done}/${s.total}` });
+            reported = done;
+          }
+        });
+        try {
+          return await this.session.runJob(kind, entries, folder!, { priority, signal: controller.signal, checkExisting: opts.checkExisting });
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    const summary: JobSummary = { job, written: 0, refused: [] };
+    if (kind === 'resolve') {
+      const byFile = new Map<string, FieldWrite[]>();
+      for (const r of job.resolutions.values()) {
+        if (r.outcome !== 'accept' || !r.doi) continue;
+        const e = entries.find((x) => x.key === r.key);
+        if (!e) continue;
+        const list = byFile.get(e.bibPath) ?? [];
+        list.push({ key: r.key, field: 'doi', value: r.doi, entryText: entryText.get(r.key) ?? '' });
+        byFile.set(e.bibPath, list);
+      }
+      for (const [file, writes] of byFile) {
+        const out = await writeFields(vscode.Uri.file(file), writes);
+        summary.written += out.applied.length;
+        summary.refused.push(...out.refused);
+      }
+    }
+    this.lastSummary = summary;
+    this.tree.refreshNow();
+    this.report(kind, summary);
+    return summary;
+  }
+
+  private report(kind: JobKind, s: JobSummary): void {
+    const o = s.job.snapshot().stats.outcomes;
+    const parts = Object.entries(o).map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`);
+    const refused = s.refused.length ? ` ${s.refused.length} not written (changed since read).` : '';
+    const msg = kind === 'resolve' ? `Scholar: ${s.written} DOIs written. ${parts.join(', ')}.${refused}` : `Scholar: ${parts.join(', ')}.`;
+    const actions: string[] = [];
+    if ((o.review ?? 0) > 0) actions.push('Review');
+    if ((o.failed ?? 0) > 0) actions.push('Show Dashboard');
+    void vscode.window.showInformationMessage(msg, ...actions).then((a) => {
+      if (a === 'Review') void vscode.commands.executeCommand('scholar.review');
+      if (a === 'Show Dashboard') void vscode.commands.executeCommand('scholar.showDashboard');
+    });
+    this.log.info(msg);
+  }
+
+  private async libraryPath(node: EntryNode | undefined, file: 'pdf' | 'dir'): Promise<string | undefined> {
+    if (!node) return undefined;
+    const folder = this.session.folderFor(node.bibUri);
+    if (!folder) return undefined;
+    const cfg = await this.session.config(folder);
+    return file === 'pdf' ? pdfPath(cfg.storageRoot, node.key) : entryDir(cfg.storageRoot, node.key);
+  }
+
+  private nodeFor(arg: unknown): EntryNode | undefined {
+    const n = asEntryNode(arg);
+    if (n) return n;
+    if (typeof arg === 'string') {
+      const f = this.project.findEntry(arg);
+      if (f) return { kind: 'entry', key: arg, bibUri: f.doc.uri, entry: f.entry };
+    }
+    return undefined;
+  }
+
+  /** Which entry is meant: the argument, the tree selection, or a pick among entries. */
+  private async pickEntry(arg: unknown, title: string, filter?: (key: string) => boolean): Promise<EntryNode | undefined> {
+    const n = this.nodeFor(arg);
+    if (n) return n;
+    const items = this.project
+      .bibDocs()
+      .flatMap((d) => d.file.entries.map((e) => ({ d, e })))
+      .filter(({ e }) => !filter || filter(e.key))
+      .map(({ d, e }) => ({ label: e.key, description: fieldText(e, 'title') ?? '', node: { kind: 'entry' as const, key: e.key, bibUri: d.uri, entry: e } }));
+    const pick = await vscode.window.showQuickPick(items, { title, matchOnDescription: true });
+    return pick?.node;
+  }
+
+  async review(arg: unknown): Promise<void> {
+    if (!this.requireTrust()) return;
+    const node = await this.pickEntry(arg, 'Scholar: review which entry?', (k) => this.tree.status(k).doiState === 'review');
+    if (!node) return;
+    const folder = this.session.folderFor(node.bibUri);
+    const index = await this.session.indexFor(folder);
+    const meta = index?.get(node.key);
+    const res: ResolveResult | undefined = this.session.previousJob?.resolutions.get(node.key);
+    const candidates = res?.candidates ?? meta?.match?.candidates?.map((c) => ({ doi: c.doi ?? '', title: c.title ?? '', year: c.year, score: c.score, source: c.source ?? '', reasons: '', authors: '' })) ?? [];
+    type Item = vscode.QuickPickItem & { action: 'accept' | 'reject' | 'no_doi'; doi?: string };
+    const entryLine = `${fieldText(node.entry, 'title') ?? ''} — ${fieldText(node.entry, 'author') ?? ''} (${fieldText(node.entry, 'year') ?? '?'})`;
+    const items: Item[] = [
+      ...candidates.filter((c) => c.doi).map((c): Item => ({
+        label: `${c.score.toFixed(2)}  ${c.title}`,
+        description: c.doi,
+        detail: [c.authors, c.year, c.source, (c as { reasons?: string }).reasons].filter(Boolean).join(' · '),
+        action: 'accept',
+        doi: c.doi,
+      })),
+      { label: '$(close) None of these', description: 'reject all candidates; ask again next time', action: 'reject' },
+      { label: '$(circle-slash) This entry has no DOI', description: 'remember, and do not ask again', action: 'no_doi' },
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: `Review ${node.key}: ${entryLine}`, placeHolder: 'Pick the candidate that is this entry', matchOnDetail: true });
+    if (!pick) return;
+    const lib = folder ? await this.session.library(folder) : undefined;
+    if (!lib) return;
+    if (pick.action === 'accept' && pick.doi) {
+      const doc = this.project.bibDoc(node.bibUri);
+      const entry = doc?.file.entries.find((e) => e.key === node.key) ?? node.entry;
+      const text = doc ? doc.file.text.slice(entry.span.start, entry.span.end) : '';
+      const out = await writeFields(node.bibUri, [{ key: node.key, field: 'doi', value: pick.doi, entryText: text }]);
+      if (out.refused.length) {
+        void vscode.window.showWarningMessage(`Scholar: ${out.refused[0].reason}`);
+        return;
+      }
+      await lib.writer.writeMetadata(node.key, { doi: pick.doi, match: { score: candidates.find((c) => c.doi === pick.doi)?.score ?? 1, outcome: 'manual', source: 'user', candidates: meta?.match?.candidates }, provenance: { doi: 'user' } });
+    } else if (pick.action === 'no_doi') {
+      await lib.writer.writeMetadata(node.key, { match: { score: 0, outcome: 'no_doi', source: 'user', candidates: meta?.match?.candidates } });
+    } else {
+      await lib.writer.writeMetadata(node.key, { match: { score: 0, outcome: 'not_found', source: 'user', candidates: meta?.match?.candidates } });
+    }
+    await lib.writer.flush();
+    this.tree.refreshNow();
+  }
+
+  async markNoDoi(arg: unknown): Promise<void> {
+    if (!this.requireTrust()) return;
+    const node = await this.pickEntry(arg, 'Scholar: mark which entry as having no DOI?');
+    if (!node) return;
+    const folder = this.session.folderFor(node.bibUri);
+    if (!folder) return;
+    const lib = await this.session.library(folder);
+    await lib.writer.writeMetadata(node.key, { match: { score: 0, outcome: 'no_doi', source: 'user' } });
+    await lib.writer.flush();
+    this.tree.refreshNow();
+  }
+
+  table(): CommandTable {
+    return {
+      'scholar.resolveAllDois': (arg) => this.run('resolve', arg instanceof vscode.Uri ? [arg] : undefined),
+      'scholar.fetchPdfs': async (arg, more) => {
+        const uris = await this.targetBibs(Array.isArray(more) && more.length ? more : arg, false);
+        if (uris === null) return undefined;
+        return this.run('fetch', uris);
+      },
+      'scholar.showDashboard': () => this.dashboard.show(),
+      'scholar.cancel': () => {
+        const job = this.session.currentJob;
+        if (!job) void vscode.window.showInformationMessage('Scholar: no job is running.');
+        else job.cancel();
+      },
+      'scholar.pause': () => this.session.currentJob?.pause(),
+      'scholar.resume': () => this.session.currentJob?.resume(),
+      'scholar.retryFailed': async (arg) => {
+        const last = this.session.previousJob;
+        if (!last || this.session.currentJob) {
+          void vscode.window.showInformationMessage(this.session.currentJob ? 'Scholar: wait for the running job to finish.' : 'Scholar: nothing has failed in this session.');
+          return undefined;
+        }
+        const reason = typeof arg === 'string' && /^E_[A-Z0-9_]+$/.test(arg) ? arg : undefined;
+        const failed = reason ? last.entriesFailedWith(reason) : last.failedEntries(arg === 'all');
+        if (!failed.length) {
+          void vscode.window.showInformationMessage('Scholar: no failure that a retry can fix.');
+          return undefined;
+        }
+        return this.run(last.kind, undefined, { only: new Set(failed.map((f) => f.key)) });
+      },
+      'scholar.retryEntry': (arg) => {
+        const n = this.nodeFor(arg);
+        return n ? this.run('fetch', [n.bibUri], { only: new Set([n.key]) }) : undefined;
+      },
+      'scholar.rebuildIndex': async () => {
+        if (!this.requireTrust()) return undefined;
+        const folder = this.session.folderFor();
+        if (!folder) return undefined;
+        const lib = await this.session.library(folder);
+        const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Scholar: rebuilding the library index' }, () => lib.index.rebuildFromFolders());
+        await lib.writer.saveIndex().catch(() => undefined);
+        this.tree.refreshNow();
+        void vscode.window.showInformationMessage(`Scholar: index rebuilt from ${report.count} folders${report.errors.length ? `; ${report.errors.length} unreadable (see the log)` : ''}.`);
+        for (const e of report.errors) this.log.warn(`index: ${e.folder}: ${e.message}`);
+        return report;
+      },
+      'scholar.openPdf': async (arg) => {
+        const node = await this.pickEntry(arg, 'Scholar: open the PDF of which entry?', (k) => this.tree.status(k).pdfState === 'stored');
+        const file = await this.libraryPath(node, 'pdf');
+        if (!file || !existsSync(file)) {
+          void vscode.window.showInformationMessage('Scholar: this entry has no stored PDF yet.');
+          return undefined;
+        }
+        const uri = vscode.Uri.file(file);
+        const viewer = vscode.workspace.getConfiguration('scholar').get<string>('pdf.viewer');
+        if (viewer === 'system') return vscode.env.openExternal(uri);
+        await vscode.commands.executeCommand('vscode.open', uri);
+        return uri;
+      },
+      'scholar.revealInStorage': async (arg) => {
+        const node = await this.pickEntry(arg, 'Scholar: reveal which entry?');
+        const dir = await this.libraryPath(node, 'dir');
+        if (!dir || !existsSync(dir)) {
+          void vscode.window.showInformationMessage('Scholar: this entry has no folder in the library yet.');
+          return undefined;
+        }
+        await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
+        return dir;
+      },
+      'scholar.revealEntry': async (arg) => {
+        const n = this.nodeFor(arg);
+        if (!n) return;
+        const doc = await vscode.workspace.openTextDocument(n.bibUri);
+        const found = this.project.bibDoc(n.bibUri)?.file.entries.find((e) => e.key === n.key) ?? n.entry;
+        const pos = doc.positionAt(found.span.start);
+        await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true });
+      },
+      'scholar.openDoi': async (arg) => {
+        const n = this.nodeFor(arg);
+        const doi = n && this.tree.status(n.key).doi;
+        if (!doi || !isValidDoi(normalizeDoi(doi))) return void vscode.window.showInformationMessage('Scholar: this entry has no DOI.');
+        await openSafeLink(doiUrl(normalizeDoi(doi)));
+      },
+      'scholar.copyDoi': async (arg) => {
+        const n = this.nodeFor(arg);
+        const doi = n && this.tree.status(n.key).doi;
+        if (doi) await vscode.env.clipboard.writeText(normalizeDoi(doi));
+      },
+      'scholar.copyKey': async (arg) => {
+        const n = this.nodeFor(arg);
+        if (n) await vscode.env.clipboard.writeText(n.key);
+      },
+      'scholar.review': (arg) => this.review(arg),
+      'scholar.markNoDoi': (arg) => this.markNoDoi(arg),
+      'scholar.searchLibrary': async (arg) => {
+        const folder = this.session.folderFor();
+        const index = await this.session.indexFor(folder);
+        const query = typeof arg === 'string' ? arg : await vscode.window.showInputBox({ title: 'Scholar: search the library', prompt: 'Free text, and filters author: year: tag: has:pdf status:', placeHolder: 'e.g. entropy year:2015..2022 has:pdf' });
+        if (query === undefined) return undefined;
+        if (!query.trim()) {
+          this.tree.setFilter(undefined);
+          return [];
+        }
+        if (!index) {
+          // No library yet (or Restricted Mode): filter the .bib entries by their text.
+          const q = query.toLowerCase();
+          const keys = new Set(this.project.bibDocs().flatMap((d) => d.file.entries).filter((e) => e.key.toLowerCase().includes(q) || (fieldText(e, 'title') ?? '').toLowerCase().includes(q)).map((e) => e.key));
+          this.tree.setFilter(keys, query);
+          return [...keys];
+        }
+        const hits = index.search(query, { limit: 500 });
+        this.tree.setFilter(new Set(hits.map((h) => h.key)), query);
+        return hits.map((h) => h.key);
+      },
+      'scholar.clearFilter': () => this.tree.setFilter(undefined),
+      'scholar.setApiKey': async () => {
+        const which = await vscode.window.showQuickPick(['OpenAlex', 'Semantic Scholar'], { title: 'Scholar: set an API key (kept in VS Code\u2019s secret storage)' });
+        if (!which) return;
+        const key = await vscode.window.showInputBox({ title: `${which} API key`, password: true, ignoreFocusOut: true });
+        if (key === undefined) return;
+        const id = which === 'OpenAlex' ? 'scholar.apiKey.openalex' : 'scholar.apiKey.semanticScholar';
+        await this.sessionSecrets(id, key);
+      },
+    };
+  }
+
+  private sessionSecrets: (id: string, value: string) => Promise<void> = async () => undefined;
+
+  setSecretWriter(fn: (id: string, value: string) => Promise<void>): void {
+    this.sessionSecrets = fn;
+  }
+}

@@ -1,0 +1,141 @@
+import * as vscode from 'vscode';
+import { fieldText } from '../core/bib/latex';
+import { checkBibFiles } from '../core/bib/check';
+import type { ProjectModel } from './project';
+import type { Session } from './session';
+import type { LibraryTree } from './libraryTree';
+import { doiUrl } from './controller';
+
+const TEX: vscode.DocumentSelector = [{ scheme: 'file', language: 'latex' }, { scheme: 'file', pattern: '**/*.tex' }];
+
+/**
+ * In .tex files: a hover on a cited key, diagnostics for keys defined in no .bib and for cited
+ * works with a retraction or correction notice; in .bib files: parse errors, duplicates and
+ * malformed DOIs. All text from .bib files and APIs goes into hovers as text, never as markup.
+ */
+export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionProvider, vscode.Disposable {
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('scholar');
+  private readonly disposables: vscode.Disposable[] = [this.diagnostics];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly project: ProjectModel,
+    private readonly session: Session,
+    private readonly tree: LibraryTree,
+  ) {
+    this.disposables.push(
+      vscode.languages.registerHoverProvider(TEX, this),
+      vscode.languages.registerCodeActionsProvider(TEX, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+    );
+  }
+
+  /** Recomputes all diagnostics, at most a few times a second. */
+  updateSoon(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.update();
+    }, 300);
+  }
+
+  update(): void {
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    const add = (uri: vscode.Uri, d: vscode.Diagnostic) => {
+      const k = uri.toString();
+      byFile.set(k, [...(byFile.get(k) ?? []), d]);
+    };
+    const docs = this.project.bibDocs();
+    for (const f of checkBibFiles(docs.map((d) => ({ path: d.uri.toString(), file: d.file })))) {
+      const pos = new vscode.Position(Math.max(0, f.line - 1), Math.max(0, f.column - 1));
+      const d = new vscode.Diagnostic(new vscode.Range(pos, pos.translate(0, 1)), f.message, f.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+      d.source = 'Scholar';
+      d.code = f.code;
+      add(vscode.Uri.parse(f.file), d);
+    }
+    const defined = this.project.definedKeys();
+    for (const site of this.project.citeSites()) {
+      const start = new vscode.Position(site.line - 1, site.column - 1);
+      const range = new vscode.Range(start, start.translate(0, site.key.length));
+      if (!defined.has(site.key)) {
+        const d = new vscode.Diagnostic(range, `'${site.key}' is cited but defined in no .bib file`, vscode.DiagnosticSeverity.Warning);
+        d.source = 'Scholar';
+        d.code = 'W_UNDEFINED_CITATION';
+        add(site.uri, d);
+        continue;
+      }
+      const meta = this.session.metadata(site.key);
+      for (const n of meta?.notices ?? []) {
+        if (n.type !== 'retraction' && n.type !== 'correction' && n.type !== 'expression_of_concern') continue;
+        const d = new vscode.Diagnostic(
+          range,
+          `'${site.key}' has a ${n.type.replace(/_/g, ' ')} notice${n.doi ? ` (${n.doi})` : ''}`,
+          n.type === 'retraction' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information,
+        );
+        d.source = 'Scholar';
+        d.code = n.type === 'retraction' ? 'W_RETRACTED' : 'I_CORRECTED';
+        add(site.uri, d);
+      }
+    }
+    this.diagnostics.clear();
+    for (const [k, list] of byFile) this.diagnostics.set(vscode.Uri.parse(k), list);
+  }
+
+  provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
+    const scan = this.project.texScan(doc.uri);
+    const offset = doc.offsetAt(pos);
+    const cite = scan?.cites.find((c) => offset >= c.offset && offset <= c.offset + c.key.length);
+    if (!cite) return undefined;
+    const found = this.project.findEntry(cite.key);
+    const md = new vscode.MarkdownString(undefined, true);
+    md.isTrusted = false;
+    md.supportHtml = false;
+    if (!found) {
+      md.appendText(`${cite.key}: defined in no .bib file of this workspace`);
+      return new vscode.Hover(md, new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length)));
+    }
+    const st = this.tree.status(cite.key);
+    const e = found.entry;
+    md.appendMarkdown('**');
+    md.appendText(st.meta?.title ?? fieldText(e, 'title') ?? cite.key);
+    md.appendMarkdown('**\n\n');
+    const authors = st.meta?.authors?.map((a) => [a.given, a.family].filter(Boolean).join(' ')).join(', ') ?? fieldText(e, 'author');
+    if (authors) md.appendText(`${authors}\n\n`);
+    const venue = st.meta?.venue ?? fieldText(e, 'journal') ?? fieldText(e, 'booktitle');
+    const year = st.meta?.year ?? fieldText(e, 'year');
+    if (venue || year) md.appendText(`${[venue, year].filter(Boolean).join(', ')}\n\n`);
+    if (st.doi) {
+      // The link target is built by us from a validated DOI; the label is text.
+      md.appendMarkdown(`DOI: [`);
+      md.appendText(st.doi);
+      md.appendMarkdown(`](${doiUrl(st.doi)})\n\n`);
+    } else md.appendText(`DOI: ${st.doiState === 'review' ? 'needs review' : 'none yet'}\n\n`);
+    md.appendText(`PDF: ${st.pdfState === 'stored' ? 'stored' : st.pdfState === 'failed' ? 'failed' : 'not fetched'}\n\n`);
+    for (const n of st.meta?.notices ?? []) md.appendText(`⚠ ${n.type.replace(/_/g, ' ')} notice${n.doi ? `: ${n.doi}` : ''}\n\n`);
+    return new vscode.Hover(md, new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length)));
+  }
+
+  provideCodeActions(doc: vscode.TextDocument, range: vscode.Range): vscode.CodeAction[] {
+    const scan = this.project.texScan(doc.uri);
+    const offset = doc.offsetAt(range.start);
+    const cite = scan?.cites.find((c) => offset >= c.offset && offset <= c.offset + c.key.length);
+    if (!cite) return [];
+    const found = this.project.findEntry(cite.key);
+    if (!found) return [];
+    const node = { kind: 'entry' as const, key: cite.key, bibUri: found.doc.uri, entry: found.entry };
+    const actions: vscode.CodeAction[] = [];
+    const go = new vscode.CodeAction(`Go to the entry of '${cite.key}'`, vscode.CodeActionKind.QuickFix);
+    go.command = { command: 'scholar.revealEntry', title: 'Go to entry', arguments: [node] };
+    actions.push(go);
+    if (!found.entry.fields.get('doi')) {
+      const resolve = new vscode.CodeAction(`Resolve the DOI of '${cite.key}'`, vscode.CodeActionKind.QuickFix);
+      resolve.command = { command: 'scholar.resolveEntry', title: 'Resolve DOI', arguments: [node] };
+      actions.push(resolve);
+    }
+    return actions;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

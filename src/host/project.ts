@@ -1,0 +1,168 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { decodeBibBytes, parseBib, type BibEntry, type BibFile } from '../core/bib/parse';
+import { scanTex, type TexScan } from '../core/tex/scan';
+import type { Log } from './log';
+
+export interface BibDoc {
+  uri: vscode.Uri;
+  file: BibFile;
+  /** Document version when parsed from an open editor, -1 when read from disk. */
+  version: number;
+}
+
+export interface CiteSite {
+  uri: vscode.Uri;
+  key: string;
+  line: number;
+  column: number;
+  offset: number;
+}
+
+/**
+ * The workspace's .bib files and citations, kept current incrementally: a changed file is
+ * re-parsed alone; open editors are read from their (possibly unsaved) text.
+ */
+export class ProjectModel implements vscode.Disposable {
+  private readonly bibs = new Map<string, BibDoc>();
+  private readonly texScans = new Map<string, { uri: vscode.Uri; scan: TexScan }>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private loaded: Promise<void> | undefined;
+
+  constructor(
+    private readonly log: Log,
+    private readonly storageFolders: () => string[],
+  ) {
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{bib,tex}');
+    this.disposables.push(
+      watcher,
+      watcher.onDidCreate((u) => this.schedule(u)),
+      watcher.onDidChange((u) => this.schedule(u)),
+      watcher.onDidDelete((u) => this.forget(u)),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (this.isTracked(e.document.uri)) this.schedule(e.document.uri, 300);
+      }),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        // Unsaved changes were discarded: go back to the file on disk.
+        if (this.isTracked(d.uri)) this.schedule(d.uri);
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reload()),
+      this.changed,
+    );
+  }
+
+  private isTracked(uri: vscode.Uri): boolean {
+    return uri.scheme === 'file' && /\.(bib|tex)$/i.test(uri.fsPath) && !this.ignored(uri);
+  }
+
+  private ignored(uri: vscode.Uri): boolean {
+    const p = uri.fsPath;
+    if (p.split(path.sep).includes('node_modules')) return true;
+    return this.storageFolders().some((s) => p === s || p.startsWith(s + path.sep));
+  }
+
+  ready(): Promise<void> {
+    this.loaded ??= this.reload();
+    return this.loaded;
+  }
+
+  async reload(): Promise<void> {
+    // undefined exclude = VS Code applies files.exclude.
+    const [bibs, texs] = await Promise.all([vscode.workspace.findFiles('**/*.bib'), vscode.workspace.findFiles('**/*.tex')]);
+    this.bibs.clear();
+    this.texScans.clear();
+    await Promise.all([...bibs, ...texs].filter((u) => !this.ignored(u)).map((u) => this.read(u)));
+    this.log.info(`project: ${this.bibs.size} .bib files, ${this.texScans.size} .tex files`);
+    this.changed.fire();
+  }
+
+  private schedule(uri: vscode.Uri, delay = 100): void {
+    if (!this.isTracked(uri)) return;
+    const k = uri.toString();
+    clearTimeout(this.pending.get(k));
+    this.pending.set(
+      k,
+      setTimeout(() => {
+        this.pending.delete(k);
+        void this.read(uri).then(() => this.changed.fire());
+      }, delay),
+    );
+  }
+
+  private forget(uri: vscode.Uri): void {
+    const k = uri.toString();
+    if (this.bibs.delete(k) || this.texScans.delete(k)) this.changed.fire();
+  }
+
+  private async read(uri: vscode.Uri): Promise<void> {
+    try {
+      const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      let text: string;
+      let version = -1;
+      if (open) {
+        text = open.getText();
+        version = open.version;
+      } else {
+        const bytes = await vscode.workspace.fs.readFile(uri);
+        text = decodeBibBytes(bytes).text;
+      }
+      if (/\.bib$/i.test(uri.fsPath)) this.bibs.set(uri.toString(), { uri, file: parseBib(text), version });
+      else this.texScans.set(uri.toString(), { uri, scan: scanTex(text) });
+    } catch (err) {
+      this.log.warn(`project: cannot read ${uri.fsPath}: ${err instanceof Error ? err.message : String(err)}`);
+      this.bibs.delete(uri.toString());
+      this.texScans.delete(uri.toString());
+    }
+  }
+
+  bibDocs(): BibDoc[] {
+    return [...this.bibs.values()].sort((a, b) => a.uri.fsPath.localeCompare(b.uri.fsPath));
+  }
+
+  bibDoc(uri: vscode.Uri): BibDoc | undefined {
+    return this.bibs.get(uri.toString());
+  }
+
+  /** Every entry of every .bib, with the file it is in. The first definition of a key wins. */
+  findEntry(key: string): { doc: BibDoc; entry: BibEntry } | undefined {
+    for (const doc of this.bibDocs()) {
+      const entry = doc.file.entries.find((e) => e.key === key);
+      if (entry) return { doc, entry };
+    }
+    return undefined;
+  }
+
+  definedKeys(): Set<string> {
+    const s = new Set<string>();
+    for (const d of this.bibs.values()) for (const e of d.file.entries) s.add(e.key);
+    return s;
+  }
+
+  citeSites(): CiteSite[] {
+    const out: CiteSite[] = [];
+    for (const { uri, scan } of this.texScans.values()) {
+      for (const c of scan.cites) out.push({ uri, key: c.key, line: c.line, column: c.column, offset: c.offset });
+    }
+    return out;
+  }
+
+  texScan(uri: vscode.Uri): TexScan | undefined {
+    return this.texScans.get(uri.toString())?.scan;
+  }
+
+  /** Keys cited in a document (for "cited keys first" ordering). */
+  citedIn(uri: vscode.Uri | undefined): Set<string> {
+    if (!uri) return new Set();
+    const scan = this.texScan(uri);
+    if (scan) return new Set(scan.cites.map((c) => c.key));
+    return new Set();
+  }
+
+  dispose(): void {
+    for (const t of this.pending.values()) clearTimeout(t);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

@@ -1,0 +1,241 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { Library } from '../core/jobs/library';
+import { Job, type JobEntry, type JobKind } from '../core/jobs/run';
+import type { Metadata } from '../core/storage/metadata';
+import { readConfig, type ScholarConfig } from './config';
+import type { Log } from './log';
+import type { DashboardSnapshot, ServiceView } from '../shared/protocol';
+import { emptySnapshot } from '../shared/protocol';
+
+const SECRET_KEYS = { openalex: 'scholar.apiKey.openalex', semanticScholar: 'scholar.apiKey.semanticScholar' } as const;
+
+/**
+ * Owns the library (storage, index, writer, HTTP) of each workspace folder and the job that runs
+ * now. Nothing here touches the network or the disk until a trusted user asks for it.
+ */
+export class Session implements vscode.Disposable {
+  private readonly libraries = new Map<string, Promise<Library>>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires (unthrottled) when the job, the library or the index changed. */
+  readonly onDidChange = this.changed.event;
+  private job: Job | undefined;
+  private jobRun: Promise<unknown> | undefined;
+  private jobLibrary: Library | undefined;
+  private lastJob: Job | undefined;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private readonly rateWindow = new Map<string, { t: number; requests: number }[]>();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: Log,
+  ) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('scholar')) void this.closeLibraries();
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire()),
+    );
+  }
+
+  get trusted(): boolean {
+    return vscode.workspace.isTrusted;
+  }
+
+  get currentJob(): Job | undefined {
+    return this.job;
+  }
+
+  get previousJob(): Job | undefined {
+    return this.job ?? this.lastJob;
+  }
+
+  folderFor(uri?: vscode.Uri): vscode.WorkspaceFolder | undefined {
+    return (uri && vscode.workspace.getWorkspaceFolder(uri)) ?? vscode.workspace.workspaceFolders?.[0];
+  }
+
+  async config(folder: vscode.WorkspaceFolder): Promise<ScholarConfig> {
+    const [openalex, semanticScholar] = await Promise.all([
+      this.context.secrets.get(SECRET_KEYS.openalex),
+      this.context.secrets.get(SECRET_KEYS.semanticScholar),
+    ]);
+    return readConfig(folder, { openalex: openalex || undefined, semanticScholar: semanticScholar || undefined });
+  }
+
+  /** The storage folders of all workspace folders (never walked for .bib files), as far as they resolve. */
+  storageFolders(): string[] {
+    const out: string[] = [];
+    for (const f of vscode.workspace.workspaceFolders ?? []) {
+      const rel = vscode.workspace.getConfiguration('scholar', f.uri).get<string>('storageFolder') || 'storage';
+      out.push(path.resolve(f.uri.fsPath, rel));
+    }
+    return out;
+  }
+
+  /** Opens (once) the library of a folder. Refused in Restricted Mode: opening it writes to disk. */
+  library(folder: vscode.WorkspaceFolder): Promise<Library> {
+    if (!this.trusted) return Promise.reject(new Error('Scholar writes nothing in Restricted Mode. Trust this folder to build the library.'));
+    const k = folder.uri.toString();
+    let lib = this.libraries.get(k);
+    if (!lib) {
+      lib = this.config(folder).then((cfg) =>
+        Library.open(cfg.storageRoot, {
+          http: { ...cfg.http, log: (e) => this.log.trace(`${e.service} ${e.method} ${e.url} → ${e.status ?? e.code} (${e.ms} ms)`) },
+          wasmPath: vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath,
+          onError: (err) => this.log.error('storage writer', err instanceof Error ? err : new Error(String(err))),
+        }),
+      );
+      lib.then(
+        (l) => {
+          if (l.cleanup.removedTemps.length || l.cleanup.removedLocks.length) {
+            this.log.info(`storage: removed ${l.cleanup.removedTemps.length} leftover temp files and ${l.cleanup.removedLocks.length} stale locks`);
+          }
+          this.changed.fire();
+        },
+        () => this.libraries.delete(k),
+      );
+      this.libraries.set(k, lib);
+    }
+    return lib;
+  }
+
+  /** The library if it is already open (for views that must not open one on their own). */
+  async openedLibrary(folder: vscode.WorkspaceFolder | undefined): Promise<Library | undefined> {
+    if (!folder) return undefined;
+    const p = this.libraries.get(folder.uri.toString());
+    return p ? p.catch(() => undefined) : undefined;
+  }
+
+  metadata(key: string): Metadata | undefined {
+    return this.cachedIndex?.get(key);
+  }
+
+  private cachedIndex: Library['index'] | undefined;
+
+  /** Runs one job at a time. Resolves with the finished job. */
+  async runJob(kind: JobKind, entries: JobEntry[], folder: vscode.WorkspaceFolder, opts: { priority?: Set<string>; signal?: AbortSignal; checkExisting?: boolean } = {}): Promise<Job> {
+    if (this.job) throw new Error('A Scholar job is already running. Cancel it or wait for it to finish.');
+    const lib = await this.library(folder);
+    const cfg = await this.config(folder);
+    this.cachedIndex = lib.index;
+    const job = new Job(lib, {
+      kind,
+      entries,
+      priority: opts.priority,
+      checkExisting: opts.checkExisting,
+      signal: opts.signal,
+      maxInFlight: cfg.maxInFlight,
+      fetch: { sources: cfg.pdfSources, concurrency: { download: cfg.downloadWorkers } },
+      onChange: () => this.changed.fire(),
+      log: (level, text) => (level === 'error' ? this.log.warn(text) : level === 'warn' ? this.log.info(text) : this.log.debug(text)),
+    });
+    this.job = job;
+    this.jobLibrary = lib;
+    this.changed.fire();
+    const run = job.run();
+    this.jobRun = run.catch(() => undefined);
+    try {
+      await run;
+      await lib.writer.flush();
+      return job;
+    } finally {
+      this.lastJob = job;
+      this.job = undefined;
+      this.changed.fire();
+    }
+  }
+
+  async indexFor(folder: vscode.WorkspaceFolder | undefined): Promise<Library['index'] | undefined> {
+    if (!folder || !this.trusted) return undefined;
+    try {
+      const lib = await this.library(folder);
+      this.cachedIndex = lib.index;
+      return lib.index;
+    } catch (err) {
+      this.log.warn(`library unavailable: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  }
+
+  snapshot(): Omit<DashboardSnapshot, 'seq'> {
+    const base = emptySnapshot();
+    const job = this.job ?? this.lastJob;
+    const s = job?.snapshot();
+    const stats = this.cachedIndex?.stats();
+    return {
+      job: s
+        ? {
+            id: s.id,
+            kind: s.kind,
+            state: s.state,
+            title: s.kind === 'fetch' ? 'Fetch PDFs' : 'Resolve DOIs',
+            total: s.stats.total,
+            done: s.stats.done,
+            failed: s.stats.failed,
+            elapsedMs: s.stats.elapsedMs,
+            etaMs: s.stats.etaMs,
+            outcomes: s.stats.outcomes,
+          }
+        : null,
+      stages: s?.stats.stages.map((st) => ({ name: st.name, queued: st.queued, active: st.active, done: st.done, failed: st.failed, throughputPerMin: st.throughputPerMin })) ?? [],
+      services: this.services(),
+      errors: s?.errors.map((e) => ({ reason: e.reason, message: e.message, count: e.keys.length, permanent: e.permanent, keys: e.keys })) ?? [],
+      activity: s?.activity.slice(-50) ?? [],
+      throughput: s?.throughput.slice(-60) ?? [],
+      library: stats
+        ? { entries: stats.entries, withDoi: stats.withDoi, withPdf: stats.withPdf, needsReview: stats.byDoiStatus.review ?? 0 }
+        : base.library,
+      trusted: this.trusted,
+    };
+  }
+
+  private services(): ServiceView[] {
+    const lib = this.jobLibrary;
+    if (!lib) return [];
+    const now = Date.now();
+    const out: ServiceView[] = [];
+    for (const st of Object.values(lib.http.stats())) {
+      if (st.requests === 0) continue;
+      const w = this.rateWindow.get(st.key) ?? [];
+      w.push({ t: now, requests: st.requests });
+      while (w.length > 1 && w[0].t < now - 5000) w.shift();
+      this.rateWindow.set(st.key, w);
+      const span = (now - w[0].t) / 1000;
+      const rate = span > 0 ? (st.requests - w[0].requests) / span : 0;
+      out.push({
+        service: st.key,
+        requests: st.requests,
+        inFlight: st.inFlight,
+        ratePerSec: rate,
+        limitPerSec: Math.round((st.limits.rate.requests * 1000 * 100) / st.limits.rate.intervalMs) / 100,
+        concurrency: st.limits.concurrency,
+        status429: st.status429,
+        retries: st.retries,
+        circuit: st.circuit,
+      });
+    }
+    return out;
+  }
+
+  private async closeLibraries(): Promise<void> {
+    if (this.job) return; // settings apply to the next job; the running one keeps its library
+    const libs = [...this.libraries.values()];
+    this.libraries.clear();
+    this.cachedIndex = undefined;
+    for (const l of libs) {
+      try {
+        await (await l).close();
+      } catch {
+        // a library that failed to open has nothing to close
+      }
+    }
+  }
+
+  /** Drains every write queue: called on deactivate. */
+  async dispose(): Promise<void> {
+    this.job?.cancel();
+    await this.jobRun;
+    for (const d of this.disposables.splice(0)) d.dispose();
+    await this.closeLibraries();
+  }
+}

@@ -1,0 +1,105 @@
+// One pipeline run in its own process, the way the CLI runs it: a Library over a fresh storage
+// folder and one Job (src/core/jobs/run.ts) over every entry of a .bib file. What differs from
+// `scholar fetch|resolve` is only what the CLI cannot take: HTTP policies at a time scale (every
+// rate × K) and, for the one-at-a-time baseline, concurrency 1 everywhere.
+//
+// Input: one IPC message { kind, bibPath, storage, endpoints, email, scale, sequential, limit? }.
+// Output: one IPC message with the makespan, the outcomes, the client's request counts per lane
+// and bucket, the event-loop delay of this process during the run, and its peak RSS.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as path from 'node:path';
+import { Library } from '../../src/core/jobs/library';
+import { Job, type JobEntry } from '../../src/core/jobs/run';
+import { loadBibFile } from '../../src/core/tex/project';
+import { defaultPolicies, type PolicyOverrides, type ServiceName } from '../../src/core/net/policy';
+
+export interface ChildInput {
+  kind: 'fetch' | 'resolve';
+  bibPath: string;
+  storage: string;
+  endpoints: Partial<Record<ServiceName, string>>;
+  email: string;
+  /** Time scale: every rate limit × scale (latencies and transfer times are ÷ scale on the server). */
+  scale: number;
+  sequential: boolean;
+  /** Only the first `limit` entries (the sample of a one-at-a-time run). */
+  limit?: number;
+}
+
+/** The default (polite) policies with every rate × scale; concurrency 1 everywhere when sequential. */
+export function scaledPolicies(scale: number, sequential: boolean): PolicyOverrides {
+  const out: PolicyOverrides = {};
+  for (const [name, p] of Object.entries(defaultPolicies(true)) as [ServiceName, ReturnType<typeof defaultPolicies>[ServiceName]][]) {
+    out[name] = {
+      rate: { requests: p.rate.requests, intervalMs: p.rate.intervalMs / scale },
+      ...(p.searchRate ? { searchRate: { requests: p.searchRate.requests, intervalMs: p.searchRate.intervalMs / scale } } : {}),
+      concurrency: sequential ? 1 : p.concurrency,
+      backoffBaseMs: p.backoffBaseMs / scale,
+    };
+  }
+  return out;
+}
+
+async function run(input: ChildInput) {
+  const bib = await loadBibFile(input.bibPath);
+  let entries: JobEntry[] = bib.file.entries.map((entry) => ({ key: entry.key, bibPath: bib.path, file: bib.file, entry }));
+  if (input.limit) entries = entries.slice(0, input.limit);
+  const counts: Record<string, number> = {};
+  const lib = await Library.open(input.storage, {
+    wasmPath: path.join(__dirname, 'sql-wasm.wasm'),
+    http: {
+      email: input.email,
+      endpoints: input.endpoints,
+      policies: scaledPolicies(input.scale, input.sequential),
+      log: (e) => {
+        // One event per attempt and per redirect hop: the requests each lane actually sent.
+        const bucket = e.service === 'crossref' && /\/works\?/.test(e.url) ? 'crossref:search' : e.service;
+        counts[bucket] = (counts[bucket] ?? 0) + 1;
+      },
+    },
+  });
+  const seq = input.sequential;
+  const job = new Job(lib, {
+    kind: input.kind,
+    entries,
+    ...(seq ? { maxInFlight: 1, resolveConcurrency: 1, fetch: { concurrency: { resolve: 1, enrich: 1, locate: 1, download: 1, commit: 1 } } } : {}),
+  });
+  const eld = monitorEventLoopDelay({ resolution: 10 });
+  const rss0 = process.memoryUsage().rss;
+  let rssPeakSampled = rss0;
+  const sampler = setInterval(() => (rssPeakSampled = Math.max(rssPeakSampled, process.memoryUsage().rss)), 250);
+  eld.enable();
+  const t0 = performance.now();
+  const snap = await job.run();
+  const makespanMs = performance.now() - t0;
+  eld.disable();
+  clearInterval(sampler);
+  const httpStats = lib.http.stats();
+  await lib.close();
+  // The histogram records the interval between ticks of a 10 ms timer: lateness = value − 10 ms.
+  const late = (ns: number) => Math.max(0, ns / 1e6 - 10);
+  const failures: Record<string, number> = {};
+  for (const r of job.results.values()) if (r.outcome === 'failed') failures[r.reason ?? '?'] = (failures[r.reason ?? '?'] ?? 0) + 1;
+  const accepted: Record<string, string> = {};
+  if (input.kind === 'resolve') for (const r of job.resolutions.values()) if (r.outcome === 'accept' && r.doi) accepted[r.key] = r.doi;
+  return {
+    entries: entries.length,
+    makespanMs,
+    outcomes: snap.stats.outcomes,
+    failures,
+    accepted,
+    clientRequests: counts,
+    client429: Object.fromEntries(Object.entries(httpStats).map(([k, s]) => [k, s.status429])),
+    clientRetries: Object.fromEntries(Object.entries(httpStats).map(([k, s]) => [k, s.retries])),
+    eventLoopDelayMs: { p50: late(eld.percentile(50)), p99: late(eld.percentile(99)), max: late(eld.max), samples: eld.count },
+    maxRssKb: process.resourceUsage().maxRSS,
+    rssSampledPeakMb: rssPeakSampled / 1e6,
+  };
+}
+
+process.once('message', (input: ChildInput) => {
+  run(input).then(
+    (value) => process.send!({ ok: true, value }, () => process.exit(0)),
+    (err: Error) => process.send!({ ok: false, error: err.stack ?? String(err) }, () => process.exit(1)),
+  );
+});
