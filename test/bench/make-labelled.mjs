@@ -71,8 +71,9 @@ function entryFor(w, key) {
   if (author) fields.push(['author', latexify(author)]);
   fields.push(['title', latexify(titleVariant(title))]);
   let y = year(w);
-  // Researchers often cite the online year where Crossref's issued date is the print one, or vice versa.
-  if (onlineYear(w) && printYear(w) && onlineYear(w) !== printYear(w) && rand() < 0.5) y = y === onlineYear(w) ? printYear(w) : onlineYear(w);
+  // Researchers often cite the online year where Crossref's issued date is the print one, or vice
+  // versa (one year apart; a backfile digitised decades later is not how anyone cites a paper).
+  if (onlineYear(w) && printYear(w) && Math.abs(onlineYear(w) - printYear(w)) === 1 && rand() < 0.5) y = y === onlineYear(w) ? printYear(w) : onlineYear(w);
   if (y) fields.push(['year', String(y)]);
   const venue = w['container-title']?.[0];
   if (venue) {
@@ -142,7 +143,7 @@ for (const f of readdirSync(bibDir).filter((x) => x.endsWith('.bib')).sort()) {
   const text = readFileSync(path.join(bibDir, f), 'utf8');
   for (const m of text.matchAll(/^@(article|inproceedings)\s*\{\s*([^,\s]+)\s*,([\s\S]*?)^\}/gim)) {
     const body = m[3];
-    if (!/\btitle\s*=/i.test(body) || !/\bauthor\s*=/i.test(body) || /@string|#/.test(body)) continue;
+    if (!/\btitle\s*=/i.test(body) || !/\bauthor\s*=/i.test(body) || /@string|#|\n\s*@/i.test(body)) continue;
     if (/\bdoi\s*=\s*[{"]([^}"]+)/i.test(body) && byDoi.has(/\bdoi\s*=\s*[{"]([^}"]+)/i.exec(body)[1].trim().toLowerCase())) continue;
     negatives.push(`@${m[1]}{NEGKEY,${body.replace(/^\s*(doi|url|eprint|archiveprefix|primaryclass|arxivid|pmid)\s*=.*$/gim, '')}}\n`);
   }

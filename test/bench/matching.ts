@@ -54,6 +54,10 @@ export interface MatchingResult {
   missedPositives: MatchRow[];
   rows: MatchRow[];
   elapsedMs: number;
+  /** Data problems of the labelled set itself: entries without a label, labels without an entry, parse errors. */
+  unlabelledKeys: string[];
+  labelsWithoutEntry: string[];
+  parseErrors: { line: number; message: string }[];
 }
 
 const norm = (d?: string | null) => (d ? d.trim().toLowerCase() : null);
@@ -133,5 +137,8 @@ export async function runMatching(opts: { root: string; concurrency?: number }):
     missedPositives: withDoi.filter((r) => !correct(r)),
     rows,
     elapsedMs,
+    unlabelledKeys: file.entries.filter((e) => !labels[e.key]).map((e) => e.key),
+    labelsWithoutEntry: Object.keys(labels).filter((k) => !order.has(k)),
+    parseErrors: file.errors.filter((e) => e.severity === 'error').map((e) => ({ line: e.line, message: e.message })),
   };
 }

@@ -18,6 +18,8 @@ type Category = 'grammar' | 'truncate' | 'flip' | 'encoding' | 'strings' | 'huge
 interface Job {
   category: Category;
   seed: number;
+  /** Inputs start..start+n-1 of the category's sequence. */
+  start: number;
   n: number;
 }
 
@@ -172,6 +174,10 @@ function hugeInput(r: Rng, i: number): { text: string; label: string } {
   }
 }
 
+function hugeLabel(i: number): string {
+  return hugeInput(new Rng(0), i).label;
+}
+
 const BROKEN: { text: string; broken: boolean }[] = [
   { text: '@article{brokenA, title = {unterminated braces\n', broken: true },
   { text: '@article{brokenB, title = "unterminated quote, year = 2020\n', broken: true },
@@ -237,7 +243,14 @@ function runJob(job: Job, post: (m: WorkerMsg) => void): void {
     return bib;
   };
 
-  for (let i = 0; i < job.n; i++) {
+  for (let i = 0; i < job.start + job.n; i++) {
+    // The generators consume the PRNG in order, so input i is the same whatever the batch.
+    if (i < job.start && job.category !== 'huge') {
+      if (job.category === 'grammar') grammarInput(r);
+      else if (job.category === 'strings') stringsInput(r);
+      continue;
+    }
+    if (i < job.start) continue;
     post({ type: 'progress', index: i });
     switch (job.category) {
       case 'grammar':
@@ -358,8 +371,8 @@ if (!isMainThread && (workerData as { torture?: Job })?.torture) {
   const seed = seedOf('torture-bib');
 
   /** Runs one category in a worker; a silent worker (a hang) is terminated and reported. */
-  function runCategory(category: Category, n: number, stallMs: number): Promise<{ failures: Failure[]; done?: Extract<WorkerMsg, { type: 'done' }>; hungAt?: number; crashed?: string }> {
-    const job: Job = { category, seed: (seed ^ Math.imul(category.length + category.charCodeAt(0), 0x9e3779b1)) >>> 0, n };
+  function runCategory(category: Category, n: number, stallMs: number, start = 0): Promise<{ failures: Failure[]; done?: Extract<WorkerMsg, { type: 'done' }>; hungAt?: number; crashed?: string }> {
+    const job: Job = { category, seed: (seed ^ Math.imul(category.length + category.charCodeAt(0), 0x9e3779b1)) >>> 0, start, n };
     return new Promise((resolve) => {
       const worker = new Worker(__filename, { workerData: { torture: job }, resourceLimits: { maxOldGenerationSizeMb: 2048 } });
       const failures: Failure[] = [];
@@ -405,7 +418,27 @@ if (!isMainThread && (workerData as { torture?: Job })?.torture) {
     const n = count(quick, long);
     test(`hostile .bib inputs (${category}, ${n}): no throw, no hang, errors located, nothing else lost`, async () => {
       const t0 = Date.now();
-      const r = await runCategory(category, n, 20_000);
+      let r: Awaited<ReturnType<typeof runCategory>>;
+      if (category === 'huge') {
+        // One worker per input, so that one hanging input does not hide the others.
+        r = { failures: [], done: { type: 'done', inputs: 0, bytes: 0, maxMs: 0, errors: 0 } };
+        const hung: number[] = [];
+        for (let i = 0; i < n; i++) {
+          const one = await runCategory(category, 1, 15_000, i);
+          r.failures.push(...one.failures);
+          if (one.hungAt !== undefined) {
+            hung.push(i);
+            r.failures.push({ category, index: i, problem: `did not finish within 15 s: ${hugeLabel(i)}` });
+          }
+          if (one.crashed) r.failures.push({ category, index: i, problem: `${hugeLabel(i)}: ${one.crashed}` });
+          if (one.done) {
+            r.done!.inputs++;
+            r.done!.bytes += one.done.bytes;
+            r.done!.maxMs = Math.max(r.done!.maxMs, one.done.maxMs);
+            r.done!.errors += one.done.errors;
+          }
+        }
+      } else r = await runCategory(category, n, 20_000);
       const lines = r.failures.slice(0, 12).map((f) => `  #${f.index}: ${f.problem}${f.sample !== undefined ? `\n     input: ${JSON.stringify(f.sample).slice(0, 300)}` : ''}`);
       if (r.hungAt !== undefined) lines.unshift(`  input #${r.hungAt} did not finish within 20 s (hang or super-linear time); seed ${seed}`);
       if (r.crashed) lines.unshift(`  ${r.crashed}`);

@@ -72,6 +72,8 @@ export interface Decision<C extends CandidateWork = CandidateWork> {
 export const THRESHOLDS = {
   /** Overall score needed to accept without review. */
   accept: 0.86,
+  /** The same, when neither side names an author (anonymous items, editorials): the other evidence must be complete. */
+  acceptAuthorless: 0.82,
   /** Title similarity needed to accept: a confident DOI must be for this very title. */
   acceptTitle: 0.9,
   /** Below this the best candidate is "not found" rather than "review". */
@@ -167,11 +169,19 @@ export function venueSimilarity(a: string, b: string): number {
   const tx = x.split(' ').filter((t) => !stop.has(t));
   const ty = y.split(' ').filter((t) => !stop.has(t));
   const [short, long] = tx.length <= ty.length ? [tx, ty] : [ty, tx];
-  // Every token of the shorter form must be a prefix of a distinct token of the longer, in order.
+  // Every token of the shorter form must abbreviate a distinct token of the longer, in order:
+  // a prefix ("Proc" of "Proceedings") or a contraction ("Natl" of "National").
+  const abbreviates = (t: string, full: string) => {
+    if (full.startsWith(t)) return true;
+    if (t.length < 2 || t[0] !== full[0]) return false;
+    let k = 1;
+    for (let x = 1; x < full.length && k < t.length; x++) if (full[x] === t[k]) k++;
+    return k === t.length;
+  };
   let j = 0;
   let hits = 0;
   for (const t of short) {
-    while (j < long.length && !long[j].startsWith(t)) j++;
+    while (j < long.length && !abbreviates(t, long[j])) j++;
     if (j < long.length) {
       hits++;
       j++;
@@ -330,12 +340,13 @@ export function decide<C extends CandidateWork>(entry: EntryFacts, candidates: C
   const r = best.reasons;
   const ambiguous = second !== undefined && best.score - second.score < THRESHOLDS.ambiguity && second.score >= THRESHOLDS.review;
   const confident =
-    best.score >= THRESHOLDS.accept &&
+    best.score >= (r.firstAuthor === null ? THRESHOLDS.acceptAuthorless : THRESHOLDS.accept) &&
     r.title >= THRESHOLDS.acceptTitle &&
     !r.penalty &&
     r.firstAuthor !== false &&
-    // Without any author to compare, only an exact title with a matching year is enough.
-    (r.firstAuthor === true || (r.title >= 0.98 && r.yearDelta !== null && Math.abs(r.yearDelta) <= 1)) &&
+    // Without any author to compare, an exact title and year need a third witness: the venue or volume/pages.
+    (r.firstAuthor === true ||
+      (r.title >= 0.98 && r.yearDelta !== null && Math.abs(r.yearDelta) <= 1 && ((r.venue ?? 0) >= 0.8 || r.volumePages === 1))) &&
     (r.yearDelta === null || Math.abs(r.yearDelta) <= (entry.isPreprint ? 3 : 1));
   if (confident && !ambiguous) return { outcome: 'accept', best, ranked: scored, why: `score ${best.score.toFixed(2)}` };
   return {
