@@ -3,6 +3,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { keyToFolderName } from '../../src/core/storage/keys';
+import { validateMetadata, type Metadata } from '../../src/core/storage/metadata';
 
 export const LONG = process.env.SCHOLAR_TORTURE === 'long';
 
@@ -86,3 +90,155 @@ export function walk(dir: string): string[] {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// The CLI as a child process, and checks of a storage folder after a run (or a crash)
+
+
+/** dist/cli.js, built by `node esbuild.mjs` (which `--tests` also runs) or here when missing. */
+export function cliPath(): string {
+  const root = repoRoot();
+  const cli = path.join(root, 'dist/cli.js');
+  if (!fs.existsSync(cli)) {
+    const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0 || !fs.existsSync(cli)) throw new Error('could not build dist/cli.js');
+  }
+  return cli;
+}
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  pid: number;
+  /** Peak resident set of the CLI in KB, when /usr/bin/time is there to measure it. */
+  maxRssKb?: number;
+  ms: number;
+}
+
+const GNU_TIME = '/usr/bin/time';
+
+export interface CliHandle {
+  child: import('node:child_process').ChildProcess;
+  done: Promise<CliRun>;
+}
+
+/** Starts `node dist/cli.js …args`; with measureRss, under GNU time -v (SIGKILL reaches the node child via killNode). */
+export function startCli(args: string[], opts: { cwd: string; measureRss?: boolean; env?: NodeJS.ProcessEnv }): CliHandle {
+  const useTime = !!opts.measureRss && fs.existsSync(GNU_TIME);
+  const cmd = useTime ? GNU_TIME : process.execPath;
+  const argv = useTime ? ['-v', process.execPath, cliPath(), ...args] : [cliPath(), ...args];
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  delete env.NODE_TEST_CONTEXT;
+  delete env.NODE_OPTIONS;
+  const t0 = Date.now();
+  const child = spawn(cmd, argv, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<CliRun>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      let maxRssKb: number | undefined;
+      if (useTime) {
+        const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+        if (m) maxRssKb = Number(m[1]);
+        const ex = /Command exited with non-zero status (\d+)/.exec(stderr);
+        if (ex) code = Number(ex[1]);
+      }
+      resolve({ code, signal, stdout, stderr, pid: child.pid ?? -1, maxRssKb, ms: Date.now() - t0 });
+    });
+  });
+  return { child, done };
+}
+
+export function runCliChild(args: string[], opts: { cwd: string; measureRss?: boolean; env?: NodeJS.ProcessEnv }): Promise<CliRun> {
+  return startCli(args, opts).done;
+}
+
+export interface FetchJson {
+  command: 'fetch';
+  totals: Record<string, number>;
+  entries: { key: string; outcome: string; source: string | null; doi: string | null; reason: string | null; permanent: boolean | null; message: string | null }[];
+}
+
+export function sha256File(p: string): string {
+  return createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+}
+
+/** A PDF as Scholar must keep it: %PDF- at the start, %%EOF at the end (trailing whitespace allowed). */
+export function pdfProblem(p: string): string | undefined {
+  const b = fs.readFileSync(p);
+  if (b.length < 16) return `${b.length} bytes`;
+  if (b.subarray(0, 5).toString('latin1') !== '%PDF-') return `starts with ${JSON.stringify(b.subarray(0, 12).toString('latin1'))}`;
+  const tail = b.subarray(Math.max(0, b.length - 64)).toString('latin1').trimEnd();
+  if (!tail.endsWith('%%EOF')) return `ends with ${JSON.stringify(tail.slice(-16))}`;
+  return undefined;
+}
+
+export interface StorageReport {
+  /** key → metadata of every readable entry folder. */
+  entries: Map<string, Metadata>;
+  /** Keys whose paper.pdf is there and vouched for by metadata (sha256 matches). */
+  stored: Set<string>;
+  /** Files that are crash debris by name (temps, locks): allowed after a kill, not after a clean run. */
+  debris: string[];
+  problems: string[];
+}
+
+const DEBRIS_RE = /(^|\/)\.tmp-|\.tmp$|\.lock$|\.lock\.break$|(^|\/)tmp\/./;
+
+/**
+ * Checks every file of a storage folder: each metadata.json parses and validates and belongs to
+ * its folder, each paper.pdf is a whole PDF whose sha256 is the one metadata records (when it
+ * records one), and nothing else is there but known debris.
+ */
+export function inspectStorage(root: string): StorageReport {
+  const report: StorageReport = { entries: new Map(), stored: new Set(), debris: [], problems: [] };
+  for (const rel of walk(root)) {
+    const parts = rel.split('/');
+    const abs = path.join(root, rel);
+    if (DEBRIS_RE.test(rel)) {
+      report.debris.push(rel);
+      continue;
+    }
+    if (rel === 'library.sqlite' || (parts[0] === 'jobs' && parts.length === 2 && rel.endsWith('.json'))) {
+      if (parts[0] === 'jobs') {
+        try {
+          JSON.parse(fs.readFileSync(abs, 'utf8'));
+        } catch (err) {
+          report.problems.push(`${rel}: ${(err as Error).message}`);
+        }
+      }
+      continue;
+    }
+    if (parts[0] !== 'by_key' || parts.length !== 3 || (parts[2] !== 'metadata.json' && parts[2] !== 'paper.pdf')) {
+      report.problems.push(`unexpected file ${rel}`);
+      continue;
+    }
+    if (parts[2] === 'paper.pdf') {
+      const bad = pdfProblem(abs);
+      if (bad) report.problems.push(`${rel}: not a whole PDF (${bad})`);
+      continue;
+    }
+    let meta: Metadata;
+    try {
+      meta = validateMetadata(JSON.parse(fs.readFileSync(abs, 'utf8')), rel);
+    } catch (err) {
+      report.problems.push(`${rel}: ${(err as Error).message}`);
+      continue;
+    }
+    if (keyToFolderName(meta.key) !== parts[1]) report.problems.push(`${rel}: holds key ${JSON.stringify(meta.key)}, which does not map to folder ${parts[1]}`);
+    report.entries.set(meta.key, meta);
+    const pdf = path.join(root, 'by_key', parts[1]!, 'paper.pdf');
+    if (meta.pdf) {
+      if (!fs.existsSync(pdf)) report.problems.push(`${rel}: records a PDF but ${parts[1]}/paper.pdf is missing`);
+      else if (sha256File(pdf) !== meta.pdf.sha256) report.problems.push(`${rel}: paper.pdf sha256 differs from metadata's`);
+      else if (fs.statSync(pdf).size !== meta.pdf.size) report.problems.push(`${rel}: paper.pdf size differs from metadata's`);
+      else report.stored.add(meta.key);
+    }
+  }
+  return report;
+}
