@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { fieldText } from '../core/bib/latex';
+import { appendUntrusted } from './markdown';
 import { checkBibFiles } from '../core/bib/check';
 import type { ProjectModel } from './project';
 import type { Session } from './session';
@@ -90,27 +91,28 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     md.isTrusted = false;
     md.supportHtml = false;
     if (!found) {
-      md.appendText(`${cite.key}: defined in no .bib file of this workspace`);
+      appendUntrusted(md, `${cite.key}: defined in no .bib file of this workspace`);
       return new vscode.Hover(md, new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length)));
     }
     const st = this.tree.status(cite.key);
     const e = found.entry;
     md.appendMarkdown('**');
-    md.appendText(st.meta?.title ?? fieldText(e, 'title') ?? cite.key);
+    appendUntrusted(md, st.meta?.title ?? fieldText(e, 'title') ?? cite.key);
     md.appendMarkdown('**\n\n');
     const authors = st.meta?.authors?.map((a) => [a.given, a.family].filter(Boolean).join(' ')).join(', ') ?? fieldText(e, 'author');
-    if (authors) md.appendText(`${authors}\n\n`);
-    const venue = st.meta?.venue ?? fieldText(e, 'journal') ?? fieldText(e, 'booktitle');
-    const year = st.meta?.year ?? fieldText(e, 'year');
-    if (venue || year) md.appendText(`${[venue, year].filter(Boolean).join(', ')}\n\n`);
+    if (authors) appendUntrusted(md, `${authors}\n\n`);
+    // biblatex spells these journaltitle and date (refs.bib in the fixture does).
+    const venue = st.meta?.venue ?? fieldText(e, 'journal') ?? fieldText(e, 'journaltitle') ?? fieldText(e, 'booktitle');
+    const year = st.meta?.year ?? fieldText(e, 'year') ?? fieldText(e, 'date')?.slice(0, 4);
+    if (venue || year) appendUntrusted(md, `${[venue, year].filter(Boolean).join(', ')}\n\n`);
     if (st.doi) {
       // The link target is built by us from a validated DOI; the label is text.
       md.appendMarkdown(`DOI: [`);
-      md.appendText(st.doi);
+      appendUntrusted(md, st.doi);
       md.appendMarkdown(`](${doiUrl(st.doi)})\n\n`);
-    } else md.appendText(`DOI: ${st.doiState === 'review' ? 'needs review' : 'none yet'}\n\n`);
-    md.appendText(`PDF: ${st.pdfState === 'stored' ? 'stored' : st.pdfState === 'failed' ? 'failed' : 'not fetched'}\n\n`);
-    for (const n of st.meta?.notices ?? []) md.appendText(`⚠ ${n.type.replace(/_/g, ' ')} notice${n.doi ? `: ${n.doi}` : ''}\n\n`);
+    } else appendUntrusted(md, `DOI: ${st.doiState === 'review' ? 'needs review' : 'none yet'}\n\n`);
+    appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? 'stored' : st.pdfState === 'failed' ? 'failed' : 'not fetched'}\n\n`);
+    for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type.replace(/_/g, ' ')} notice${n.doi ? `: ${n.doi}` : ''}\n\n`);
     return new vscode.Hover(md, new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length)));
   }
 

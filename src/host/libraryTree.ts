@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { BibEntry } from '../core/bib/parse';
 import { fieldText } from '../core/bib/latex';
+import { appendUntrusted } from './markdown';
 import type { Metadata } from '../core/storage/metadata';
 import type { EntryOutcome } from '../core/jobs/run';
 import type { ProjectModel, BibDoc } from './project';
@@ -149,16 +150,16 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     md.isTrusted = false;
     md.supportHtml = false;
     md.appendMarkdown('**');
-    md.appendText(st.meta?.title ?? title ?? node.key);
+    appendUntrusted(md, st.meta?.title ?? title ?? node.key);
     md.appendMarkdown('**\n\n');
     const authors = st.meta?.authors?.map((a) => a.family).join(', ') ?? fieldText(node.entry, 'author');
-    if (authors) md.appendText(`${short(authors, 200)}\n\n`);
-    const venue = st.meta?.venue ?? fieldText(node.entry, 'journal') ?? fieldText(node.entry, 'booktitle');
-    md.appendText([venue, st.meta?.year ?? year].filter(Boolean).join(', ') + '\n\n');
-    md.appendText(`DOI: ${st.doi ?? (st.doiState === 'review' ? 'needs review' : st.doiState === 'not_found' ? 'not found' : st.doiState === 'no_doi' ? 'none (marked)' : '—')}\n\n`);
-    md.appendText(`PDF: ${st.pdfState === 'stored' ? `stored (${st.meta?.pdf?.source}, ${st.meta?.pdf?.verified === 'unverified' ? 'no text layer to verify' : 'verified'})` : st.pdfState}\n\n`);
-    if (st.failure) md.appendText(`Last failure: ${st.failure}\n\n`);
-    for (const n of st.meta?.notices ?? []) md.appendText(`⚠ ${n.type}${n.doi ? ` (${n.doi})` : ''}\n\n`);
+    if (authors) appendUntrusted(md, `${short(authors, 200)}\n\n`);
+    const venue = st.meta?.venue ?? fieldText(node.entry, 'journal') ?? fieldText(node.entry, 'journaltitle') ?? fieldText(node.entry, 'booktitle');
+    appendUntrusted(md, [venue, st.meta?.year ?? year].filter(Boolean).join(', ') + '\n\n');
+    appendUntrusted(md, `DOI: ${st.doi ?? (st.doiState === 'review' ? 'needs review' : st.doiState === 'not_found' ? 'not found' : st.doiState === 'no_doi' ? 'none (marked)' : '—')}\n\n`);
+    appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? `stored (${st.meta?.pdf?.source}, ${st.meta?.pdf?.verified === 'unverified' ? 'no text layer to verify' : 'verified'})` : st.pdfState}\n\n`);
+    if (st.failure) appendUntrusted(md, `Last failure: ${st.failure}\n\n`);
+    for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type}${n.doi ? ` (${n.doi})` : ''}\n\n`);
     return md;
   }
 

@@ -197,6 +197,8 @@ export class Session implements vscode.Disposable {
     for (const st of Object.values(lib.http.stats())) {
       if (st.requests === 0) continue;
       const w = this.rateWindow.get(st.key) ?? [];
+      // A library reopened (settings changed) counts from zero again: the old window would give a negative rate.
+      if (w.length && st.requests < w[w.length - 1].requests) w.length = 0;
       w.push({ t: now, requests: st.requests });
       while (w.length > 1 && w[0].t < now - 5000) w.shift();
       this.rateWindow.set(st.key, w);

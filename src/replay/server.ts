@@ -277,6 +277,7 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
     stats.log.push(logEntry);
     if (stats.log.length > 50_000) stats.log.splice(0, 10_000);
     res.on('finish', () => (logEntry.status = res.statusCode));
+    if (segs[1] === 'offline') return send(res, 404, 'text/plain', `Offline replay: ${segs[2] ?? 'this host'} is not reachable`);
     if (!service) return send(res, 404, 'text/plain', 'Not found');
     bump(stats.requests, service);
 
@@ -420,7 +421,32 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
     res.end(buf);
   }
   const json = (res: http.ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body));
-  const sendRecorded = (res: http.ServerResponse, r: Recorded) => send(res, r.status, r.contentType, r.body);
+  // Recorded bodies name real publisher hosts for PDFs and landing pages. The machines this runs on
+  // have no network (and must not try): such links are pointed at /offline/<host>/…, which answers
+  // 404, so a client follows them exactly as it would online and gets a clear per-entry failure.
+  const FETCHED_LINK_KEYS = new Set(['url_for_pdf', 'url_for_landing_page', 'pdf_url', 'landing_page_url', 'oa_url']);
+  const LOCATION_PARENTS = new Set(['openAccessPdf', 'best_oa_location', 'first_oa_location', 'primary_location', 'oa_locations', 'locations']);
+  const offline = (u: string) => u.replace(/^https?:\/\/([^/?#]+)/i, (_m, host: string) => `${origin}/offline/${host}`);
+  function rewriteLinks(v: unknown, parentKey = ''): unknown {
+    if (Array.isArray(v)) return v.map((x) => rewriteLinks(x, parentKey));
+    if (!v || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (typeof x === 'string' && /^https?:\/\//i.test(x) && (FETCHED_LINK_KEYS.has(k) || (k === 'url' && LOCATION_PARENTS.has(parentKey)))) out[k] = offline(x);
+      else out[k] = rewriteLinks(x, k);
+    }
+    return out;
+  }
+  const sendRecorded = (res: http.ServerResponse, r: Recorded) => {
+    if (r.contentType.includes('json') && r.status === 200) {
+      try {
+        return send(res, r.status, r.contentType, JSON.stringify(rewriteLinks(JSON.parse(r.body.toString('utf8')))));
+      } catch {
+        // not JSON after all: serve as recorded
+      }
+    }
+    return send(res, r.status, r.contentType, r.body);
+  };
 
   async function route(service: ReplayService, rest: string, url: URL, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const q = url.searchParams;

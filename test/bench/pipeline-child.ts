@@ -69,9 +69,11 @@ async function run(input: ChildInput) {
   let rssPeakSampled = rss0;
   const sampler = setInterval(() => (rssPeakSampled = Math.max(rssPeakSampled, process.memoryUsage().rss)), 250);
   eld.enable();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const snap = await job.run();
   const makespanMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   eld.disable();
   clearInterval(sampler);
   const httpStats = lib.http.stats();
@@ -93,6 +95,8 @@ async function run(input: ChildInput) {
     clientRetries: Object.fromEntries(Object.entries(httpStats).map(([k, s]) => [k, s.retries])),
     eventLoopDelayMs: { p50: late(eld.percentile(50)), p99: late(eld.percentile(99)), max: late(eld.max), samples: eld.count },
     maxRssKb: process.resourceUsage().maxRSS,
+    /** CPU time of this process during the run, as a share of one core (user + system). */
+    cpuShare: (cpu.user + cpu.system) / 1000 / makespanMs,
     rssSampledPeakMb: rssPeakSampled / 1e6,
   };
 }

@@ -9,6 +9,11 @@ import { registry, type RegisteredTest } from './util';
 
 // Test modules, imported statically so that esbuild bundles them into this file.
 import './activation.test';
+import './resolve.test';
+import './fetch.test';
+import './dashboard.test';
+import './latex.test';
+import './security.test';
 
 export interface TestResult {
   name: string;

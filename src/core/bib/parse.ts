@@ -134,6 +134,9 @@ function isNameChar(c: number): boolean {
   return true;
 }
 
+/** Longest value (after macro expansion) the parser keeps; real fields are a few KB at most. */
+const MAX_VALUE_LENGTH = 1 << 24;
+
 class EntryFailure {
   constructor(
     readonly code: string,
@@ -220,15 +223,28 @@ class Parser {
     this.errors.push({ code, severity, message: `${message} (line ${line}, column ${column})`, line, column, offset });
   }
 
-  /** True if a `%` precedes `at` on its line (outside entries, `%` comments out the line). */
+  /** How far inTopLevelComment has scanned, and the first unescaped `%` of that line (-1: none). */
+  private commentScan = 0;
+  private commentPct = -1;
+
+  /**
+   * True if a `%` precedes `at` on its line (outside entries, `%` comments out the line).
+   * Scans forward from where the last call stopped (`at` only grows), so a long line full of
+   * `@` costs linear time, not quadratic.
+   */
   private inTopLevelComment(at: number): boolean {
     const { text } = this;
-    for (let i = at - 1; i >= 0; i--) {
-      const c = text.charCodeAt(i);
-      if (c === NL) return false;
-      if (c === PCT && (i === 0 || text.charCodeAt(i - 1) !== 92)) return true;
+    if (at < this.commentScan) {
+      this.commentScan = text.lastIndexOf('\n', at - 1) + 1;
+      this.commentPct = -1;
     }
-    return false;
+    for (let i = this.commentScan; i < at; i++) {
+      const c = text.charCodeAt(i);
+      if (c === NL) this.commentPct = -1;
+      else if (c === PCT && this.commentPct < 0 && (i === 0 || text.charCodeAt(i - 1) !== 92)) this.commentPct = i;
+    }
+    this.commentScan = at;
+    return this.commentPct >= 0;
   }
 
   private nextLineStartAt(from: number): number {
@@ -473,6 +489,10 @@ class Parser {
         kind = 'bare';
       } else {
         throw this.unexpected('a value');
+      }
+      // `@string{a = a # a}` repeated doubles a value each time: refuse before it exhausts memory.
+      if (value.length > MAX_VALUE_LENGTH) {
+        throw new EntryFailure('E_BIB_TOO_LONG', `value longer than ${MAX_VALUE_LENGTH} characters (runaway @string expansion?)`, start);
       }
       parts++;
       end = this.pos;

@@ -74,12 +74,13 @@ export function unifiedDiff(before: string, after: string, name: string, context
       ops.push({ t: ' ', s: A[i], ai: pre + i, bi: pre + j });
       i++;
       j++;
-    } else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      ops.push({ t: '+', s: B[j], ai: pre + i, bi: pre + j });
-      j++;
-    } else {
+    } else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      // Deletions before insertions, as `diff -u` prints them.
       ops.push({ t: '-', s: A[i], ai: pre + i, bi: pre + j });
       i++;
+    } else {
+      ops.push({ t: '+', s: B[j], ai: pre + i, bi: pre + j });
+      j++;
     }
   }
   for (let k = 0; k < suf; k++) ops.push({ t: ' ', s: a[a.length - suf + k], ai: a.length - suf + k, bi: b.length - suf + k });

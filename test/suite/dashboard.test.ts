@@ -1,0 +1,107 @@
+// The dashboard webview in a real VS Code: the ready handshake, full snapshots during a fetch run
+// (a running job with per-stage counts) and after it (done, with totals), and how it and the
+// library tree look in a dark and a light theme.
+import * as vscode from 'vscode';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { screenshot, sleep, test, waitFor } from './util';
+import type { JobSummary } from '../../src/host/controller';
+import { bibEntry, closeAllEditors, corpus, keyDir, plainTitle, scholarApi, showScholarView, startReplay, writeWorkspaceFile } from './scholar';
+
+const ENTRIES = 12;
+
+/** A dozen real journal articles with their DOI, chosen deterministically from the corpus. */
+function dashboardEntries(): { key: string; text: string }[] {
+  return corpus()
+    .filter((r) => r.type === 'journal-article' && String(r.DOI).startsWith('10.1016/j.') && plainTitle(r) && (r.author?.length ?? 0) > 0)
+    .slice(0, ENTRIES)
+    .map((r, i) => {
+      const key = `dash-${String(i + 1).padStart(2, '0')}`;
+      return { key, text: bibEntry(key, r, { doi: true }) };
+    });
+}
+
+async function setTheme(theme: string | undefined): Promise<void> {
+  await vscode.workspace.getConfiguration('workbench').update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+  if (theme) await waitFor(() => vscode.workspace.getConfiguration('workbench').get('colorTheme') === theme, 5_000, `theme ${theme}`);
+  await sleep(1_000); // the workbench and the webview restyle
+}
+
+test('dashboard: ready handshake, a running job with stages during a fetch, done with totals after it; dark and light themes', async () => {
+  const api = await scholarApi();
+  // Latency on every call so that the run lasts a few seconds and can be watched.
+  const replay = await startReplay({ latencyMs: [200, 400] });
+  const themeBefore = vscode.workspace.getConfiguration('workbench').inspect<string>('colorTheme')?.globalValue;
+  try {
+    const entries = dashboardEntries();
+    assert.equal(entries.length, ENTRIES);
+    const uri = await writeWorkspaceFile(api, 'dashboard/dashboard.bib', entries.map((e) => e.text).join('\n'));
+
+    await vscode.commands.executeCommand('scholar.showDashboard');
+    assert.ok(api.dashboard.isOpen, 'the dashboard panel did not open');
+    await Promise.race([api.dashboard.whenReady(), sleep(15_000).then(() => Promise.reject(new Error('the webview never said ready')))]);
+    assert.ok(api.dashboard.isReady);
+    // The host answers `ready` with a full snapshot.
+    const first = await waitFor(() => api.dashboard.lastSnapshot, 5_000, 'the first snapshot');
+    assert.ok(first.seq >= 1);
+
+    const run = Promise.resolve(vscode.commands.executeCommand('scholar.fetchPdfs', uri)) as Promise<JobSummary | undefined>;
+    const running = await waitFor(
+      () => {
+        const s = api.dashboard.lastSnapshot;
+        return s?.job?.state === 'running' && s.job.kind === 'fetch' && s.job.total === ENTRIES && s.stages.some((st) => st.active + st.done > 0) ? s : undefined;
+      },
+      30_000,
+      'a snapshot of the running fetch',
+      50,
+    );
+    const stageNames = running.stages.map((s) => s.name);
+    for (const name of ['enrich', 'locate', 'download']) assert.ok(stageNames.includes(name), `stages ${stageNames.join(', ')} lack ${name}`);
+    assert.ok(running.seq > first.seq, 'snapshots carry an increasing sequence number');
+    // Rates are computed over a sliding window; a library reopened after the settings changed once gave negative ones.
+    for (const s of running.services) assert.ok(s.ratePerSec >= 0, `${s.service}: rate ${s.ratePerSec}`);
+    await screenshot('dashboard-running');
+
+    const summary = await run;
+    assert.ok(summary, 'the fetch returned no summary');
+    const done = await waitFor(
+      () => {
+        const s = api.dashboard.lastSnapshot;
+        return s?.job?.state === 'done' && s.job.done + s.job.failed === ENTRIES ? s : undefined;
+      },
+      10_000,
+      'a snapshot of the finished job',
+      50,
+    );
+    assert.ok(done.seq > running.seq);
+    assert.equal(done.job!.total, ENTRIES);
+    const stored = entries.filter((e) => fs.existsSync(path.join(keyDir(e.key), 'paper.pdf'))).length;
+    assert.ok(stored > 0, 'no PDF stored');
+    assert.equal(done.job!.outcomes.stored ?? 0, stored, `outcomes ${JSON.stringify(done.job!.outcomes)} vs ${stored} PDFs on disk`);
+    assert.equal(done.job!.done, stored, 'done counts the stored PDFs');
+    assert.equal(done.job!.failed, ENTRIES - stored);
+    assert.equal(done.errors.reduce((n, e) => n + e.count, 0), ENTRIES - stored, 'every failure is grouped under a reason');
+    assert.ok(done.services.some((s) => s.service === 'unpaywall' && s.requests > 0), 'no per-service status');
+    assert.ok(done.activity.some((a) => /Finished/.test(a.text)), 'no "Finished" activity');
+    for (const s of done.services) assert.ok(s.ratePerSec >= 0, `${s.service}: rate ${s.ratePerSec}`);
+    assert.ok(done.library.withPdf >= stored, `library totals ${JSON.stringify(done.library)}`);
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await screenshot('dashboard-done');
+
+    for (const [theme, name] of [
+      ['Default Dark Modern', 'dark'],
+      ['Default Light Modern', 'light'],
+    ] as const) {
+      await setTheme(theme);
+      await vscode.commands.executeCommand('scholar.showDashboard');
+      await screenshot(`dashboard-${name}`);
+      await showScholarView();
+      await screenshot(`library-${name}`);
+    }
+  } finally {
+    await setTheme(themeBefore);
+    await closeAllEditors();
+    await replay.dispose();
+  }
+}, { timeoutMs: 180_000 });
