@@ -9,6 +9,7 @@ import { Dashboard } from './dashboard';
 import { Controller } from './controller';
 import { JobStatusBar } from './statusBar';
 import { LatexFeatures } from './latex';
+import { interruptedJobs } from '../core/jobs/resume';
 
 /** What the extension exposes to its own tests (and to other extensions): read-only views of its state. */
 export interface ScholarApi {
@@ -109,11 +110,28 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
       const folder = session!.folderFor();
       if (folder && vscode.workspace.isTrusted) {
         const cfg = await session!.config(folder).catch(() => undefined);
-        if (cfg && existsSync(cfg.storageRoot)) await session!.indexFor(folder);
+        if (cfg && existsSync(cfg.storageRoot)) {
+          await session!.indexFor(folder);
+          void offerResume(cfg.storageRoot, folder);
+        }
       }
       tree.refreshNow();
       latex.update();
     });
+    // A job interrupted by a crash or a closed window can continue where it stopped.
+    const offerResume = async (storageRoot: string, folder: vscode.WorkspaceFolder) => {
+      const [job] = await interruptedJobs(storageRoot);
+      if (!job) return;
+      const left = job.total - job.finished.size;
+      const verb = job.kind === 'fetch' ? 'fetching PDFs' : 'resolving DOIs';
+      const answer = await vscode.window.showInformationMessage(`Scholar was interrupted while ${verb} (${left} of ${job.total} entries left).`, 'Resume', 'Discard');
+      const lib = await session!.library(folder);
+      await lib.writer.writeJobState({ ...(job.raw as { id: string; status: string }), status: answer === 'Resume' ? 'resumed' : 'discarded', updatedAt: new Date().toISOString() });
+      if (answer !== 'Resume') return;
+      const files = job.bibFiles.map((f) => vscode.Uri.file(f));
+      const keys = new Set(project.bibDocs().filter((d) => job.bibFiles.includes(d.uri.fsPath)).flatMap((d) => d.file.entries.map((e) => e.key)).filter((k) => !job.finished.has(k)));
+      await controller.run(job.kind, files, { only: keys });
+    };
     active = { session };
     log.info(`Scholar ${context.extension.packageJSON.version} activated`);
     return { session, project, tree, dashboard, controller, latex };

@@ -231,7 +231,7 @@ function idealBound(clientRequests, scale) {
 
 async function pipelineFigures() {
   const vocab = vocabulary();
-  const maxN = Math.max(...SIZES);
+  const maxN = Math.max(...SIZES, 500);
   const fetchWorks = syntheticWorks('fetch', maxN, 11, vocab);
   const resolveWorksAll = syntheticWorks('resolve', maxN, 23, vocab);
   // Resolve: 90 % of the entries are in the corpus (exact citations → accept), 10 % are not
@@ -251,19 +251,18 @@ async function pipelineFigures() {
     });
     await replay.call('addWorks', { works: fetchWorks });
     await replay.call('addWorks', { works: resolveWorksAll.filter((_, i) => !absent(i)) });
-    const bibs = {};
-    for (const n of SIZES) {
-      bibs[`fetch-${n}`] = path.join(tmp, `fetch-${n}.bib`);
-      writeFileSync(bibs[`fetch-${n}`], bibFor(fetchWorks.slice(0, n), true));
-      bibs[`resolve-${n}`] = path.join(tmp, `resolve-${n}.bib`);
-      writeFileSync(bibs[`resolve-${n}`], bibFor(resolveWorksAll.slice(0, n), false));
-    }
+    // The first n works of each set, as a .bib file (fetch: with their DOIs; resolve: without).
+    const bibPath = (kind, n) => {
+      const p = path.join(tmp, `${kind}-${n}.bib`);
+      if (!existsSync(p)) writeFileSync(p, kind === 'fetch' ? bibFor(fetchWorks.slice(0, n), true) : bibFor(resolveWorksAll.slice(0, n), false));
+      return p;
+    };
     const expectedResolve = Object.fromEntries(resolveWorksAll.map((w, i) => [`w${i}`, absent(i) ? null : w.doi]));
 
     const once = async (kind, n, sequential, scale = K) => {
       const storage = path.join(tmp, `storage-${kind}-${n}-${sequential ? 'seq' : 'conc'}`);
       await replay.call('resetStats');
-      const r = await runChild({ kind, bibPath: bibs[`${kind}-${n}`], storage, endpoints: server.endpoints, email: EMAIL, scale, sequential, limit: sequential ? SEQ_SAMPLE : undefined });
+      const r = await runChild({ kind, bibPath: bibPath(kind, n), storage, endpoints: server.endpoints, email: EMAIL, scale, sequential, limit: sequential ? SEQ_SAMPLE : undefined });
       const windows = Object.fromEntries(Object.entries(REAL_RATES).filter(([k]) => !k.includes(':')).map(([k, r]) => [k, (r >= 1 ? 1000 : 1000 / r) / scale]));
       const s = await replay.call('stats', { windows });
       rmSync(storage, { recursive: true, force: true });
@@ -467,8 +466,8 @@ function pipelineSection(p) {
   for (const kind of ['fetch', 'resolve']) {
     L.push(`### ${kind === 'fetch' ? 'Fetch PDFs (entries carry DOIs)' : 'Resolve DOIs (entries carry titles, no DOIs)'}`);
     L.push('');
-    L.push('| entries | makespan (scaled) | ideal bound (bottleneck lane) | **ratio to ideal** | one-at-a-time (scaled) | speed-up | at real limits: Scholar / one-at-a-time | server violations / 429s | outcomes (last run) |');
-    L.push('|---|---|---|---|---|---|---|---|---|');
+    L.push('| entries | makespan (scaled) | ideal bound (bottleneck lane) | **ratio to ideal** | client CPU | one-at-a-time (scaled) | speed-up | at real limits: Scholar / one-at-a-time | server violations / 429s | outcomes (last run) |');
+    L.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const n of SIZES) {
       const runs = p[kind][n];
       const mk = spread(runs.map((r) => r.makespanMs));
@@ -487,7 +486,7 @@ function pipelineSection(p) {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
       L.push(
-        `| ${int(n)} | ${spr(mk, (x) => fmtS(x))} | ${fmtS(ideal.median)} (${lane}: ${int(last.ideal.requests)} req) | **${spr(ratio, f3)}** | ${seqLabel} | ${f1(seqMs / mk.median)}× | ${fmtDur(mk.median * p.scale)} / ${fmtDur(seqMs * p.scale)} | ${violationsOf(runs)} / ${s429(runs)} | ${outcomes}${fails ? ` (failed: ${fails})` : ''} |`,
+        `| ${int(n)} | ${spr(mk, (x) => fmtS(x))} | ${fmtS(ideal.median)} (${lane}: ${int(last.ideal.requests)} req) | **${spr(ratio, f3)}** | ${pct(median(runs.map((r) => r.cpuShare)))} | ${seqLabel} | ${f1(seqMs / mk.median)}× | ${fmtDur(mk.median * p.scale)} / ${fmtDur(seqMs * p.scale)} | ${violationsOf(runs)} / ${s429(runs)} | ${outcomes}${fails ? ` (failed: ${fails})` : ''} |`,
       );
     }
     L.push('');

@@ -4,6 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Pipeline, type PipelineMessage, type PipelineStats, type StageDef } from '../pipeline/pipeline';
 import type { BibEntry, BibFile } from '../bib/parse';
 import type { MetadataPatch } from '../storage/metadata';
@@ -297,6 +298,9 @@ export class Job {
       kind: this.kind,
       status: this.state,
       updatedAt: new Date().toISOString(),
+      // Who runs it: another window must not offer to resume a job that is alive elsewhere.
+      pid: process.pid,
+      host: hostname(),
       total: stats.total,
       done: stats.done,
       failed: stats.failed,
