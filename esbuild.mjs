@@ -32,6 +32,12 @@ async function copyWasm(dir) {
   await copyFile(wasm, path.join(dir, 'sql-wasm.wasm'));
 }
 
+// pdf.js's worker runs as its own script in the PDF viewer webview.
+async function copyPdfWorker() {
+  await mkdir(path.join(root, 'dist/webview'), { recursive: true });
+  await copyFile(path.join(root, 'node_modules/pdfjs-dist/build/pdf.worker.min.mjs'), path.join(root, 'dist/webview/pdf.worker.min.mjs'));
+}
+
 async function listTs(dir) {
   if (!existsSync(dir)) return [];
   const out = [];
@@ -58,7 +64,7 @@ const configs = [
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
-    entryPoints: { dashboard: 'src/webview/dashboard.ts' },
+    entryPoints: { dashboard: 'src/webview/dashboard.ts', pdfViewer: 'src/webview/pdfViewer.ts' },
     outdir: 'dist/webview',
     sourcemap: production ? false : 'linked',
     minify: production,
@@ -96,9 +102,11 @@ if (watch) {
     await ctx.watch();
   }
   await copyWasm(path.join(root, 'dist'));
+  await copyPdfWorker();
   console.log('[esbuild] watching…');
 } else {
   await Promise.all(configs.map((c) => esbuild.build(c)));
   await copyWasm(path.join(root, 'dist'));
+  await copyPdfWorker();
   if (tests) await copyWasm(path.join(root, 'out/unit'));
 }

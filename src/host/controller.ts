@@ -13,6 +13,7 @@ import type { Session } from './session';
 import type { LibraryTree, TreeNode } from './libraryTree';
 import { writeFields, type FieldWrite } from './bibEdits';
 import type { Dashboard } from './dashboard';
+import type { PdfViewer } from './pdfViewer';
 
 /** Opens a link only when it is http(s) or a DOI; anything else from a response is refused. */
 export async function openSafeLink(url: string): Promise<boolean> {
@@ -303,7 +304,7 @@ export class Controller {
         const uri = vscode.Uri.file(file);
         const viewer = vscode.workspace.getConfiguration('scholar').get<string>('pdf.viewer');
         if (viewer === 'system') return vscode.env.openExternal(uri);
-        await vscode.commands.executeCommand('vscode.open', uri);
+        this.pdfViewer?.open(file, `${node!.key}.pdf`);
         return uri;
       },
       'scholar.revealInStorage': async (arg) => {
@@ -372,6 +373,8 @@ export class Controller {
       },
     };
   }
+
+  pdfViewer: PdfViewer | undefined;
 
   private sessionSecrets: (id: string, value: string) => Promise<void> = async () => undefined;
 

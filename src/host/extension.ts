@@ -9,6 +9,7 @@ import { Dashboard } from './dashboard';
 import { Controller } from './controller';
 import { JobStatusBar } from './statusBar';
 import { LatexFeatures } from './latex';
+import { PdfViewer } from './pdfViewer';
 import { interruptedJobs } from '../core/jobs/resume';
 
 /** What the extension exposes to its own tests (and to other extensions): read-only views of its state. */
@@ -19,6 +20,7 @@ export interface ScholarApi {
   dashboard: Dashboard;
   controller: Controller;
   latex: LatexFeatures;
+  pdfViewer: PdfViewer;
 }
 
 let active: { session: Session } | undefined;
@@ -56,6 +58,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
       log,
     );
     const controller = new Controller(session, project, tree, dashboard, log);
+    const pdfViewer = new PdfViewer(context.extensionUri);
+    controller.pdfViewer = pdfViewer;
+    context.subscriptions.push(pdfViewer);
     controller.setSecretWriter(async (id, value) => {
       if (value) await context.secrets.store(id, value);
       else await context.secrets.delete(id);
@@ -134,7 +139,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     };
     active = { session };
     log.info(`Scholar ${context.extension.packageJSON.version} activated`);
-    return { session, project, tree, dashboard, controller, latex };
+    return { session, project, tree, dashboard, controller, latex, pdfViewer };
   } catch (err) {
     log.error('activation failed', err instanceof Error ? err : new Error(String(err)));
     void vscode.window.showErrorMessage(`Scholar failed to start: ${err instanceof Error ? err.message : String(err)}`);
