@@ -3,7 +3,8 @@
  * the network and write their own temp files; every change to storage goes through the writer.
  */
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm, copyFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { BibEntry, BibFile } from '../bib/parse';
 import { entryArxivId, normalizeDoi, isValidDoi } from '../bib/check';
@@ -17,8 +18,8 @@ import * as doiOrg from '../sources/doi';
 import type { WorkRecord } from '../sources/types';
 import { resolveEntry, type ResolveResult } from '../resolve/resolver';
 import { inspectPdf, verifyPdfText, type PdfVerdict } from '../pdf/inspect';
-import { downloadTempPath, pdfPath } from '../storage/layout';
-import type { Metadata, MetadataPatch, Notice } from '../storage/metadata';
+import { downloadTempPath, metadataPath, pdfPath } from '../storage/layout';
+import { validateMetadata, type Metadata, type MetadataPatch, type Notice } from '../storage/metadata';
 import type { StageDef, StageResult } from '../pipeline/pipeline';
 import { ScholarError, errorCode, errorMessage, isAbortError } from '../errors';
 import type { Library } from './library';
@@ -135,6 +136,18 @@ function entryPdfCandidates(item: FetchItem, root: string): PdfCandidate[] {
     }
   }
   return out;
+}
+
+/** A verified paper.pdf whose bytes match what its metadata.json records. */
+async function storedOnDisk(root: string, key: string): Promise<boolean> {
+  try {
+    const meta = validateMetadata(JSON.parse(await readFile(metadataPath(root, key), 'utf8')));
+    if (!meta.pdf || (meta.pdf.verified !== 'doi' && meta.pdf.verified !== 'title')) return false;
+    const bytes = await readFile(pdfPath(root, key));
+    return bytes.length === meta.pdf.size && createHash('sha256').update(bytes).digest('hex') === meta.pdf.sha256;
+  } catch {
+    return false;
+  }
 }
 
 export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<FetchItem>[] {
@@ -270,6 +283,11 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
         // Another window or the CLI may be fetching this key right now: leave it to them.
         const lock = await lib.locks.tryLock(item.key);
         if (!lock) return fail(item, 'E_LOCKED', 'another Scholar process is fetching this entry', false);
+        // Another window or the CLI may have stored it since this run started: look at the disk, not our index.
+        if (await storedOnDisk(lib.root, item.key)) {
+          await lock.release();
+          return { kind: 'done', item, outcome: 'already_stored' };
+        }
         const tried: string[] = [];
         let lastCode = 'E_NO_PDF';
         let lastPermanent = true;
@@ -281,9 +299,6 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
               let sha256: string;
               let size: number;
               if (cand.url.startsWith('file://')) {
-                const { copyFile } = await import('node:fs/promises');
-                const { createHash } = await import('node:crypto');
-                const { readFile } = await import('node:fs/promises');
                 await copyFile(cand.url.slice('file://'.length), temp);
                 const buf = await readFile(temp);
                 sha256 = createHash('sha256').update(buf).digest('hex');

@@ -401,7 +401,7 @@ export class ScholarHttp {
     const maxRetries = opts.maxRetries ?? p.maxRetries;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.attempt(service, url, opts, attempt, consume);
+        return await this.attempt(service, url, opts, attempt, attempt >= maxRetries, consume);
       } catch (err) {
         const t = transient(err);
         if (!t.transient || attempt >= maxRetries || opts.signal?.aborted) throw err;
@@ -419,6 +419,8 @@ export class ScholarHttp {
     startUrl: string,
     opts: RequestOptions,
     attempt: number,
+    /** No retry follows this attempt: only then does a failure count against the circuit breaker. */
+    lastAttempt: boolean,
     consume: (res: { status: number; headers: Record<string, string>; body: Readable }, finalUrl: string) => Promise<T>,
   ): Promise<T> {
     const p = this.policies[service];
@@ -433,6 +435,9 @@ export class ScholarHttp {
     };
     for (const [k, v] of Object.entries(opts.headers ?? {})) baseHeaders[k.toLowerCase()] = v;
 
+    // One request is one failure for the breaker, however many retries it took: four attempts at one
+    // bad URL must not open the circuit for every other download from the same host.
+    const countFailure = (lane: Lane) => (lastAttempt ? lane.breaker.failure() : lane.breaker.neutral());
     for (let hop = 0; ; hop++) {
       const u = new URL(url);
       const lane = this.lane(service, u);
@@ -460,7 +465,7 @@ export class ScholarHttp {
           const e = mapTransportError(err, opts.signal, redactUrl(url));
           if (e.code === 'E_ABORTED') lane.breaker.neutral();
           else {
-            lane.breaker.failure();
+            countFailure(lane);
             lane.stats.failures++;
           }
           throw e;
@@ -500,7 +505,7 @@ export class ScholarHttp {
             retryAfterMs ??= backoffDelay(attempt, p, this.random);
             lane.gate.pauseUntil(Date.now() + retryAfterMs);
           } else if (status >= 500) {
-            lane.breaker.failure();
+            countFailure(lane);
             lane.stats.failures++;
           } else lane.breaker.success();
           throw new ScholarError('E_HTTP_STATUS', `HTTP ${status} from ${service}`, {
@@ -527,7 +532,7 @@ export class ScholarHttp {
         } catch (err) {
           const e = mapTransportError(err, opts.signal, redactUrl(url));
           if (e.code === 'E_NETWORK' || e.code === 'E_TIMEOUT') {
-            lane.breaker.failure();
+            countFailure(lane);
             lane.stats.failures++;
           } else lane.breaker.neutral();
           throw e;

@@ -112,6 +112,8 @@ export function defaultPolicies(polite: boolean): Record<ServiceName, ServicePol
     doi: base({ requests: 10, intervalMs: SECOND }, 5),
     pdf: {
       ...base({ requests: 2, intervalMs: SECOND }, 2),
+      // A publisher host that fails for a few papers is not down: open only after many requests fail in a row.
+      breaker: { ...base({ requests: 2, intervalMs: SECOND }, 2).breaker, failureThreshold: 8 },
       perHost: true,
       timeouts: { connectMs: 15 * SECOND, headersMs: 60 * SECOND, bodyIdleMs: 60 * SECOND },
     },
