@@ -77,7 +77,7 @@ describe('openalex', () => {
     assert.equal(w.doi, '10.1073/pnas.1414271111');
     assert.equal(w.pmid, '25349395');
     assert.equal(w.isRetracted, undefined);
-    assert.ok(w.oaLocations?.some((l) => l.pdfUrl === 'https://europepmc.org/articles/pmc4234579?pdf=render'));
+    assert.ok(w.oaLocations?.some((l) => l.pdfUrl === `${replay.origin}/offline/europepmc.org/articles/pmc4234579?pdf=render`));
     assert.equal(w.type, 'journal-article');
   });
   it('returns null on the recorded HTML 404', async () => {
@@ -99,7 +99,8 @@ describe('semantic scholar', () => {
   it('parses a recorded paper and OA pdf', async () => {
     const p = (await s2.paperByDoi(http, '10.1073/pnas.1414271111'))!;
     assert.equal(p.pmid, '25349395');
-    assert.equal(p.oaLocations?.[0].pdfUrl, 'https://www.pnas.org/content/pnas/111/45/E4832.full.pdf');
+    // The replay server points recorded publisher links at its offline 404 (no request leaves the machine).
+    assert.equal(p.oaLocations?.[0].pdfUrl, `${replay.origin}/offline/www.pnas.org/content/pnas/111/45/E4832.full.pdf`);
     assert.equal(p.pages, 'E4832-E4841');
   });
   it('404 → null and search/match', async () => {
@@ -114,7 +115,7 @@ describe('semantic scholar', () => {
 describe('unpaywall', () => {
   it('orders best_oa_location first', async () => {
     const u = (await unpaywall.lookup(http, '10.1073/pnas.1414271111'))!;
-    assert.equal(u.oaLocations?.[0].pdfUrl, 'https://www.pnas.org/content/pnas/111/45/E4832.full.pdf');
+    assert.equal(u.oaLocations?.[0].pdfUrl, `${replay.origin}/offline/www.pnas.org/content/pnas/111/45/E4832.full.pdf`);
     assert.equal(u.oaLocations?.[0].version, 'publishedVersion');
     assert.equal(u.oaLocations?.[1].hostType, 'repository');
     const closed = (await unpaywall.lookup(http, '10.1023/a:1007154515475'))!;
