@@ -4,7 +4,6 @@ import type { BibEntry } from '../core/bib/parse';
 import { fieldText } from '../core/bib/latex';
 import { appendUntrusted } from './markdown';
 import type { Metadata } from '../core/storage/metadata';
-import type { EntryOutcome } from '../core/jobs/run';
 import type { ProjectModel, BibDoc } from './project';
 import type { Session } from './session';
 
@@ -14,7 +13,10 @@ export type TreeNode =
   | { kind: 'entry'; key: string; bibUri: vscode.Uri; entry: BibEntry };
 
 export interface EntryStatus {
+  /** The DOI written in the .bib entry. */
   doi?: string;
+  /** A DOI the library accepted that the .bib does not carry (not written, or undone). */
+  libraryDoi?: string;
   doiState: 'found' | 'review' | 'not_found' | 'none' | 'no_doi';
   pdfState: 'stored' | 'failed' | 'pending' | 'none';
   failure?: string;
@@ -79,18 +81,27 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
   status(key: string): EntryStatus {
     const entryHasDoi = this.project.findEntry(key)?.entry.fields.get('doi')?.value.trim();
     const meta = this.session.metadata(key);
-    const result: EntryOutcome | undefined = this.session.previousJob?.results.get(key);
+    const current = this.session.currentJob?.results.get(key);
+    const failure = this.session.lastFailure(key);
+    const outcome = meta?.match?.outcome;
     let doiState: EntryStatus['doiState'] = 'none';
+    // The .bib is the truth for "has a DOI": after an undo the library may remember a DOI the file no longer has.
     if (entryHasDoi) doiState = 'found';
-    else if (meta?.match?.outcome === 'no_doi') doiState = 'no_doi';
-    else if (meta?.match?.outcome === 'review' || result?.outcome === 'review') doiState = 'review';
-    else if (meta?.match?.outcome === 'accepted' || meta?.match?.outcome === 'manual' || result?.outcome === 'accept') doiState = 'found';
-    else if (meta?.match?.outcome === 'not_found' || result?.outcome === 'not_found') doiState = 'not_found';
+    else if (outcome === 'no_doi') doiState = 'no_doi';
+    else if (outcome === 'review' || current?.outcome === 'review') doiState = 'review';
+    else if (outcome === 'not_found' || current?.outcome === 'not_found') doiState = 'not_found';
     let pdfState: EntryStatus['pdfState'] = 'none';
     if (meta?.pdf) pdfState = 'stored';
-    else if (result?.outcome === 'failed') pdfState = 'failed';
-    else if (this.session.currentJob?.kind === 'fetch' && !result) pdfState = 'pending';
-    return { doi: entryHasDoi || meta?.doi, doiState, pdfState, failure: result?.outcome === 'failed' ? `${result.reason}: ${result.message ?? ''}` : undefined, meta };
+    else if (failure) pdfState = 'failed';
+    else if (this.session.currentJob?.kind === 'fetch' && this.session.inCurrentJob(key) && !current) pdfState = 'pending';
+    return {
+      doi: entryHasDoi || undefined,
+      libraryDoi: !entryHasDoi && (outcome === 'accepted' || outcome === 'manual') ? meta?.doi : undefined,
+      doiState,
+      pdfState,
+      failure: failure ? `${failure.reason}: ${failure.message ?? ''}` : undefined,
+      meta,
+    };
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
@@ -156,7 +167,7 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     if (authors) appendUntrusted(md, `${short(authors, 200)}\n\n`);
     const venue = st.meta?.venue ?? fieldText(node.entry, 'journal') ?? fieldText(node.entry, 'journaltitle') ?? fieldText(node.entry, 'booktitle');
     appendUntrusted(md, [venue, st.meta?.year ?? year].filter(Boolean).join(', ') + '\n\n');
-    appendUntrusted(md, `DOI: ${st.doi ?? (st.doiState === 'review' ? 'needs review' : st.doiState === 'not_found' ? 'not found' : st.doiState === 'no_doi' ? 'none (marked)' : '—')}\n\n`);
+    appendUntrusted(md, `DOI: ${st.doi ?? (st.libraryDoi ? `${st.libraryDoi} (found, not in the .bib)` : st.doiState === 'review' ? 'needs review' : st.doiState === 'not_found' ? 'not found' : st.doiState === 'no_doi' ? 'none (marked)' : '—')}\n\n`);
     appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? `stored (${st.meta?.pdf?.source}, ${st.meta?.pdf?.verified === 'unverified' ? 'no text layer to verify' : 'verified'})` : st.pdfState}\n\n`);
     if (st.failure) appendUntrusted(md, `Last failure: ${st.failure}\n\n`);
     for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type}${n.doi ? ` (${n.doi})` : ''}\n\n`);

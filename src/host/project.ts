@@ -74,6 +74,7 @@ export class ProjectModel implements vscode.Disposable {
     const [bibs, texs] = await Promise.all([vscode.workspace.findFiles('**/*.bib'), vscode.workspace.findFiles('**/*.tex')]);
     this.bibs.clear();
     this.texScans.clear();
+    this.keyIndex = undefined;
     await Promise.all([...bibs, ...texs].filter((u) => !this.ignored(u)).map((u) => this.read(u)));
     this.log.info(`project: ${this.bibs.size} .bib files, ${this.texScans.size} .tex files`);
     this.changed.fire();
@@ -94,6 +95,7 @@ export class ProjectModel implements vscode.Disposable {
 
   private forget(uri: vscode.Uri): void {
     const k = uri.toString();
+    this.keyIndex = undefined;
     if (this.bibs.delete(k) || this.texScans.delete(k)) this.changed.fire();
   }
 
@@ -109,12 +111,16 @@ export class ProjectModel implements vscode.Disposable {
         const bytes = await vscode.workspace.fs.readFile(uri);
         text = decodeBibBytes(bytes).text;
       }
-      if (/\.bib$/i.test(uri.fsPath)) this.bibs.set(uri.toString(), { uri, file: parseBib(text), version });
+      if (/\.bib$/i.test(uri.fsPath)) {
+        this.bibs.set(uri.toString(), { uri, file: parseBib(text), version });
+        this.keyIndex = undefined;
+      }
       else this.texScans.set(uri.toString(), { uri, scan: scanTex(text) });
     } catch (err) {
       this.log.warn(`project: cannot read ${uri.fsPath}: ${err instanceof Error ? err.message : String(err)}`);
       this.bibs.delete(uri.toString());
       this.texScans.delete(uri.toString());
+      this.keyIndex = undefined;
     }
   }
 
@@ -126,19 +132,25 @@ export class ProjectModel implements vscode.Disposable {
     return this.bibs.get(uri.toString());
   }
 
-  /** Every entry of every .bib, with the file it is in. The first definition of a key wins. */
-  findEntry(key: string): { doc: BibDoc; entry: BibEntry } | undefined {
-    for (const doc of this.bibDocs()) {
-      const entry = doc.file.entries.find((e) => e.key === key);
-      if (entry) return { doc, entry };
+  /** key → first definition, rebuilt lazily after a change (views ask per entry: 50,000 lookups must be O(1)). */
+  private keyIndex: Map<string, { doc: BibDoc; entry: BibEntry }> | undefined;
+
+  private byKey(): Map<string, { doc: BibDoc; entry: BibEntry }> {
+    if (!this.keyIndex) {
+      const m = new Map<string, { doc: BibDoc; entry: BibEntry }>();
+      for (const doc of this.bibDocs()) for (const entry of doc.file.entries) if (!m.has(entry.key)) m.set(entry.key, { doc, entry });
+      this.keyIndex = m;
     }
-    return undefined;
+    return this.keyIndex;
+  }
+
+  /** The entry of a key, with the file it is in. The first definition of a key wins. */
+  findEntry(key: string): { doc: BibDoc; entry: BibEntry } | undefined {
+    return this.byKey().get(key);
   }
 
   definedKeys(): Set<string> {
-    const s = new Set<string>();
-    for (const d of this.bibs.values()) for (const e of d.file.entries) s.add(e.key);
-    return s;
+    return new Set(this.byKey().keys());
   }
 
   citeSites(): CiteSite[] {

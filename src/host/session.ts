@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import { existsSync } from 'node:fs';
 import { Library } from '../core/jobs/library';
-import { Job, type JobEntry, type JobKind } from '../core/jobs/run';
+import { Job, type EntryOutcome, type JobEntry, type JobKind } from '../core/jobs/run';
 import type { Metadata } from '../core/storage/metadata';
 import { readConfig, type ScholarConfig } from './config';
 import type { Log } from './log';
@@ -32,7 +33,7 @@ export class Session implements vscode.Disposable {
   ) {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('scholar')) void this.closeLibraries();
+        if (e.affectsConfiguration('scholar')) void this.reopen();
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire()),
     );
@@ -44,6 +45,32 @@ export class Session implements vscode.Disposable {
 
   get currentJob(): Job | undefined {
     return this.job;
+  }
+
+  /** Whether the running job works on this key (the other entries of the workspace are not pending). */
+  inCurrentJob(key: string): boolean {
+    return this.jobKeys.has(key);
+  }
+
+  private jobKeys = new Set<string>();
+
+  /**
+   * The last failure of each entry, across jobs: a later job that did not touch an entry must not
+   * make its failure disappear. Cleared when the entry succeeds.
+   */
+  private readonly failures = new Map<string, EntryOutcome>();
+
+  lastFailure(key: string): EntryOutcome | undefined {
+    const r = this.job?.results.get(key);
+    if (r) return r.outcome === 'failed' ? r : undefined;
+    return this.failures.get(key);
+  }
+
+  private recordOutcomes(job: Job): void {
+    for (const r of job.results.values()) {
+      if (r.outcome === 'failed') this.failures.set(r.key, r);
+      else if (r.outcome !== 'cancelled') this.failures.delete(r.key);
+    }
   }
 
   get previousJob(): Job | undefined {
@@ -130,6 +157,7 @@ export class Session implements vscode.Disposable {
       log: (level, text) => (level === 'error' ? this.log.warn(text) : level === 'warn' ? this.log.info(text) : this.log.debug(text)),
     });
     this.job = job;
+    this.jobKeys = new Set(entries.map((e) => e.key));
     this.jobLibrary = lib;
     this.changed.fire();
     const run = job.run();
@@ -139,8 +167,10 @@ export class Session implements vscode.Disposable {
       await lib.writer.flush();
       return job;
     } finally {
+      this.recordOutcomes(job);
       this.lastJob = job;
       this.job = undefined;
+      this.jobKeys = new Set();
       this.changed.fire();
     }
   }
@@ -233,8 +263,23 @@ export class Session implements vscode.Disposable {
     }
   }
 
+  /** After a settings change: reopen the library (with the new settings) if its folder exists, so views keep their state. */
+  private async reopen(): Promise<void> {
+    await this.closeLibraries();
+    if (this.disposed) return;
+    const folder = this.folderFor();
+    if (folder && this.trusted) {
+      const cfg = await this.config(folder).catch(() => undefined);
+      if (cfg && existsSync(cfg.storageRoot)) await this.indexFor(folder);
+    }
+    this.changed.fire();
+  }
+
   /** Drains every write queue: called on deactivate. */
+  private disposed = false;
+
   async dispose(): Promise<void> {
+    this.disposed = true;
     this.job?.cancel();
     await this.jobRun;
     for (const d of this.disposables.splice(0)) d.dispose();

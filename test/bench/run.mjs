@@ -34,6 +34,11 @@ for (const o of ONLY) if (!ALL.includes(o)) throw new Error(`--only: unknown fig
 const want = (n) => ONLY.includes(n);
 /** Time scale of the pipeline figures: every rate limit × K, every latency and transfer time ÷ K. */
 const K = Number(opt('--scale') ?? 40);
+/**
+ * The resolve job's bottleneck (Crossref search, 3 req/s) is three times denser than the fetch job's
+ * (Semantic Scholar, 1 req/s), so it runs at K/3: the bottleneck's scaled spacing is the same 26 ms in both.
+ */
+const scaleOf = (kind) => (kind === 'fetch' ? K : K / 3);
 const RUNS = Number(opt('--runs') ?? (QUICK ? 1 : 3));
 /** The 5,000-entry runs take minutes each: two of them (min–max) unless --runs says otherwise. */
 const runsFor = (n) => (n >= 5000 && !opt('--runs') ? Math.min(RUNS, 2) : RUNS);
@@ -49,7 +54,7 @@ const log = (...a) => console.error('[bench]', ...a);
 async function build() {
   mkdirSync(outDir, { recursive: true });
   await esbuild.build({
-    entryPoints: ['replay-child', 'pipeline-child', 'matching', 'rate'].map((n) => path.join(root, `test/bench/${n}.ts`)),
+    entryPoints: ['replay-child', 'pipeline-child', 'matching', 'rate', 'policy'].map((n) => path.join(root, `test/bench/${n}.ts`)),
     outdir: outDir,
     bundle: true,
     platform: 'node',
@@ -181,7 +186,9 @@ function startReplayChild() {
 
 function runChild(input) {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(outDir, 'pipeline-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // SCHOLAR_BENCH_CPU_PROF=DIR writes a V8 CPU profile of each pipeline process there (for finding where the time goes).
+    const prof = process.env.SCHOLAR_BENCH_CPU_PROF;
+    const child = fork(path.join(outDir, 'pipeline-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [] });
     let got;
     child.on('message', (m) => (got = m));
     child.on('error', reject);
@@ -194,9 +201,9 @@ function runChild(input) {
 }
 
 // ---------- figure: pipeline makespan ----------
-/** Client-configured (and server-enforced) rates in requests per second at real scale, per lane/bucket. */
-const REAL_RATES = { crossref: 10, 'crossref:search': 3, openalex: 10, unpaywall: 10, semanticScholar: 1, arxiv: 1 / 3, doi: 10, pdf: 2 };
-const REAL_CONCURRENCY = { crossref: 3, openalex: 5, unpaywall: 5, semanticScholar: 1, arxiv: 1, doi: 5, pdf: 2 };
+/** Client-configured (and server-enforced) rates in requests per second at real scale, per lane/bucket, and concurrency: from src/core/net/policy.ts (set by main after the build). */
+let REAL_RATES = {};
+let REAL_CONCURRENCY = {};
 
 /**
  * The server's limits at time scale K. Default: each real limit of N requests per window W becomes
@@ -239,7 +246,7 @@ async function pipelineFigures() {
   const absent = (i) => i % 10 === 9;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'scholar-bench-pipe-'));
   const replay = startReplayChild();
-  const results = { fetch: {}, resolve: {}, sequential: {}, scale: K };
+  const results = { fetch: {}, resolve: {}, sequential: {}, scale: K, scales: { fetch: scaleOf('fetch'), resolve: scaleOf('resolve') } };
   try {
     const server = await replay.call('start', {
       options: {
@@ -262,6 +269,7 @@ async function pipelineFigures() {
     const once = async (kind, n, sequential, scale = K) => {
       const storage = path.join(tmp, `storage-${kind}-${n}-${sequential ? 'seq' : 'conc'}`);
       await replay.call('resetStats');
+      const load1 = os.loadavg()[0];
       const r = await runChild({ kind, bibPath: bibPath(kind, n), storage, endpoints: server.endpoints, email: EMAIL, scale, sequential, limit: sequential ? SEQ_SAMPLE : undefined });
       const windows = Object.fromEntries(Object.entries(REAL_RATES).filter(([k]) => !k.includes(':')).map(([k, r]) => [k, (r >= 1 ? 1000 : 1000 / r) / scale]));
       const s = await replay.call('stats', { windows });
@@ -274,9 +282,9 @@ async function pipelineFigures() {
         const acc = Object.entries(r.accepted);
         correct = { accepted: acc.length, right: acc.filter(([k, d]) => expectedResolve[k] === d).length };
       }
-      const out = { ...r, accepted: undefined, ideal, ratio: r.makespanMs / ideal.ms, serverRequests: s.requests, violations, status429, serverViolations: s.violations, densestScaledWindow: s.densest, maxInFlight: s.maxInFlight, correct };
+      const out = { ...r, accepted: undefined, ideal, ratio: r.makespanMs / ideal.ms, serverRequests: s.requests, violations, status429, serverViolations: s.violations, load1, densestScaledWindow: s.densest, maxInFlight: s.maxInFlight, correct };
       log(
-        `${kind} ${sequential ? 'one-at-a-time' : 'concurrent'} ${r.entries}${scale !== K ? ` K=${scale}` : ''}: ${fmtS(r.makespanMs)} (ideal ${fmtS(ideal.ms)} by ${ideal.lane}, ×${f3(out.ratio)}), violations ${violations}, 429 ${status429}, ELD p99 ${f1(r.eventLoopDelayMs.p99)} ms, CPU ${pct(r.cpuShare)}, RSS ${int(r.maxRssKb / 1024)} MB, ${JSON.stringify(r.outcomes)}`,
+        `${kind} ${sequential ? 'one-at-a-time' : 'concurrent'} ${r.entries} K=${f2(scale)}: ${fmtS(r.makespanMs)} (ideal ${fmtS(ideal.ms)} by ${ideal.lane}, ×${f3(out.ratio)}), violations ${violations}, 429 ${status429}, ELD p99 ${f1(r.eventLoopDelayMs.p99)} ms, CPU ${pct(r.cpuShare)}, RSS ${int(r.maxRssKb / 1024)} MB, ${JSON.stringify(r.outcomes)}`,
       );
       return out;
     };
@@ -284,7 +292,7 @@ async function pipelineFigures() {
     const serverAt = (scale, strict = false) => ({ latencyMs: [LATENCY[0] / scale, LATENCY[1] / scale], pdfBandwidth: BANDWIDTH * scale, limits: serverLimits(scale, strict) });
     // Scale check: the same fetch at K/4, where per-request costs that do not scale weigh 4× less.
     if (!argv.includes('--no-scale-check')) {
-      const n = QUICK ? 100 : 200;
+      const n = QUICK ? 100 : 300;
       const k2 = K / 4;
       await replay.call('setOptions', { options: serverAt(k2) });
       results.scaleCheck = { entries: n, scale: k2, run: await once('fetch', n, false, k2) };
@@ -299,11 +307,13 @@ async function pipelineFigures() {
       await replay.call('setOptions', { options: serverAt(K) });
     }
     for (const kind of ['fetch', 'resolve']) {
+      const sk = scaleOf(kind);
+      await replay.call('setOptions', { options: serverAt(sk) });
       results.sequential[kind] = [];
-      for (let i = 0; i < RUNS; i++) results.sequential[kind].push(await once(kind, SIZES[0], true));
+      for (let i = 0; i < RUNS; i++) results.sequential[kind].push(await once(kind, SIZES[0], true, sk));
       for (const n of SIZES) {
         results[kind][n] = [];
-        for (let i = 0; i < runsFor(n); i++) results[kind][n].push(await once(kind, n, false));
+        for (let i = 0; i < runsFor(n); i++) results[kind][n].push(await once(kind, n, false, sk));
       }
     }
     results.endpoints = Object.keys(server.endpoints);
@@ -326,7 +336,7 @@ async function rateFigure() {
   const out = [];
   for (const c of cases) {
     const runs = [];
-    for (let i = 0; i < RUNS; i++) {
+    for (let i = 0; i < (c.n < 20 && !opt('--runs') ? Math.min(RUNS, 2) : RUNS); i++) {
       runs.push(await runRate({ root, ...c }));
       log(`rate ${c.n}/s: ${fmtS(runs.at(-1).elapsedMs)} (×${f3(runs.at(-1).ratio)} of 200/N), violations ${runs.at(-1).violations}`);
     }
@@ -357,7 +367,8 @@ function runNode(script, args) {
 async function storageFigure() {
   const entries = QUICK ? 5000 : 50_000;
   const runs = [];
-  for (let i = 0; i < RUNS; i++) {
+  // Each run is ~50 s at 50,000 entries and already holds hundreds of samples (commits, queries); two runs give the spread between processes.
+  for (let i = 0; i < (opt('--runs') ? RUNS : Math.min(RUNS, 2)); i++) {
     const out = await runNode(path.join(root, 'test/bench/storage.mjs'), ['--entries', String(entries)]);
     runs.push(JSON.parse(out));
     const r = runs.at(-1);
@@ -427,13 +438,15 @@ function pipelineSection(p) {
   L.push(
     `**Setup.** The replay server (\`src/replay\`, in its own process) serves synthetic works added with \`addWorks\`: ${int(Math.max(...SIZES))} works with DOIs for the fetch job and ${int(Math.max(...SIZES))} titles for the resolve job (90 % of them in the corpus and cited exactly, 10 % absent so every fallback is tried), on top of the ${int(3179)} real Crossref records of \`test/fixtures/corpus\`. ` +
       `Every call waits a uniform random ${LATENCY[0]}–${LATENCY[1]} ms; PDFs are ${PDF_BYTES[0] / 1e6}–${PDF_BYTES[1] / 1e6} MB (uniform) sent at ${BANDWIDTH / 1e6} MB/s per connection; 45 % of the works are gold OA, 30 % green, 10 % bronze, 15 % closed. ` +
-      'Rate and concurrency limits are those of `src/core/net/policy.ts` (Crossref 10 req/s and 3 concurrent, its searches 3 req/s; OpenAlex and Unpaywall 10 req/s; Semantic Scholar 1 req/s, 1 concurrent; arXiv 1 per 3 s; doi.org 10 req/s; PDFs 2 req/s and 2 concurrent per host — all PDFs come from one host here), configured in the client **and** enforced by the server, which answers any excess with 429 and counts it as a violation. ' +
+      `Rate and concurrency limits are the defaults of \`src/core/net/policy.ts\` with a contact email (${Object.entries(REAL_RATES)
+        .map(([lane, r]) => `${lane} ${r >= 1 ? `${+r.toFixed(2)} req/s` : `1 req per ${+(1 / r).toFixed(2)} s`}${REAL_CONCURRENCY[lane] ? `, ${REAL_CONCURRENCY[lane]} concurrent` : ''}`)
+        .join('; ')}; the PDF limit is per host and all PDFs come from one host here), configured in the client **and** enforced by the server, which answers any excess with 429 and counts it as a violation. ` +
       'Each run is a fresh storage folder and a fresh process running one `Job` (`src/core/jobs/run.ts`) with the CLI\'s defaults (16 entries in flight; stage workers resolve 4 / enrich 4 / locate 6 / download 4 / commit 2 for fetch, 6 resolve workers for resolve), fsync on.',
   );
   L.push('');
   L.push(
-    `**Time scale K = ${p.scale}.** At the real limits a 5,000-entry fetch is bounded by Semantic Scholar's 1 req/s: about 1.4 hours per run. So every rate limit (client and server) is multiplied by K, and every latency and transfer time divided by K (latency ${LATENCY[0] / K}–${LATENCY[1] / K} ms, ${(BANDWIDTH * K) / 1e6} MB/s per connection); concurrency limits and PDF sizes are unchanged. ` +
-      'A scaled run is the real run on a clock K times faster, except for what does not scale: CPU time per request and per byte (parsing, hashing, fsync, the replay server\'s PDF generation), timer granularity, and the event loop, which has K times more work per second than at the real limits. The ratio to ideal is therefore scale-invariant only approximately (the fixed costs weigh more at higher K, so it errs on the pessimistic side); the times in the "at real limits" columns are the scaled times × K.',
+    `**Time scale: K = ${f1(p.scales.fetch)} for the fetch job, K = ${f1(p.scales.resolve)} for the resolve job.** At the real limits a 5,000-entry fetch is bounded by Semantic Scholar's 1 req/s (about 1.5 hours per run) and a 5,000-entry resolve by Crossref's 3 searches/s (about half an hour). So every rate limit (client and server) is multiplied by K, and every latency and transfer time divided by K (fetch: latency ${f1(LATENCY[0] / p.scales.fetch)}–${f1(LATENCY[1] / p.scales.fetch)} ms, ${f1((BANDWIDTH * p.scales.fetch) / 1e6)} MB/s per connection); concurrency limits and PDF sizes are unchanged. The resolve job's bottleneck is three times denser, so its K is a third: the bottleneck lane's scaled spacing is the same ${f1((1050 / p.scales.fetch))} ms in both jobs. ` +
+      'A scaled run is the real run on a clock K times faster, except for what does not scale: CPU time per request and per byte (parsing, hashing, fsync, the replay server\'s PDF generation), timer granularity, and the event loop, which has K times more work per second than at the real limits. The ratio to ideal is therefore scale-invariant only approximately (the fixed costs weigh more at higher K, so it errs on the pessimistic side); the times in the "at real limits" columns are the scaled times × K, i.e. what the same run would take at the real limits if it scaled exactly.',
   );
   L.push('');
   L.push(
@@ -486,7 +499,7 @@ function pipelineSection(p) {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
       L.push(
-        `| ${int(n)} | ${spr(mk, (x) => fmtS(x))} | ${fmtS(ideal.median)} (${lane}: ${int(last.ideal.requests)} req) | **${spr(ratio, f3)}** | ${pct(median(runs.map((r) => r.cpuShare)))} | ${seqLabel} | ${f1(seqMs / mk.median)}× | ${fmtDur(mk.median * p.scale)} / ${fmtDur(seqMs * p.scale)} | ${violationsOf(runs)} / ${s429(runs)} | ${outcomes}${fails ? ` (failed: ${fails})` : ''} |`,
+        `| ${int(n)} | ${spr(mk, (x) => fmtS(x))} | ${fmtS(ideal.median)} (${lane}: ${int(last.ideal.requests)} req) | **${spr(ratio, f3)}** | ${pct(median(runs.map((r) => r.cpuShare)))} | ${seqLabel} | ${f1(seqMs / mk.median)}× | ${fmtDur(mk.median * p.scales[kind])} / ${fmtDur(seqMs * p.scales[kind])} | ${violationsOf(runs)} / ${s429(runs)} | ${outcomes}${fails ? ` (failed: ${fails})` : ''} |`,
       );
     }
     L.push('');
@@ -500,7 +513,7 @@ function pipelineSection(p) {
       .map(([k, v]) => `${k} ${int(v)}`)
       .join(', ');
     const lane = last.ideal.lane.replace(/:.*/, '');
-    const win = (REAL_RATES[lane] >= 1 ? 1000 : 1000 / REAL_RATES[lane]) / p.scale;
+    const win = (REAL_RATES[lane] >= 1 ? 1000 : 1000 / REAL_RATES[lane]) / p.scales[kind];
     const dens = Math.max(...allRuns.filter((r) => !r.entries || true).map((r) => r.densestScaledWindow?.[lane] ?? 0));
     const maxConc = Object.entries(REAL_CONCURRENCY)
       .map(([svc, c]) => [svc, Math.max(...allRuns.map((r) => r.maxInFlight?.[svc] ?? 0)), c])
@@ -513,7 +526,7 @@ function pipelineSection(p) {
     L.push(
       `*Reading:* at ${int(Math.max(...SIZES))} entries the ${kind} job took ${spr(ratio, f3)}× its ideal bound (target ≤ 1.05; the 5 % start-spacing margin alone accounts for about 1.05), bottleneck ${last.ideal.lane}; ` +
         `${viol === 0 ? 'the server counted **no** rate or concurrency violation in any run' : `the server counted **${viol} violations** over all runs (must be 0)`}${s429(allRuns) ? ` and sent ${s429(allRuns)} × 429` : ''}. ` +
-        `One-at-a-time takes ${f1(seqPerEntry[kind].median * p.scale / 1000)} s per entry at real limits, so the concurrent pipeline is ${f1((seqPerEntry[kind].median * Math.max(...SIZES)) / spread(big.map((r) => r.makespanMs)).median)}× faster on ${int(Math.max(...SIZES))} entries. Requests sent in the last run: ${reqs}.${extra}`,
+        `One-at-a-time takes ${f1((seqPerEntry[kind].median * p.scales[kind]) / 1000)} s per entry at real limits, so the concurrent pipeline is ${f1((seqPerEntry[kind].median * Math.max(...SIZES)) / spread(big.map((r) => r.makespanMs)).median)}× faster on ${int(Math.max(...SIZES))} entries. Requests sent in the last run: ${reqs}.${extra}`,
     );
     L.push('');
   }
@@ -526,7 +539,7 @@ function eldSection(p) {
   L.push(`## 2. Event-loop delay during the ${int(n)}-entry run`);
   L.push('');
   L.push(
-    `Measured with \`perf_hooks.monitorEventLoopDelay({ resolution: 10 })\` in the process that runs the job (the pipeline child), over the whole run; a sample is the lateness of a 10 ms timer (recorded interval − 10 ms). This process is a **proxy** for the extension host: it runs the same core code (pipeline, HTTP, writer, index) but not VS Code, its UI updates or other extensions; the real extension-host figure has to come from the extension-host suite (not measured there yet). At time scale K = ${p.scale} this process does K times more work per second than at the real limits, so the figure is pessimistic.`,
+    `Measured with \`perf_hooks.monitorEventLoopDelay({ resolution: 10 })\` in the process that runs the job (the pipeline child), over the whole run; a sample is the lateness of a 10 ms timer (recorded interval − 10 ms). This process is a **proxy** for the extension host: it runs the same core code (pipeline, HTTP, writer, index) but not VS Code, its UI updates or other extensions; the real extension-host figure has to come from the extension-host suite (not measured there yet). At time scale K (${f1(p.scales.fetch)} for fetch, ${f1(p.scales.resolve)} for resolve) this process does K times more work per second than at the real limits, so the figure is pessimistic; the scale check of §1 shows the same fetch at K/4 for comparison.`,
   );
   L.push('');
   L.push('| job | entries | p50 | p99 | max | samples/run |');
@@ -538,6 +551,10 @@ function eldSection(p) {
         `| ${kind} | ${int(size)} | ${spr(spread(runs.map((r) => r.eventLoopDelayMs.p50)), f1, ' ms')} | ${spr(spread(runs.map((r) => r.eventLoopDelayMs.p99)), f1, ' ms')} | ${spr(spread(runs.map((r) => r.eventLoopDelayMs.max)), f1, ' ms')} | ${int(median(runs.map((r) => r.eventLoopDelayMs.samples)))} |`,
       );
     }
+  }
+  if (p.scaleCheck) {
+    for (const [label, r] of [[`fetch at K = ${f1(p.scaleCheck.scale)} (scale check)`, p.scaleCheck.run], [`fetch at K = ${f1(p.scale)} (scale check)`, p.scaleCheck.atK]])
+      L.push(`| ${label} | ${int(p.scaleCheck.entries)} | ${f1(r.eventLoopDelayMs.p50)} ms | ${f1(r.eventLoopDelayMs.p99)} ms | ${f1(r.eventLoopDelayMs.max)} ms | ${int(r.eventLoopDelayMs.samples)} |`);
   }
   L.push('');
   const fp99 = spread(p.fetch[n].map((r) => r.eventLoopDelayMs.p99));
@@ -682,7 +699,9 @@ const wrap = (name, lines) => [MARK(name), ...lines, MARK(name, true), ''];
 
 async function main() {
   const t0 = Date.now();
+  const loadStart = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   await build();
+  ({ rates: REAL_RATES, concurrency: REAL_CONCURRENCY } = createRequire(import.meta.url)(path.join(outDir, 'policy.js')).policyTable());
   const m = machine();
   const res = {};
   if (want('matching')) res.matching = await matchingFigure();
@@ -718,7 +737,7 @@ async function main() {
         doc = doc.slice(0, a) + [MARK(name), note, '', ...lines, MARK(name, true)].join('\n') + doc.slice(b + MARK(name, true).length);
       }
       writeFileSync(docPath, doc);
-      log(`updated ${Object.keys(sections).join(', ')} in docs/benchmarks.md`);
+      log(`updated ${Object.keys(sections).join(', ')} in ${path.relative(root, docPath)}`);
     }
     return;
   }
@@ -733,7 +752,7 @@ async function main() {
     `| memory | ${m.memory} |`,
     `| OS | ${m.os} |`,
     `| Node | ${m.node} |`,
-    `| load average at the end | ${m.load} |`,
+    `| load average (1, 5, 15 min) at the start / at the end | ${loadStart} / ${m.load} |`,
     `| commit | ${m.commit} |`,
     '',
     'Every figure can be rerun alone: `node test/bench/run.mjs --only pipeline|rate|matching|storage|parse|bundle` (after `node esbuild.mjs --tests`); `--quick` for a smoke run, `--scale K` and `--runs R` to change the time scale and the number of runs. Raw numbers of the last run: `out/bench/results.json`.',
@@ -746,7 +765,7 @@ async function main() {
   const order = ['pipeline', 'eld', 'storage', 'bundle', 'matching', 'rate'];
   const body = order.filter((n) => sections[n]).flatMap((n) => wrap(n, sections[n]));
   writeFileSync(docPath, [...head, ...body].join('\n'));
-  log(`wrote docs/benchmarks.md in ${fmtDur(totalMs)}`);
+  log(`wrote ${path.relative(root, docPath)} in ${fmtDur(totalMs)}`);
 }
 
 function summary(res) {
@@ -756,7 +775,7 @@ function summary(res) {
     const n = Math.max(...SIZES);
     for (const kind of ['fetch', 'resolve']) {
       const r = spread(p[kind][n].map((x) => x.ratio));
-      L.push(`| ${kind}, ${int(n)} entries: makespan ÷ ideal bound (K = ${p.scale}) | ${spr(r, f3)}× | ≤ 1.05× |`);
+      L.push(`| ${kind}, ${int(n)} entries: makespan ÷ ideal bound (K = ${f1(p.scales[kind])}) | ${spr(r, f3)}× | ≤ 1.05× |`);
     }
     const all = ['fetch', 'resolve'].flatMap((k) => [...SIZES.flatMap((s) => p[k][s]), ...p.sequential[k]]);
     L.push(`| rate-limit violations counted by the server, all pipeline runs | ${violationsOf(all)} | 0 |`);

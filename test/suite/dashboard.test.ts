@@ -5,9 +5,9 @@ import * as vscode from 'vscode';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { screenshot, sleep, test, waitFor } from './util';
+import { screenshot, sleep, test, waitFor, workspaceRoot } from './util';
 import type { JobSummary } from '../../src/host/controller';
-import { bibEntry, closeAllEditors, corpus, keyDir, plainTitle, scholarApi, showScholarView, startReplay, writeWorkspaceFile } from './scholar';
+import { bibEntry, closeAllEditors, corpus, keyDir, plainTitle, scholarApi, showScholarView, startReplay, treeEntries, writeWorkspaceFile } from './scholar';
 
 const ENTRIES = 12;
 
@@ -61,6 +61,15 @@ test('dashboard: ready handshake, a running job with stages during a fetch, done
     assert.ok(running.seq > first.seq, 'snapshots carry an increasing sequence number');
     // Rates are computed over a sliding window; a library reopened after the settings changed once gave negative ones.
     for (const s of running.services) assert.ok(s.ratePerSec >= 0, `${s.service}: rate ${s.ratePerSec}`);
+    // The tree marks only the entries of the running job as pending, not every entry of the workspace.
+    const refs = vscode.Uri.file(path.join(workspaceRoot(), 'refs.bib'));
+    for (const { node, item } of treeEntries(api, refs)) {
+      assert.notEqual((item.iconPath as vscode.ThemeIcon).id, 'loading~spin', `${node.key} is not in the job but shows as pending`);
+    }
+    assert.ok(
+      treeEntries(api, uri).some(({ item }) => (item.iconPath as vscode.ThemeIcon).id === 'loading~spin'),
+      'no entry of the running job shows as pending',
+    );
     await screenshot('dashboard-running');
 
     const summary = await run;

@@ -155,7 +155,7 @@ test('security: workspace settings cannot redirect endpoints to a capture server
     const requestsBefore = replay.server.stats().log.length;
     const result = await vscode.commands.executeCommand('scholar.resolveAllDois', uri2);
     assert.equal(result, undefined, 'the command ran with storage outside the workspace');
-    await sleep(1_000); // the error notification slides in
+    await sleep(2_000); // the error notification slides in
     await screenshot('security-storage-outside');
     assert.ok(!fs.existsSync(outside), `${outside} was created`);
     assert.deepEqual(capture.requests, []);
