@@ -117,6 +117,7 @@ export class Session implements vscode.Disposable {
           if (l.cleanup.removedTemps.length || l.cleanup.removedLocks.length) {
             this.log.info(`storage: removed ${l.cleanup.removedTemps.length} leftover temp files and ${l.cleanup.removedLocks.length} stale locks`);
           }
+          this.watchStorage(l);
           this.changed.fire();
         },
         () => this.libraries.delete(k),
@@ -125,6 +126,34 @@ export class Session implements vscode.Disposable {
     }
     return lib;
   }
+
+  /**
+   * Another window or the CLI writing to the same storage folder: its metadata.json changes are
+   * picked up by re-scanning (only folders whose metadata changed are re-read). Our own writes are
+   * already in the index, so nothing is re-scanned while this window runs a job.
+   */
+  private watchStorage(lib: Library): void {
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(lib.root), 'by_key/*/metadata.json'));
+    let timer: NodeJS.Timeout | undefined;
+    const rescan = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (this.job || this.disposed) return;
+        void lib.index.reconcile().then(
+          (r) => {
+            if (!r.updated && !r.removed) return;
+            this.log.info(`library: picked up ${r.updated} changed and ${r.removed} removed entries written elsewhere`);
+            void lib.writer.saveIndex().catch(() => undefined);
+            this.changed.fire();
+          },
+          (err) => this.log.warn(`library re-scan failed: ${err instanceof Error ? err.message : String(err)}`),
+        );
+      }, 1500);
+    };
+    this.storageWatchers.push(watcher, watcher.onDidCreate(rescan), watcher.onDidChange(rescan), watcher.onDidDelete(rescan), { dispose: () => clearTimeout(timer) });
+  }
+
+  private storageWatchers: vscode.Disposable[] = [];
 
   /** The library if it is already open (for views that must not open one on their own). */
   async openedLibrary(folder: vscode.WorkspaceFolder | undefined): Promise<Library | undefined> {
@@ -253,6 +282,7 @@ export class Session implements vscode.Disposable {
     if (this.job) return; // settings apply to the next job; the running one keeps its library
     const libs = [...this.libraries.values()];
     this.libraries.clear();
+    for (const w of this.storageWatchers.splice(0)) w.dispose();
     this.cachedIndex = undefined;
     for (const l of libs) {
       try {
