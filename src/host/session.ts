@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { Library } from '../core/jobs/library';
 import { Job, type EntryOutcome, type JobEntry, type JobKind } from '../core/jobs/run';
 import type { Metadata } from '../core/storage/metadata';
@@ -150,7 +151,28 @@ export class Session implements vscode.Disposable {
         );
       }, 1500);
     };
-    this.storageWatchers.push(watcher, watcher.onDidCreate(rescan), watcher.onDidChange(rescan), watcher.onDidDelete(rescan), { dispose: () => clearTimeout(timer) });
+    // File watching is not reliable everywhere (remote and container file systems drop events), so
+    // also poll the job states: every run of another process rewrites its jobs/<id>.json, a cheap
+    // signal to look at by_key/ again.
+    let signature = '';
+    const poll = setInterval(() => {
+      void readdir(path.join(lib.root, 'jobs'), { withFileTypes: true })
+        .then(async (ents) => {
+          const files = ents.filter((e) => e.isFile() && e.name.endsWith('.json'));
+          const times = await Promise.all(files.map((f) => stat(path.join(lib.root, 'jobs', f.name)).then((st) => st.mtimeMs, () => 0)));
+          const sig = `${files.length}:${Math.max(0, ...times)}`;
+          if (signature && sig !== signature) rescan();
+          signature = sig;
+        })
+        .catch(() => undefined);
+    }, 3000);
+    poll.unref();
+    this.storageWatchers.push(watcher, watcher.onDidCreate(rescan), watcher.onDidChange(rescan), watcher.onDidDelete(rescan), {
+      dispose: () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+      },
+    });
   }
 
   private storageWatchers: vscode.Disposable[] = [];

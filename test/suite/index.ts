@@ -14,6 +14,7 @@ import './fetch.test';
 import './dashboard.test';
 import './latex.test';
 import './security.test';
+import './storage.test';
 
 export interface TestResult {
   name: string;
