@@ -87,7 +87,7 @@ export class Controller {
     return pick ? [pick.uri] : null;
   }
 
-  async run(kind: JobKind, uris: vscode.Uri[] | undefined, opts: { only?: Set<string>; checkExisting?: boolean } = {}): Promise<JobSummary | undefined> {
+  async run(kind: JobKind, uris: vscode.Uri[] | undefined, opts: { only?: Set<string>; checkExisting?: boolean; writeBack?: boolean } = {}): Promise<JobSummary | undefined> {
     if (!this.requireTrust()) return undefined;
     await this.project.ready();
     let { entries, folder } = this.entriesFor(uris);
@@ -123,7 +123,7 @@ export class Controller {
       },
     );
     const summary: JobSummary = { job, written: 0, refused: [] };
-    if (kind === 'resolve') {
+    if (kind === 'resolve' && opts.writeBack !== false) {
       const byFile = new Map<string, FieldWrite[]>();
       for (const r of job.resolutions.values()) {
         if (r.outcome !== 'accept' || !r.doi) continue;

@@ -71,6 +71,32 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
 
     const table = controller.table();
     table['scholar.showLog'] = () => log.show(true);
+    table['scholar.checkDois'] = async () => {
+      await project.ready();
+      const withDoi = new Set(project.bibDocs().flatMap((d) => d.file.entries.filter((e) => e.fields.get('doi')?.value.trim()).map((e) => e.key)));
+      if (!withDoi.size) return void vscode.window.showInformationMessage('Scholar: no entry has a DOI to check.');
+      const summary = await controller.run('resolve', undefined, { checkExisting: true, writeBack: false, only: withDoi });
+      if (!summary) return undefined;
+      let problems = 0;
+      for (const r of summary.job.resolutions.values()) {
+        const ex = r.existing;
+        if (r.outcome !== 'has_doi' || !ex) continue;
+        const bad = ex.status === 'mismatch' || ex.status === 'unknown' || ex.status === 'malformed';
+        if (bad) problems++;
+        latex.setDoiFinding(
+          r.key,
+          bad
+            ? {
+                doi: (project.findEntry(r.key)?.entry.fields.get('doi')?.value ?? ex.doi).trim(),
+                code: ex.status === 'mismatch' ? 'W_DOI_MISMATCH' : ex.status === 'unknown' ? 'W_DOI_UNKNOWN' : 'W_BAD_DOI',
+                message: ex.status === 'mismatch' ? `This DOI names another work: "${ex.title ?? '?'}"` : ex.status === 'unknown' ? 'Crossref does not know this DOI' : 'Malformed DOI',
+              }
+            : undefined,
+        );
+      }
+      void vscode.window.showInformationMessage(problems ? `Scholar: ${problems} DOIs need a look (see the Problems view).` : 'Scholar: every existing DOI checks out.');
+      return problems;
+    };
     table['scholar.resolveEntry'] = (arg) => {
       const n = arg as { key?: string; bibUri?: vscode.Uri } | undefined;
       return n?.key && n.bibUri ? controller.run('resolve', [n.bibUri], { only: new Set([n.key]) }) : undefined;

@@ -30,6 +30,15 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     );
   }
 
+  private readonly doiFindings = new Map<string, { doi: string; code: string; message: string }>();
+
+  /** Results of checking existing DOIs: shown on the entry's doi field until the DOI changes. */
+  setDoiFinding(key: string, finding: { doi: string; code: string; message: string } | undefined): void {
+    if (finding) this.doiFindings.set(key, finding);
+    else this.doiFindings.delete(key);
+    this.updateSoon();
+  }
+
   /** Recomputes all diagnostics, at most a few times a second. */
   updateSoon(): void {
     if (this.timer) return;
@@ -52,6 +61,23 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       d.source = 'Scholar';
       d.code = f.code;
       add(vscode.Uri.parse(f.file), d);
+    }
+    // Existing DOIs checked by "Check Existing DOIs": unknown to Crossref, or naming another work.
+    for (const [key, f] of this.doiFindings) {
+      const found = this.project.findEntry(key);
+      const field = found?.entry.fields.get('doi');
+      if (!found || !field || field.value.trim() !== f.doi) continue;
+      const text = found.doc.file.text;
+      const lineStart = (off: number) => text.slice(0, off).split('\n');
+      // The value inside its braces or quotes.
+      const inset = field.delimiter === '{' || field.delimiter === '"' ? 1 : 0;
+      const a = lineStart(field.valueSpan.start + inset);
+      const b = lineStart(field.valueSpan.end - inset);
+      const range = new vscode.Range(a.length - 1, a[a.length - 1].length, b.length - 1, b[b.length - 1].length);
+      const d = new vscode.Diagnostic(range, f.message, vscode.DiagnosticSeverity.Warning);
+      d.source = 'Scholar';
+      d.code = f.code;
+      add(found.doc.uri, d);
     }
     const defined = this.project.definedKeys();
     for (const site of this.project.citeSites()) {

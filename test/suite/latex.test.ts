@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test, waitFor, workspaceRoot } from './util';
-import { closeAllEditors, readable, scholarApi, writeWorkspaceFile } from './scholar';
+import { bibEntry, closeAllEditors, readable, record, scholarApi, startReplay, writeWorkspaceFile } from './scholar';
 
 function hoverText(hovers: vscode.Hover[]): string {
   return hovers
@@ -126,3 +126,28 @@ test('latex: a .bib with a parse error gets an Error diagnostic at the right lin
     fs.rmSync(uri.fsPath, { force: true });
   }
 });
+
+test('latex: Check Existing DOIs flags a DOI that names another work, on the doi field', async () => {
+  const api = await scholarApi();
+  const replay = await startReplay();
+  try {
+    // A real record's title with the DOI of a different real record.
+    const right = record('10.1002/aqc.3262');
+    const wrongDoi = '10.1007/s11240-016-0944-2';
+    const text = bibEntry('check-wrong', right, { extra: { doi: wrongDoi } }) + '\n' + bibEntry('check-right', record('10.1007/s10687-017-0302-8'), { doi: true });
+    const uri = await writeWorkspaceFile(api, 'check/check.bib', text);
+    // The workspace's other .bib (biblatex-examples entries, not in the offline corpus) adds DOIs Crossref does not know.
+    const problems = (await vscode.commands.executeCommand('scholar.checkDois')) as number;
+    assert.ok(problems >= 1, `problems: ${problems}`);
+    const diags = await waitFor(() => {
+      const d = vscode.languages.getDiagnostics(uri).filter((x) => x.code === 'W_DOI_MISMATCH');
+      return d.length ? d : undefined;
+    }, 10_000, 'a W_DOI_MISMATCH diagnostic');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    assert.equal(doc.getText(diags[0].range), wrongDoi);
+    // The entry whose DOI is right gets nothing.
+    assert.equal(vscode.languages.getDiagnostics(uri).filter((x) => String(x.code).startsWith('W_DOI')).length, 1);
+  } finally {
+    await replay.dispose();
+  }
+}, { timeoutMs: 90_000 });
