@@ -151,3 +151,24 @@ test('latex: Check Existing DOIs flags a DOI that names another work, on the doi
     await replay.dispose();
   }
 }, { timeoutMs: 90_000 });
+
+test('latex: a cited work with a correction notice (Crossref updated-by) is flagged at the citation after a fetch', async () => {
+  const api = await scholarApi();
+  const replay = await startReplay();
+  try {
+    // The real recorded Crossref record of 10.1073/pnas.1414271111 carries updated-by: correction 10.1073/pnas.1507001112.
+    const bib = await writeWorkspaceFile(
+      api,
+      'notice/notice.bib',
+      '@article{makris2014,\n  author = {Makris, Eleftherios A. and Responte, Donald J.},\n  title = {Developing functional musculoskeletal tissues through hypoxia and lysyl oxidase-induced collagen cross-linking},\n  year = {2014},\n  doi = {10.1073/pnas.1414271111}\n}\n',
+    );
+    const tex = await writeWorkspaceFile(api, 'notice/notice.tex', 'As shown by \\cite{makris2014}.\n');
+    await vscode.commands.executeCommand('scholar.fetchPdfs', bib);
+    const diag = await waitFor(() => vscode.languages.getDiagnostics(tex).find((d) => d.code === 'I_CORRECTED'), 15_000, 'an I_CORRECTED diagnostic');
+    assert.match(diag.message, /correction notice \(10\.1073\/pnas\.1507001112\)/);
+    const doc = await vscode.workspace.openTextDocument(tex);
+    assert.equal(doc.getText(diag.range), 'makris2014');
+  } finally {
+    await replay.dispose();
+  }
+}, { timeoutMs: 90_000 });
