@@ -11,6 +11,7 @@ import { JobStatusBar } from './statusBar';
 import { LatexFeatures } from './latex';
 import { PdfViewer } from './pdfViewer';
 import { interruptedJobs } from '../core/jobs/resume';
+import { parseBib } from '../core/bib/parse';
 
 /** What the extension exposes to its own tests (and to other extensions): read-only views of its state. */
 export interface ScholarApi {
@@ -125,12 +126,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
       const cfg = vscode.workspace.getConfiguration('scholar', doc.uri);
       const before = known.get(doc.uri.toString());
       await project.ready();
-      const now = new Set(project.bibDoc(doc.uri)?.file.entries.map((e) => e.key) ?? []);
+      // The saved text itself: the project model re-reads it a moment later.
+      const now = new Set(parseBib(doc.getText()).entries.map((e) => e.key));
       known.set(doc.uri.toString(), now);
       if (!cfg.get<boolean>('autoProcessOnSave') || !before || session!.currentJob) return;
       const added = new Set([...now].filter((k) => !before.has(k)));
       if (!added.size) return;
       log.info(`auto-process: ${added.size} new entries in ${vscode.workspace.asRelativePath(doc.uri)}`);
+      await project.reread(doc.uri);
       await controller.run('resolve', [doc.uri], { only: added });
       await controller.run('fetch', [doc.uri], { only: added });
     };

@@ -93,6 +93,12 @@ export class ProjectModel implements vscode.Disposable {
     );
   }
 
+  /** Re-reads one file now (a command about to use its entries cannot wait for the debounce). */
+  async reread(uri: vscode.Uri): Promise<void> {
+    await this.read(uri);
+    this.changed.fire();
+  }
+
   private forget(uri: vscode.Uri): void {
     const k = uri.toString();
     this.keyIndex = undefined;

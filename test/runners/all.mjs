@@ -1,12 +1,14 @@
-// `npm test`: build, type-check, unit tests (node --test), then the extension-host suite in a real
-// VS Code (code-server). Ends with one line "N passed, N failed" over everything that ran.
+// `npm test`: build, type-check, unit tests (node --test), the extension-host suite in a real
+// VS Code (code-server), then the packaged .vsix installed into that code-server (test/runners/vsix.mjs).
+// Ends with one line "N passed, N failed" over everything that ran.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const only = process.argv[2]; // optional: 'unit' or 'vscode'
+const only = process.argv[2]; // optional: 'unit', 'vscode' or 'vsix' (that step only)
+const want = (step) => !only || only === step;
 
 function run(label, cmd, args, opts = {}) {
   console.log(`\n▶ ${label}: ${[cmd, ...args].join(' ')}`);
@@ -23,7 +25,7 @@ if (run('build', process.execPath, ['esbuild.mjs', '--tests']) !== 0) process.ex
 if (run('type-check', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']) !== 0) broken = true;
 if (run('type-check core (no vscode, no DOM)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'src/core/tsconfig.json', '--noEmit']) !== 0) broken = true;
 
-if (only !== 'vscode') {
+if (want('unit')) {
   mkdirSync(path.join(root, 'out'), { recursive: true });
   const tap = path.join(root, 'out/unit.tap');
   const status = run('unit tests', process.execPath, [
@@ -44,7 +46,7 @@ if (only !== 'vscode') {
   if (status !== 0 && fail === 0) broken = true;
 }
 
-if (only !== 'unit') {
+if (want('vscode')) {
   const resultFile = path.join(root, 'out/vscode-results.json');
   const status = run('extension-host tests in VS Code (code-server)', process.execPath, ['test/runners/codeServer.mjs', '--results', resultFile]);
   try {
@@ -55,6 +57,22 @@ if (only !== 'unit') {
     if (status !== 0 && r.failed === 0) broken = true;
   } catch {
     console.log('vscode: the suite produced no results');
+    broken = true;
+  }
+}
+
+// Last: packaging rebuilds dist/ (production, then development again).
+if (want('vsix')) {
+  const resultFile = path.join(root, 'out/vsix-results.json');
+  const status = run('the .vsix installed into code-server', process.execPath, ['test/runners/vsix.mjs', '--results', resultFile]);
+  try {
+    const r = JSON.parse(readFileSync(resultFile, 'utf8'));
+    passed += r.passed;
+    failed += r.failed;
+    console.log(`vsix: ${r.passed} passed, ${r.failed} failed`);
+    if (status !== 0 && r.failed === 0) broken = true;
+  } catch {
+    console.log('vsix: the check produced no results');
     broken = true;
   }
 }

@@ -15,6 +15,7 @@ import './dashboard.test';
 import './latex.test';
 import './security.test';
 import './storage.test';
+import './watch.test';
 
 export interface TestResult {
   name: string;
