@@ -191,9 +191,10 @@ export async function runIndex(opts: CliOptions, io: CliIO): Promise<number> {
   const index = await LibraryIndex.open(storage, { reconcile: false });
   const writer = await StorageWriter.open(storage, { index });
   try {
-    const report = await index.rebuildFromFolders(io.signal);
-    await writer.saveIndex();
+    const report = await writer.indexTask((ix) => ix.rebuildFromFolders(io.signal));
+    const saved = writer.saveIndex();
     await writer.close();
+    await saved;
     if (opts.json) io.stdout.write(JSON.stringify({ command: 'index rebuild', entries: report.count, errors: report.errors }, null, 2) + '\n');
     else {
       io.stderr.write(`index: rebuilt from ${report.count} folders${report.errors.length ? `, ${report.errors.length} unreadable` : ''}\n`);

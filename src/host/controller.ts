@@ -287,8 +287,8 @@ export class Controller {
         const folder = this.session.folderFor();
         if (!folder) return undefined;
         const lib = await this.session.library(folder);
-        const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Scholar: rebuilding the library index' }, () => lib.index.rebuildFromFolders());
-        await lib.writer.saveIndex().catch(() => undefined);
+        const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Scholar: rebuilding the library index' }, () => lib.writer.indexTask((ix) => ix.rebuildFromFolders()));
+        void lib.writer.saveIndex().catch(() => undefined);
         this.tree.refreshNow();
         void vscode.window.showInformationMessage(`Scholar: index rebuilt from ${report.count} folders${report.errors.length ? `; ${report.errors.length} unreadable (see the log)` : ''}.`);
         for (const e of report.errors) this.log.warn(`index: ${e.folder}: ${e.message}`);

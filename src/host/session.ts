@@ -140,7 +140,7 @@ export class Session implements vscode.Disposable {
       clearTimeout(timer);
       timer = setTimeout(() => {
         if (this.job || this.disposed) return;
-        void lib.index.reconcile().then(
+        void lib.writer.indexTask((ix) => ix.reconcile()).then(
           (r) => {
             if (!r.updated && !r.removed) return;
             this.log.info(`library: picked up ${r.updated} changed and ${r.removed} removed entries written elsewhere`);

@@ -47,6 +47,7 @@ export type AppliedOp =
   | { kind: 'remove'; key: string }
   | { kind: 'job'; id: string }
   | { kind: 'saveIndex'; bytes: number }
+  | { kind: 'indexTask' }
   | { kind: 'barrier' };
 
 interface Deferred<T> {
@@ -71,6 +72,7 @@ type Op =
   | { kind: 'remove'; key: string; done: Deferred<boolean> }
   | { kind: 'job'; id: string; state: JobState; done: Deferred<void> }
   | { kind: 'saveIndex' }
+  | { kind: 'indexTask'; run: (index: LibraryIndex) => Promise<unknown>; done: Deferred<unknown> }
   | { kind: 'barrier'; done: Deferred<void> };
 
 export class StorageWriter {
@@ -186,6 +188,18 @@ export class StorageWriter {
     this.indexDirty = true;
     this.scheduleSave();
     return d.promise;
+  }
+
+  /**
+   * Runs a change of the whole index (rebuild from the folders, re-scan after another process
+   * wrote) as one operation of the queue, so it never interleaves with a metadata write.
+   */
+  indexTask<T>(run: (index: LibraryIndex) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    if (!this.index) return Promise.reject(new ScholarError('E_NO_INDEX', 'this writer has no index'));
+    const done = deferred<unknown>();
+    this.enqueue({ kind: 'indexTask', run: run as (index: LibraryIndex) => Promise<unknown>, done });
+    return done.promise as Promise<T>;
   }
 
   /** Resolves when everything queued before this call is applied, including a pending index save. */
@@ -342,6 +356,17 @@ export class StorageWriter {
           this.indexDirty = true;
           for (const w of waiters) w.reject(err);
           if (!waiters.length) this.opts.onError?.(err);
+        }
+        return;
+      }
+      case 'indexTask': {
+        try {
+          const r = await op.run(this.index!);
+          this.markIndexDirty();
+          op.done.resolve(r);
+          this.opts.onApplied?.({ kind: 'indexTask' });
+        } catch (err) {
+          op.done.reject(err);
         }
         return;
       }
