@@ -69,6 +69,22 @@ function progressLine(io: CliIO, job: Job, quiet: boolean): () => void {
   };
 }
 
+/** One job over a storage folder, with the live progress line; the library is closed (write queue drained) after. */
+async function runJob(kind: 'resolve' | 'fetch', storage: string, bibs: LoadedBib[], cited: Set<string>, opts: CliOptions, io: CliIO): Promise<{ job: Job; snap: JobSnapshot }> {
+  const lib = await Library.open(storage, { http: httpOptions(opts, io) });
+  try {
+    const job = new Job(lib, { kind, entries: entriesOf(bibs), priority: cited, checkExisting: kind === 'resolve' && opts.all, signal: io.signal });
+    const stop = progressLine(io, job, opts.quiet);
+    try {
+      return { job, snap: await job.run() };
+    } finally {
+      stop();
+    }
+  } finally {
+    await lib.close();
+  }
+}
+
 function summaryLine(snap: JobSnapshot): string {
   const o = snap.stats.outcomes;
   return Object.entries(o)
@@ -81,20 +97,7 @@ export async function runResolve(opts: CliOptions, io: CliIO): Promise<number> {
   const target = path.resolve(io.cwd, opts.positionals[0]);
   const storage = path.resolve(io.cwd, opts.storage);
   const { bibs, cited } = await bibsOf(target, storage, io.signal);
-  const lib = await Library.open(storage, { http: httpOptions(opts, io) });
-  let snap: JobSnapshot;
-  let job: Job;
-  try {
-    job = new Job(lib, { kind: 'resolve', entries: entriesOf(bibs), priority: cited, checkExisting: opts.all, signal: io.signal });
-    const stop = progressLine(io, job, opts.quiet);
-    try {
-      snap = await job.run();
-    } finally {
-      stop();
-    }
-  } finally {
-    await lib.close();
-  }
+  const { job, snap } = await runJob('resolve', storage, bibs, cited, opts, io);
   // Write-back (or the diff, with --dry-run), file by file.
   const perFile: { path: string; written: number; diff?: string; error?: string }[] = [];
   for (const bib of bibs) {
@@ -145,20 +148,7 @@ export async function runFetch(opts: CliOptions, io: CliIO): Promise<number> {
     else io.stderr.write(`fetch --dry-run: would look for PDFs of ${entries.length} entries into ${path.relative(io.cwd, storage) || '.'}\n`);
     return 0;
   }
-  const lib = await Library.open(storage, { http: httpOptions(opts, io) });
-  let snap: JobSnapshot;
-  let job: Job;
-  try {
-    job = new Job(lib, { kind: 'fetch', entries: entriesOf(bibs), priority: cited, signal: io.signal });
-    const stop = progressLine(io, job, opts.quiet);
-    try {
-      snap = await job.run();
-    } finally {
-      stop();
-    }
-  } finally {
-    await lib.close();
-  }
+  const { job, snap } = await runJob('fetch', storage, bibs, cited, opts, io);
   const entries = [...job.results.values()].map((r) => ({ key: r.key, file: path.relative(io.cwd, r.bibPath), outcome: r.outcome, source: r.source ?? null, doi: r.doi ?? null, reason: r.reason ?? null, permanent: r.permanent ?? null, message: r.message ?? null }));
   const failed = entries.filter((e) => e.outcome === 'failed').length;
   if (opts.json) {
