@@ -9,7 +9,7 @@ import type { BreakerPolicy, RateLimit } from './policy';
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
 /** Fraction added to the spacing between starts so that arrival jitter never crosses the limit. */
-export const RATE_SAFETY_MARGIN = 0.05;
+export const RATE_SAFETY_MARGIN = 0.03;
 
 interface Waiter {
   sub?: string;
@@ -112,7 +112,12 @@ export class Gate {
       const [w] = this.queue.splice(idx, 1);
       if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
       this.inFlight++;
-      this.nextStart = now + this.spacing(this.rate);
+      // Keep the cadence when a timer fires late, instead of adding its lateness to every later
+      // start: the next start may be pulled in by at most the margin, so two starts are never closer
+      // than the nominal interval / requests. After an idle spell this is simply now + nominal.
+      const spacing = this.spacing(this.rate);
+      const tolerance = spacing * (RATE_SAFETY_MARGIN / (1 + RATE_SAFETY_MARGIN));
+      this.nextStart = Math.max(this.nextStart, now - tolerance) + spacing;
       if (w.sub && this.subRates[w.sub]) this.subNext.set(w.sub, now + this.spacing(this.subRates[w.sub]));
       let released = false;
       w.resolve(() => {
