@@ -233,6 +233,7 @@ export class Controller {
       await lib.writer.writeMetadata(node.key, { match: { score: 0, outcome: 'not_found', source: 'user', candidates: meta?.match?.candidates } });
     }
     await lib.writer.flush();
+    this.session.invalidateMetadata(node.key);
     this.tree.refreshNow();
   }
 
@@ -245,6 +246,7 @@ export class Controller {
     const lib = await this.session.library(folder);
     await lib.writer.writeMetadata(node.key, { match: { score: 0, outcome: 'no_doi', source: 'user' } });
     await lib.writer.flush();
+    this.session.invalidateMetadata(node.key);
     this.tree.refreshNow();
   }
 
@@ -289,6 +291,7 @@ export class Controller {
         const lib = await this.session.library(folder);
         const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Scholar: rebuilding the library index' }, () => lib.writer.indexTask((ix) => ix.rebuildFromFolders()));
         void lib.writer.saveIndex().catch(() => undefined);
+        this.session.invalidateMetadata();
         this.tree.refreshNow();
         void vscode.window.showInformationMessage(`Scholar: index rebuilt from ${report.count} folders${report.errors.length ? `; ${report.errors.length} unreadable (see the log)` : ''}.`);
         for (const e of report.errors) this.log.warn(`index: ${e.folder}: ${e.message}`);

@@ -148,7 +148,7 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     else if (st.doiState === 'not_found' || st.doiState === 'no_doi') icon = new vscode.ThemeIcon('circle-slash');
     else icon = new vscode.ThemeIcon('circle-outline');
     item.iconPath = icon;
-    item.tooltip = this.tooltip(node, st, title, year);
+    // The tooltip is built when the user hovers (resolveTreeItem), not for each of 50,000 items.
     item.command = st.pdfState === 'stored'
       ? { command: 'scholar.openPdf', title: 'Open PDF', arguments: [node] }
       : { command: 'scholar.revealEntry', title: 'Go to Entry', arguments: [node] };
@@ -172,6 +172,14 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     if (st.failure) appendUntrusted(md, `Last failure: ${st.failure}\n\n`);
     for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type}${n.doi ? ` (${n.doi})` : ''}\n\n`);
     return md;
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, node: TreeNode): vscode.TreeItem {
+    if (node.kind === 'entry' && !item.tooltip) {
+      const e = node.entry;
+      item.tooltip = this.tooltip(node, this.status(node.key), fieldText(e, 'title') ?? '', fieldText(e, 'year') ?? fieldText(e, 'date')?.slice(0, 4) ?? '');
+    }
+    return item;
   }
 
   getChildren(node?: TreeNode): TreeNode[] {

@@ -143,6 +143,7 @@ export class Session implements vscode.Disposable {
         void lib.writer.indexTask((ix) => ix.reconcile()).then(
           (r) => {
             if (!r.updated && !r.removed) return;
+            this.metaCache = undefined;
             this.log.info(`library: picked up ${r.updated} changed and ${r.removed} removed entries written elsewhere`);
             void lib.writer.saveIndex().catch(() => undefined);
             this.changed.fire();
@@ -154,17 +155,21 @@ export class Session implements vscode.Disposable {
     // File watching is not reliable everywhere (remote and container file systems drop events), so
     // also poll the job states: every run of another process rewrites its jobs/<id>.json, a cheap
     // signal to look at by_key/ again.
-    let signature = '';
+    const jobsSignature = async () => {
+      const ents = await readdir(path.join(lib.root, 'jobs'), { withFileTypes: true }).catch(() => []);
+      const files = ents.filter((e) => e.isFile() && e.name.endsWith('.json'));
+      const times = await Promise.all(files.map((f) => stat(path.join(lib.root, 'jobs', f.name)).then((st) => st.mtimeMs, () => 0)));
+      return `${files.length}:${Math.max(0, ...times)}`;
+    };
+    // The baseline is taken now, as the library opens: a run that starts and ends before the first
+    // poll must still count as a change.
+    let signature: Promise<string> = jobsSignature();
     const poll = setInterval(() => {
-      void readdir(path.join(lib.root, 'jobs'), { withFileTypes: true })
-        .then(async (ents) => {
-          const files = ents.filter((e) => e.isFile() && e.name.endsWith('.json'));
-          const times = await Promise.all(files.map((f) => stat(path.join(lib.root, 'jobs', f.name)).then((st) => st.mtimeMs, () => 0)));
-          const sig = `${files.length}:${Math.max(0, ...times)}`;
-          if (signature && sig !== signature) rescan();
-          signature = sig;
-        })
-        .catch(() => undefined);
+      const before = signature;
+      signature = jobsSignature();
+      void Promise.all([before, signature]).then(([a, b]) => {
+        if (a !== b) rescan();
+      });
     }, 3000);
     poll.unref();
     this.storageWatchers.push(watcher, watcher.onDidCreate(rescan), watcher.onDidChange(rescan), watcher.onDidDelete(rescan), {
@@ -184,11 +189,42 @@ export class Session implements vscode.Disposable {
     return p ? p.catch(() => undefined) : undefined;
   }
 
+  /**
+   * Metadata for the views, from one bulk read of the index: the tree asks for every entry on each
+   * refresh, and 50,000 single-row queries would block the extension host. Entries a job touches
+   * are dropped from the cache as their messages arrive; the whole cache is dropped when the index
+   * changes under us (job end, re-scan, rebuild, reopen).
+   */
   metadata(key: string): Metadata | undefined {
-    return this.cachedIndex?.get(key);
+    const index = this.cachedIndex;
+    if (!index) return undefined;
+    this.metaCache ??= index.allMetadata();
+    if (!this.metaCache.has(key)) {
+      const m = index.get(key);
+      if (m) this.metaCache.set(key, m);
+      return m;
+    }
+    return this.metaCache.get(key);
   }
 
-  private cachedIndex: Library['index'] | undefined;
+  private metaCache: Map<string, Metadata> | undefined;
+
+  /** Forget cached metadata (all of it, or one key's). */
+  invalidateMetadata(key?: string): void {
+    if (key === undefined) this.metaCache = undefined;
+    else this.metaCache?.delete(key);
+  }
+
+  private _cachedIndex: Library['index'] | undefined;
+
+  private get cachedIndex(): Library['index'] | undefined {
+    return this._cachedIndex;
+  }
+
+  private set cachedIndex(ix: Library['index'] | undefined) {
+    if (ix !== this._cachedIndex) this.metaCache = undefined;
+    this._cachedIndex = ix;
+  }
 
   /** Runs one job at a time. Resolves with the finished job. */
   async runJob(kind: JobKind, entries: JobEntry[], folder: vscode.WorkspaceFolder, opts: { priority?: Set<string>; signal?: AbortSignal; checkExisting?: boolean } = {}): Promise<Job> {
@@ -205,6 +241,9 @@ export class Session implements vscode.Disposable {
       maxInFlight: cfg.maxInFlight,
       fetch: { sources: cfg.pdfSources, concurrency: { download: cfg.downloadWorkers } },
       onChange: () => this.changed.fire(),
+      onMessage: (m) => {
+        if ('key' in m) this.metaCache?.delete(m.key);
+      },
       log: (level, text) => (level === 'error' ? this.log.warn(text) : level === 'warn' ? this.log.info(text) : this.log.debug(text)),
     });
     this.job = job;
@@ -218,6 +257,7 @@ export class Session implements vscode.Disposable {
       await lib.writer.flush();
       return job;
     } finally {
+      this.metaCache = undefined;
       this.recordOutcomes(job);
       this.lastJob = job;
       this.job = undefined;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const only = process.argv[2]; // optional: 'unit', 'vscode' or 'vsix' (that step only)
+const only = process.argv[2]; // optional: 'unit', 'vscode', 'restricted' or 'vsix' (that step only)
 const want = (step) => !only || only === step;
 
 function run(label, cmd, args, opts = {}) {
@@ -46,36 +46,27 @@ if (want('unit')) {
   if (status !== 0 && fail === 0) broken = true;
 }
 
-if (want('vscode')) {
-  const resultFile = path.join(root, 'out/vscode-results.json');
-  const status = run('extension-host tests in VS Code (code-server)', process.execPath, ['test/runners/codeServer.mjs', '--results', resultFile]);
+/** A runner that writes its results JSON ({passed, failed}); its counts join the total. */
+function suite(step, label, args) {
+  if (!want(step)) return;
+  const resultFile = path.join(root, `out/${step}-results.json`);
+  const status = run(label, process.execPath, [...args, '--results', resultFile]);
   try {
     const r = JSON.parse(readFileSync(resultFile, 'utf8'));
     passed += r.passed;
     failed += r.failed;
-    console.log(`vscode: ${r.passed} passed, ${r.failed} failed`);
+    console.log(`${step}: ${r.passed} passed, ${r.failed} failed`);
     if (status !== 0 && r.failed === 0) broken = true;
   } catch {
-    console.log('vscode: the suite produced no results');
+    console.log(`${step}: the suite produced no results`);
     broken = true;
   }
 }
 
+suite('vscode', 'extension-host tests in VS Code (code-server)', ['test/runners/codeServer.mjs']);
+suite('restricted', 'extension-host tests in VS Code, folder untrusted (Restricted Mode)', ['test/runners/codeServer.mjs', '--restricted']);
 // Last: packaging rebuilds dist/ (production, then development again).
-if (want('vsix')) {
-  const resultFile = path.join(root, 'out/vsix-results.json');
-  const status = run('the .vsix installed into code-server', process.execPath, ['test/runners/vsix.mjs', '--results', resultFile]);
-  try {
-    const r = JSON.parse(readFileSync(resultFile, 'utf8'));
-    passed += r.passed;
-    failed += r.failed;
-    console.log(`vsix: ${r.passed} passed, ${r.failed} failed`);
-    if (status !== 0 && r.failed === 0) broken = true;
-  } catch {
-    console.log('vsix: the check produced no results');
-    broken = true;
-  }
-}
+suite('vsix', 'the .vsix installed into code-server', ['test/runners/vsix.mjs']);
 
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || broken ? 1 : 0);

@@ -4,7 +4,9 @@
 // playwright-core. See shared/vscode-in-ci.md for why (no desktop VS Code download here).
 //
 //   node test/runners/codeServer.mjs [--workspace DIR] [--grep PATTERN] [--keep-screenshots DIR]
-//                                    [--timeout SECONDS] [--keep-tmp] [--results FILE]
+//                                    [--timeout SECONDS] [--keep-tmp] [--results FILE] [--restricted]
+//
+// --restricted opens the workspace untrusted (Restricted Mode) and runs the tests named `restricted: …`.
 //
 // --results FILE copies the suite's results JSON ({passed, failed, tests:[{name, ok, error?, ms}]}) to
 // FILE for a caller such as test/runners/all.mjs; FILE is removed at the start and stays absent when
@@ -27,6 +29,7 @@ function parseArgs(argv) {
     timeoutS: Number(process.env.SCHOLAR_TEST_TIMEOUT_S ?? 600),
     keepTmp: false,
     results: undefined,
+    restricted: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -41,6 +44,7 @@ function parseArgs(argv) {
     else if (a === '--timeout') opts.timeoutS = Number(value());
     else if (a === '--keep-tmp') opts.keepTmp = true;
     else if (a === '--results') opts.results = path.resolve(value());
+    else if (a === '--restricted') opts.restricted = true;
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument ${a}`);
   }
@@ -50,7 +54,7 @@ function parseArgs(argv) {
 function usage(problem) {
   if (problem) console.error(`codeServer.mjs: ${problem}`);
   console.error(
-    'usage: node test/runners/codeServer.mjs [--workspace DIR] [--grep PATTERN] [--keep-screenshots DIR] [--timeout SECONDS] [--keep-tmp] [--results FILE]',
+    'usage: node test/runners/codeServer.mjs [--workspace DIR] [--grep PATTERN] [--keep-screenshots DIR] [--timeout SECONDS] [--keep-tmp] [--results FILE] [--restricted]',
   );
   process.exit(2);
 }
@@ -87,7 +91,9 @@ async function main() {
     extensionTestsPath: suiteEntry,
     workspace: opts.workspace,
     timeoutS: opts.timeoutS,
-    grep: opts.grep,
+    // The Restricted Mode pass runs only the tests written for it.
+    grep: opts.restricted ? (opts.grep ?? 'restricted:') : opts.grep,
+    restricted: opts.restricted,
     keepScreenshots: opts.keepScreenshots,
     keepTmp: opts.keepTmp,
     results: opts.results,

@@ -150,7 +150,9 @@ export async function runSession(opts) {
   const browserLog = path.join(tmp, 'browser-console.log');
   for (const d of [path.join(userData, 'User'), extensionsDir, shots]) fs.mkdirSync(d, { recursive: true });
   fs.cpSync(opts.workspace, workspace, { recursive: true });
-  fs.writeFileSync(path.join(userData, 'User/settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...(opts.settings ?? {}) }, null, 2));
+  // restricted: the folder opens untrusted (Restricted Mode), as a repository cloned from elsewhere would.
+  const trust = opts.restricted ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false } : {};
+  fs.writeFileSync(path.join(userData, 'User/settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...trust, ...(opts.settings ?? {}) }, null, 2));
   // An empty config file keeps code-server away from ~/.config/code-server/config.yaml.
   const configFile = path.join(tmp, 'config.yaml');
   fs.writeFileSync(configFile, 'auth: none\n');
@@ -161,6 +163,7 @@ export async function runSession(opts) {
     SCHOLAR_TEST_RESULTS: resultsFile,
     SCHOLAR_TEST_SCREENSHOT_DIR: shots,
     SCHOLAR_TEST_GREP: opts.grep,
+    SCHOLAR_TEST_RESTRICTED: opts.restricted ? '1' : undefined,
     ...(opts.env ?? {}),
   });
 
@@ -175,7 +178,7 @@ export async function runSession(opts) {
       '--bind-addr', authority,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(opts.restricted ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--user-data-dir', userData,
       '--extensions-dir', extensionsDir,

@@ -164,7 +164,8 @@ export function treeEntries(api: ScholarApi, bib: vscode.Uri): { node: Extract<T
   return api.tree
     .getChildren(bibNode)
     .filter((n): n is Extract<TreeNode, { kind: 'entry' }> => n.kind === 'entry')
-    .map((node) => ({ node, item: api.tree.getTreeItem(node) }));
+    // As VS Code does when the user hovers an item: the tooltip is filled in by resolveTreeItem.
+    .map((node) => ({ node, item: api.tree.resolveTreeItem(api.tree.getTreeItem(node), node) }));
 }
 
 /** The Markdown text a user reads: entity spaces and backslash escapes undone. */

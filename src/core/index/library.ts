@@ -416,6 +416,21 @@ export class LibraryIndex {
     });
   }
 
+  /** Every entry's metadata (without abstracts) in one query: for views that show the whole library. */
+  allMetadata(): Map<string, Metadata> {
+    const out = new Map<string, Metadata>();
+    const stmt = this.live().prepare('SELECT key, json FROM entries');
+    try {
+      while (stmt.step()) {
+        const [key, json] = stmt.get() as [string, string];
+        out.set(key, JSON.parse(json) as Metadata);
+      }
+    } finally {
+      stmt.free();
+    }
+    return out;
+  }
+
   get(key: string): Metadata | undefined {
     const row = this.rows('SELECT json, abstract FROM entries WHERE key = ?', [key])[0];
     if (!row) return undefined;
