@@ -83,6 +83,15 @@ export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?:
     if (typeof conc === 'number' && conc >= 1) o.concurrency = Math.floor(conc);
     if (Object.keys(o).length) policies[s] = o;
   }
+  // Downloads go to publishers' hosts: the limit applies to each host separately.
+  const pdfRps = userValue<number>(cfg, 'limits.pdf.requestsPerSecond');
+  const pdfConc = userValue<number>(cfg, 'limits.pdf.concurrency');
+  if ((typeof pdfRps === 'number' && pdfRps > 0) || (typeof pdfConc === 'number' && pdfConc >= 1)) {
+    policies.pdf = {
+      ...(typeof pdfRps === 'number' && pdfRps > 0 ? { rate: pdfRps >= 1 ? { requests: Math.round(pdfRps), intervalMs: 1000 } : { requests: 1, intervalMs: Math.round(1000 / pdfRps) } } : {}),
+      ...(typeof pdfConc === 'number' && pdfConc >= 1 ? { concurrency: Math.floor(pdfConc) } : {}),
+    };
+  }
   const email = userValue<string>(cfg, 'contactEmail')?.trim() || undefined;
   const sources = (cfg.get<string[]>('pdf.sources') ?? [...ALL_PDF_SOURCES]).filter((x): x is PdfSourceName => (ALL_PDF_SOURCES as readonly string[]).includes(x));
   return {
