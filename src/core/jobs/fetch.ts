@@ -20,7 +20,7 @@ import { resolveEntry, type ResolveResult } from '../resolve/resolver';
 import { inspectPdf, verifyPdfText, type PdfVerdict } from '../pdf/inspect';
 import { downloadTempPath, metadataPath, pdfPath } from '../storage/layout';
 import { validateMetadata, type Metadata, type MetadataPatch, type Notice } from '../storage/metadata';
-import type { StageDef, StageResult } from '../pipeline/pipeline';
+import type { StageContext, StageDef, StageResult } from '../pipeline/pipeline';
 import { ScholarError, errorCode, errorMessage, isAbortError } from '../errors';
 import type { Library } from './library';
 
@@ -47,6 +47,8 @@ export interface FetchItem {
   download?: { tempPath: string; sha256: string; size: number; pages?: number; candidate: PdfCandidate; verified: PdfVerdict };
   /** Outcomes of candidates tried, for the error message when none worked. */
   tried?: string[];
+  /** Semantic Scholar and the landing page were asked. */
+  secondTierTried?: boolean;
 }
 
 export interface FetchOptions {
@@ -154,6 +156,64 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
   const http = lib.http;
   const sources = new Set(opts.sources ?? ALL_PDF_SOURCES);
   const c = opts.concurrency ?? {};
+
+  /** PDF candidates from one tier of sources: 'first' (the entry, Unpaywall, OpenAlex, arXiv) or 'second' (Semantic Scholar, the landing page). */
+  async function locate(item: FetchItem, tier: 'first' | 'second', ctx: StageContext): Promise<PdfCandidate[]> {
+    const found: PdfCandidate[] = [];
+    const add = (cand: PdfCandidate | undefined) => {
+      if (cand && !found.some((f) => f.url === cand.url) && !(item.candidates ?? []).some((f) => f.url === cand.url)) found.push(cand);
+    };
+    const warn = (service: string, err: unknown) => {
+      if (isAbortError(err)) throw err;
+      ctx.emit({ type: 'log', level: 'warn', message: `${item.key}: ${service} failed (${errorCode(err)}: ${errorMessage(err)})` });
+    };
+    const doi = item.doi && !/^10\.48550\//i.test(item.doi) ? item.doi : undefined;
+    if (tier === 'first') {
+      if (sources.has('entry')) for (const cand of entryPdfCandidates(item, lib.root)) add(cand);
+      if (doi && sources.has('unpaywall') && http.email) {
+        try {
+          const u = await unpaywall.lookup(http, doi, ctx.signal);
+          for (const l of u?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'unpaywall', license: l.license, version: l.version });
+        } catch (err) {
+          warn('unpaywall', err);
+        }
+      }
+      if (doi && sources.has('openalex')) {
+        try {
+          const o = await openalex.workByDoi(http, doi, ctx.signal);
+          for (const l of o?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'openalex', license: l.license, version: l.version });
+          item.arxivId ??= o?.arxivId;
+        } catch (err) {
+          warn('openalex', err);
+        }
+      }
+      if (sources.has('arxiv')) {
+        const id = item.arxivId ?? (item.doi && /^10\.48550\/arxiv\.(.+)$/i.exec(item.doi)?.[1]);
+        if (id) add({ url: `${http.base('arxiv').replace(/\/api$/, '')}/pdf/${id}`, source: 'arxiv', version: 'submittedVersion', license: undefined });
+      }
+      return found;
+    }
+    item.secondTierTried = true;
+    if (doi && sources.has('semanticScholar')) {
+      try {
+        const p = await s2.paperByDoi(http, doi, ctx.signal);
+        for (const l of p?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'semanticScholar', license: l.license, version: l.version });
+      } catch (err) {
+        warn('semanticScholar', err);
+      }
+    }
+    if (doi && sources.has('landingPage') && found.length === 0) {
+      try {
+        const page = await doiOrg.landingPage(http, doi, ctx.signal);
+        const pdf = doiOrg.citationPdfUrl(page.html, page.finalUrl);
+        if (pdf) add({ url: pdf, source: 'landingPage' });
+      } catch (err) {
+        warn('landing page', err);
+      }
+    }
+    return found;
+  }
+
   return [
     {
       name: 'resolve',
@@ -223,54 +283,10 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
       name: 'locate',
       concurrency: c.locate ?? 6,
       async run(item, ctx) {
-        const found: PdfCandidate[] = [];
-        const add = (cand: PdfCandidate | undefined) => {
-          if (cand && !found.some((f) => f.url === cand.url)) found.push(cand);
-        };
-        const warn = (service: string, err: unknown) => {
-          if (isAbortError(err)) throw err;
-          ctx.emit({ type: 'log', level: 'warn', message: `${item.key}: ${service} failed (${errorCode(err)}: ${errorMessage(err)})` });
-        };
-        if (sources.has('entry')) for (const cand of entryPdfCandidates(item, lib.root)) add(cand);
-        const doi = item.doi && !/^10\.48550\//i.test(item.doi) ? item.doi : undefined;
-        if (doi && sources.has('unpaywall') && http.email) {
-          try {
-            const u = await unpaywall.lookup(http, doi, ctx.signal);
-            for (const l of u?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'unpaywall', license: l.license, version: l.version });
-          } catch (err) {
-            warn('unpaywall', err);
-          }
-        }
-        if (doi && sources.has('openalex')) {
-          try {
-            const o = await openalex.workByDoi(http, doi, ctx.signal);
-            for (const l of o?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'openalex', license: l.license, version: l.version });
-            item.arxivId ??= o?.arxivId;
-          } catch (err) {
-            warn('openalex', err);
-          }
-        }
-        if (sources.has('arxiv')) {
-          const id = item.arxivId ?? (item.doi && /^10\.48550\/arxiv\.(.+)$/i.exec(item.doi)?.[1]);
-          if (id) add({ url: `${http.base('arxiv').replace(/\/api$/, '')}/pdf/${id}`, source: 'arxiv', version: 'submittedVersion', license: undefined });
-        }
-        if (doi && sources.has('semanticScholar')) {
-          try {
-            const p = await s2.paperByDoi(http, doi, ctx.signal);
-            for (const l of p?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'semanticScholar', license: l.license, version: l.version });
-          } catch (err) {
-            warn('semanticScholar', err);
-          }
-        }
-        if (doi && sources.has('landingPage') && found.length === 0) {
-          try {
-            const page = await doiOrg.landingPage(http, doi, ctx.signal);
-            const pdf = doiOrg.citationPdfUrl(page.html, page.finalUrl);
-            if (pdf) add({ url: pdf, source: 'landingPage' });
-          } catch (err) {
-            warn('landing page', err);
-          }
-        }
+        // In order of trust, and lazily: Semantic Scholar (1 req/s) and the landing page are asked
+        // only when the first sources have no PDF, or when their PDFs fail (download stage).
+        let found = await locate(item, 'first', ctx);
+        if (!found.length) found = await locate(item, 'second', ctx);
         if (!found.length) return fail(item, 'E_NO_PDF', 'no open-access PDF found', true);
         item.candidates = found;
         return next(item);
@@ -293,7 +309,8 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
         let lastPermanent = true;
         let kept: FetchItem['download'];
         try {
-          for (const cand of item.candidates ?? []) {
+          const queue = [...(item.candidates ?? [])];
+          for (let cand = queue.shift(); cand; cand = queue.shift()) {
             const temp = await downloadTempPath(lib.root, item.key, 'pdf');
             try {
               let sha256: string;
@@ -341,6 +358,12 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
               const status = (err as ScholarError).details?.status as number | undefined;
               lastPermanent = isPermanent(lastCode, status);
               tried.push(`${cand.source}: ${lastCode}${status ? ` ${status}` : ''}`);
+            }
+            // Every copy so far failed: now ask the sources kept for last.
+            if (queue.length === 0 && !kept && !item.secondTierTried) {
+              const more = await locate(item, 'second', ctx);
+              item.candidates = [...(item.candidates ?? []), ...more];
+              queue.push(...more);
             }
           }
           if (kept) {
