@@ -10,10 +10,9 @@
 // opens an EMPTY workspace (so Scholar is not active before the bench activates it) and runs the
 // bench suite in the extension host. Writes out/bench/vscode.json and prints it.
 //
-// Limit the reader should know: PDF downloads go through Scholar's `pdf` policy (2 requests/s,
-// 2 at once, per host), which no setting changes, and every replay PDF is on one host (127.0.0.1:PORT).
-// A 5,000-entry fetch therefore downloads about 2 PDFs/s whatever the settings; the run is cancelled
-// after --fetch-seconds (default 240) and the figures say how far it got.
+// Every replay PDF is on one host (127.0.0.1:PORT), so the per-host download limit
+// (scholar.limits.pdf.*) is raised like the others. A run still going after --fetch-seconds (default
+// 600) is cancelled, and the figures say how far it got.
 import * as esbuild from 'esbuild';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,7 +26,7 @@ function usage(problem) {
   process.exit(2);
 }
 
-const opts = { fetchS: 240, fetchEntries: 5000, treeEntries: 50000, latency: '20-60', keepTmp: false };
+const opts = { fetchS: 600, fetchEntries: 5000, treeEntries: 50000, latency: '20-60', keepTmp: false };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -84,12 +83,14 @@ const { origin, endpoints } = JSON.parse(first);
 log(`replay server ${origin} (pid ${replay.pid}, latency ${opts.latency} ms)`);
 
 const settings = { 'scholar.contactEmail': 'bench@example.org', 'scholar.pipeline.concurrency': 64, 'scholar.pipeline.downloadWorkers': 16 };
-// 'pdf' has no setting: see the note at the top.
 for (const [service, url] of Object.entries(endpoints).filter(([s]) => s !== 'pdf')) {
   settings[`scholar.endpoints.${service}`] = url;
   settings[`scholar.limits.${service}.requestsPerSecond`] = 200;
   settings[`scholar.limits.${service}.concurrency`] = 16;
 }
+// Every replay PDF comes from one host (127.0.0.1), so the per-host download limit must be raised too.
+settings['scholar.limits.pdf.requestsPerSecond'] = 200;
+settings['scholar.limits.pdf.concurrency'] = 16;
 
 // 3. An empty workspace: no .bib, so no activation event fires before the bench calls activate().
 const tools = ensureCodeServer();
