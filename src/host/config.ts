@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import type { HttpOptions } from '../core/net/http';
 import type { PolicyOverrides, ServiceName } from '../core/net/policy';
 import { ALL_PDF_SOURCES, type PdfSourceName } from '../core/jobs/fetch';
+import { DEFAULT_MAX_IN_FLIGHT } from '../core/jobs/run';
 import { ScholarError } from '../core/errors';
 
 export const SERVICES = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'] as const;
@@ -100,7 +101,7 @@ export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?:
     pdfSources: sources,
     autoProcessOnSave: cfg.get<boolean>('autoProcessOnSave') ?? false,
     pdfViewer: cfg.get<'vscode' | 'system'>('pdf.viewer') ?? 'vscode',
-    maxInFlight: userValue<number>(cfg, 'pipeline.concurrency') ?? 16,
-    downloadWorkers: userValue<number>(cfg, 'pipeline.downloadWorkers') ?? 4,
+    maxInFlight: userValue<number>(cfg, 'pipeline.concurrency') ?? DEFAULT_MAX_IN_FLIGHT,
+    downloadWorkers: userValue<number>(cfg, 'pipeline.downloadWorkers') ?? 8,
   };
 }

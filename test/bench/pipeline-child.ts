@@ -26,14 +26,19 @@ export interface ChildInput {
   limit?: number;
 }
 
+/** Must match PDF_HOSTS in test/bench/run.mjs. */
+const PDF_HOSTS = 16;
+
 /** The default (polite) policies with every rate × scale; concurrency 1 everywhere when sequential. */
 export function scaledPolicies(scale: number, sequential: boolean): PolicyOverrides {
   const out: PolicyOverrides = {};
   for (const [name, p] of Object.entries(defaultPolicies(true)) as [ServiceName, ReturnType<typeof defaultPolicies>[ServiceName]][]) {
+    // The one replay host stands for PDF_HOSTS publisher hosts, each with the per-host PDF limit.
+    const hosts = name === 'pdf' ? PDF_HOSTS : 1;
     out[name] = {
-      rate: { requests: p.rate.requests, intervalMs: p.rate.intervalMs / scale },
+      rate: { requests: p.rate.requests * hosts, intervalMs: p.rate.intervalMs / scale },
       ...(p.searchRate ? { searchRate: { requests: p.searchRate.requests, intervalMs: p.searchRate.intervalMs / scale } } : {}),
-      concurrency: sequential ? 1 : p.concurrency,
+      concurrency: sequential ? 1 : p.concurrency * hosts,
       backoffBaseMs: p.backoffBaseMs / scale,
     };
   }

@@ -38,11 +38,10 @@ for (const o of ONLY) if (!ALL.includes(o)) throw new Error(`--only: unknown fig
 const want = (n) => ONLY.includes(n);
 /** Time scale of the pipeline figures: every rate limit × K, every latency and transfer time ÷ K. */
 const K = Number(opt('--scale') ?? 40);
-/**
- * The resolve job's bottleneck (Crossref search, 3 req/s) is three times denser than the fetch job's
- * (Semantic Scholar, 1 req/s), so it runs at K/3: the bottleneck's scaled spacing is the same 26 ms in both.
- */
-const scaleOf = (kind) => (kind === 'fetch' ? K : K / 3);
+// Both jobs' bottleneck lanes get the same scaled spacing (about 26 ms at K = 40): the fetch job is
+// bounded by the 10 req/s lanes every entry uses once (Crossref, Unpaywall, OpenAlex), the resolve
+// job by Crossref's 3 searches/s.
+const scaleOf = (kind) => (kind === 'fetch' ? K / 10 : K / 3);
 const RUNS = Number(opt('--runs') ?? (QUICK ? 1 : 3));
 /** The 5,000-entry runs take minutes each: two of them (min–max) unless --runs says otherwise. */
 const runsFor = (n) => (n >= 5000 && !opt('--runs') ? Math.min(RUNS, 2) : RUNS);
@@ -52,6 +51,9 @@ const EMAIL = 'bench@example.org';
 const LATENCY = [200, 800];
 const PDF_BYTES = [200_000, 3_000_000];
 const BANDWIDTH = 2_000_000; // bytes/s per connection at real scale (16 Mbit/s)
+// Real PDFs come from many publisher and repository hosts, each with Scholar's per-host limit
+// (2 req/s, 2 at once); here they all come from the replay server, which stands for this many hosts.
+const PDF_HOSTS = 16;
 const log = (...a) => console.error('[bench]', ...a);
 
 // ---------- build ----------
@@ -297,18 +299,18 @@ async function pipelineFigures() {
     // Scale check: the same fetch at K/4, where per-request costs that do not scale weigh 4× less.
     if (!argv.includes('--no-scale-check')) {
       const n = QUICK ? 100 : 300;
-      const k2 = K / 4;
+      const kf = scaleOf('fetch');
+      const k2 = kf / 4;
       await replay.call('setOptions', { options: serverAt(k2) });
       results.scaleCheck = { entries: n, scale: k2, run: await once('fetch', n, false, k2) };
-      await replay.call('setOptions', { options: serverAt(K) });
-      results.scaleCheck.atK = await once('fetch', n, false);
+      await replay.call('setOptions', { options: serverAt(kf) });
+      results.scaleCheck.atK = await once('fetch', n, false, kf);
     }
     // The strict-window check: the same fetch with every server window shrunk by K (see serverLimits).
     if (!argv.includes('--no-strict')) {
       const n = QUICK ? 100 : 500;
-      await replay.call('setOptions', { options: serverAt(K, true) });
-      results.strict = { entries: n, run: await once('fetch', n, false) };
-      await replay.call('setOptions', { options: serverAt(K) });
+      await replay.call('setOptions', { options: serverAt(scaleOf('fetch'), true) });
+      results.strict = { entries: n, run: await once('fetch', n, false, scaleOf('fetch')) };
     }
     for (const kind of ['fetch', 'resolve']) {
       const sk = scaleOf(kind);
@@ -450,7 +452,7 @@ function pipelineSection(p) {
   );
   L.push('');
   L.push(
-    `**Time scale: K = ${f1(p.scales.fetch)} for the fetch job, K = ${f1(p.scales.resolve)} for the resolve job.** At the real limits a 5,000-entry fetch is bounded by Semantic Scholar's 1 req/s (about 1.5 hours per run) and a 5,000-entry resolve by Crossref's 3 searches/s (about half an hour). So every rate limit (client and server) is multiplied by K, and every latency and transfer time divided by K (fetch: latency ${f1(LATENCY[0] / p.scales.fetch)}–${f1(LATENCY[1] / p.scales.fetch)} ms, ${f1((BANDWIDTH * p.scales.fetch) / 1e6)} MB/s per connection); concurrency limits and PDF sizes are unchanged. The resolve job's bottleneck is three times denser, so its K is a third: the bottleneck lane's scaled spacing is the same ${f1((1050 / p.scales.fetch))} ms in both jobs. ` +
+    `**Time scale: K = ${f1(p.scales.fetch)} for the fetch job, K = ${f1(p.scales.resolve)} for the resolve job.** At the real limits a 5,000-entry fetch is bounded by the 10 req/s lanes that every entry uses once (Crossref for metadata, Unpaywall, OpenAlex; Semantic Scholar at 1 req/s and the landing page are asked only when those have no usable PDF) — about 9 minutes — and a 5,000-entry resolve by Crossref's 3 searches/s (about half an hour). So every rate limit (client and server) is multiplied by K, and every latency and transfer time divided by K (fetch: latency ${f1(LATENCY[0] / p.scales.fetch)}–${f1(LATENCY[1] / p.scales.fetch)} ms, ${f1((BANDWIDTH * p.scales.fetch) / 1e6)} MB/s per connection); concurrency limits and PDF sizes are unchanged. The two K are chosen so that each job's bottleneck lane has the same scaled spacing, about ${f1(103 / p.scales.fetch)} ms. PDFs all come from the replay server, which stands for ${PDF_HOSTS} publisher hosts: the per-host PDF limit (2 req/s, 2 at once) is multiplied by ${PDF_HOSTS} on both sides. ` +
       'A scaled run is the real run on a clock K times faster, except for what does not scale: CPU time per request and per byte (parsing, hashing, fsync, the replay server\'s PDF generation), timer granularity, and the event loop, which has K times more work per second than at the real limits. The ratio to ideal is therefore scale-invariant only approximately (the fixed costs weigh more at higher K, so it errs on the pessimistic side); the times in the "at real limits" columns are the scaled times × K, i.e. what the same run would take at the real limits if it scaled exactly.',
   );
   L.push('');
@@ -461,7 +463,7 @@ function pipelineSection(p) {
   L.push('');
   const st = p.strict?.run;
   L.push(
-    `**How the server enforces the scaled limits.** A real limit of N requests per window W (Semantic Scholar 1 per 1 s) becomes N×K requests per the same wall-clock W on the server, i.e. the scaled rate with the real, absolute tolerance for arrival jitter: the client's 3 % spacing margin is worth 30 ms per second at the real limits, but only 30/K ms in a window shrunk to W/K — less than the scheduling jitter of two busy processes (client and server) on this 2-core machine. Concurrency limits are enforced as they are. ` +
+    `**How the server enforces the scaled limits.** A real limit of N requests per window W (Crossref 10 per 1 s) becomes N×K requests per the same wall-clock W on the server, i.e. the scaled rate with the real, absolute tolerance for arrival jitter: the client's 3 % spacing margin is worth 30 ms per second at the real limits, but only 30/K ms in a window shrunk to W/K — less than the scheduling jitter of two busy processes (client and server) on this 2-core machine. Concurrency limits are enforced as they are. ` +
       (st
         ? `Check with the strict scaled windows (N per W/K) on one ${int(p.strict.entries)}-entry fetch: ${st.violations} violation${st.violations === 1 ? '' : 's'} (${Object.entries(st.serverViolations).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}) out of ${int(Object.values(st.serverRequests).reduce((a, b) => a + b, 0))} requests, ratio to ideal ${f3(st.ratio)} — ${st.violations ? 'these are arrivals a few milliseconds closer than the spacing: jitter that is 1/K of the margin at real scale, not a rate excess (each costs a 429 and a lane pause of 1 s real, i.e. 1/K s here)' : 'none even there'}.`
         : ''),
@@ -471,7 +473,7 @@ function pipelineSection(p) {
   if (sc) {
     L.push(
       `**Scale check.** The same ${int(sc.entries)}-entry fetch at K = ${sc.scale} took ${f3(sc.run.ratio)}× its ideal bound (client CPU ${pct(sc.run.cpuShare)} of a core), and ${f3(sc.atK.ratio)}× at K = ${p.scale} (CPU ${pct(sc.atK.cpuShare)}). ` +
-        'What does not scale is a per-request cost of a millisecond or two — timers rounded up to whole milliseconds, event-loop lateness when a start is due, CPU per request and per PDF byte — which is about 4–8 % of the bottleneck\'s spacing at K = 40 (26 ms for Semantic Scholar) but 0.1–0.2 % of its 1,050 ms spacing at the real limits; the gate spaces each start from the moment it actually went out, so these costs add up instead of being absorbed. The ratio at real limits should therefore be at or below the K/4 figure.',
+        'What does not scale is a per-request cost of a millisecond or two — timers rounded up to whole milliseconds, event-loop lateness when a start is due, CPU per request and per PDF byte — which is several % of the bottleneck\'s scaled spacing but a fraction of a per cent of its spacing at the real limits. The ratio at real limits should therefore be at or below the K/4 figure.',
     );
     L.push('');
   }
@@ -708,6 +710,9 @@ async function main() {
   const t0 = Date.now();
   await build();
   ({ rates: REAL_RATES, concurrency: REAL_CONCURRENCY } = createRequire(import.meta.url)(path.join(outDir, 'policy.js')).policyTable());
+  // The PDF limit is per host; every replay PDF comes from 127.0.0.1, which stands for PDF_HOSTS publisher hosts.
+  REAL_RATES.pdf *= PDF_HOSTS;
+  REAL_CONCURRENCY.pdf *= PDF_HOSTS;
   let m;
   let res = {};
   let totalMs;

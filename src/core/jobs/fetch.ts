@@ -217,7 +217,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
   return [
     {
       name: 'resolve',
-      concurrency: c.resolve ?? 4,
+      concurrency: c.resolve ?? 8,
       async run(item, ctx) {
         if (hasOptOut(item.entry)) return { kind: 'done', item, outcome: 'skipped' };
         const meta = lib.index.get(item.key);
@@ -250,7 +250,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
     },
     {
       name: 'enrich',
-      concurrency: c.enrich ?? 4,
+      concurrency: c.enrich ?? 8,
       async run(item, ctx) {
         let work = item.work;
         if (item.doi && (!work || work.source !== 'crossref')) {
@@ -281,7 +281,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
     },
     {
       name: 'locate',
-      concurrency: c.locate ?? 6,
+      concurrency: c.locate ?? 16,
       async run(item, ctx) {
         // In order of trust, and lazily: Semantic Scholar (1 req/s) and the landing page are asked
         // only when the first sources have no PDF, or when their PDFs fail (download stage).
@@ -294,7 +294,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
     },
     {
       name: 'download',
-      concurrency: c.download ?? 4,
+      concurrency: c.download ?? 8,
       async run(item, ctx) {
         // Another window or the CLI may be fetching this key right now: leave it to them.
         const lock = await lib.locks.tryLock(item.key);

@@ -76,6 +76,13 @@ export interface JobOptions {
   log?: (level: Activity['level'], text: string) => void;
 }
 
+/**
+ * Entries in flight across all stages. Sockets are bounded by the per-service lanes and PDFs stream
+ * to disk, so an entry in flight costs little; enough of them keep the slowest lane (Semantic Scholar,
+ * 1 req/s, asked for a quarter of the entries) busy while the others flow past it.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 64;
+
 const ACTIVITY_LIMIT = 200;
 const BUCKET_MS = 10_000;
 
@@ -111,7 +118,7 @@ export class Job {
     this.pipeline = new Pipeline<FetchItem>({
       stages,
       keyOf: (i) => i.key,
-      maxInFlight: opts.maxInFlight ?? 16,
+      maxInFlight: opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
       onMessage: (m) => this.onMessage(m),
       signal: opts.signal,
     });
