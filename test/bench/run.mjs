@@ -448,7 +448,7 @@ function pipelineSection(p) {
       `Rate and concurrency limits are the defaults of \`src/core/net/policy.ts\` with a contact email (${Object.entries(REAL_RATES)
         .map(([lane, r]) => `${lane} ${r >= 1 ? `${+r.toFixed(2)} req/s` : `1 req per ${+(1 / r).toFixed(2)} s`}${REAL_CONCURRENCY[lane] ? `, ${REAL_CONCURRENCY[lane]} concurrent` : ''}`)
         .join('; ')}; the PDF limit is per host and all PDFs come from one host here), configured in the client **and** enforced by the server, which answers any excess with 429 and counts it as a violation. ` +
-      'Each run is a fresh storage folder and a fresh process running one `Job` (`src/core/jobs/run.ts`) with the CLI\'s defaults (16 entries in flight; stage workers resolve 4 / enrich 4 / locate 6 / download 4 / commit 2 for fetch, 6 resolve workers for resolve), fsync on.',
+      'Each run is a fresh storage folder and a fresh process running one `Job` (`src/core/jobs/run.ts`) with the CLI\'s defaults (64 entries in flight; stage workers resolve 8 / enrich 8 / locate 16 / download 8 / commit 2 for fetch, 6 resolve workers for resolve), fsync on.',
   );
   L.push('');
   L.push(
