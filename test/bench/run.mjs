@@ -38,9 +38,8 @@ for (const o of ONLY) if (!ALL.includes(o)) throw new Error(`--only: unknown fig
 const want = (n) => ONLY.includes(n);
 /** Time scale of the pipeline figures: every rate limit × K, every latency and transfer time ÷ K. */
 const K = Number(opt('--scale') ?? 40);
-// Both jobs' bottleneck lanes get the same scaled spacing (about 26 ms at K = 40): the fetch job is
-// bounded by the 10 req/s lanes every entry uses once (Crossref, Unpaywall, OpenAlex), the resolve
-// job by Crossref's 3 searches/s.
+// Fetch runs at K/10 and resolve at K/3, so that a 5,000-entry run of each takes a few minutes on
+// this machine without being bound by CPU (PDF bytes per second grow with K).
 const scaleOf = (kind) => (kind === 'fetch' ? K / 10 : K / 3);
 const RUNS = Number(opt('--runs') ?? (QUICK ? 1 : 3));
 /** The 5,000-entry runs take minutes each: two of them (min–max) unless --runs says otherwise. */
@@ -452,7 +451,7 @@ function pipelineSection(p) {
   );
   L.push('');
   L.push(
-    `**Time scale: K = ${f1(p.scales.fetch)} for the fetch job, K = ${f1(p.scales.resolve)} for the resolve job.** At the real limits a 5,000-entry fetch is bounded by the 10 req/s lanes that every entry uses once (Crossref for metadata, Unpaywall, OpenAlex; Semantic Scholar at 1 req/s and the landing page are asked only when those have no usable PDF) — about 9 minutes — and a 5,000-entry resolve by Crossref's 3 searches/s (about half an hour). So every rate limit (client and server) is multiplied by K, and every latency and transfer time divided by K (fetch: latency ${f1(LATENCY[0] / p.scales.fetch)}–${f1(LATENCY[1] / p.scales.fetch)} ms, ${f1((BANDWIDTH * p.scales.fetch) / 1e6)} MB/s per connection); concurrency limits and PDF sizes are unchanged. The two K are chosen so that each job's bottleneck lane has the same scaled spacing, about ${f1(103 / p.scales.fetch)} ms. PDFs all come from the replay server, which stands for ${PDF_HOSTS} publisher hosts: the per-host PDF limit (2 req/s, 2 at once) is multiplied by ${PDF_HOSTS} on both sides. ` +
+    `**Time scale: K = ${f1(p.scales.fetch)} for the fetch job, K = ${f1(p.scales.resolve)} for the resolve job.** At the real limits a 5,000-entry fetch is bounded by Semantic Scholar's 1 req/s, which is asked only for the entries whose first sources (the entry, Unpaywall, OpenAlex, arXiv) have no usable PDF — about a quarter here, so about 20 minutes — and a 5,000-entry resolve by Crossref's 3 searches/s (about half an hour). So every rate limit (client and server) is multiplied by K, and every latency and transfer time divided by K (fetch: latency ${f1(LATENCY[0] / p.scales.fetch)}–${f1(LATENCY[1] / p.scales.fetch)} ms, ${f1((BANDWIDTH * p.scales.fetch) / 1e6)} MB/s per connection); concurrency limits and PDF sizes are unchanged. The fetch K is lower because its CPU cost per entry (a PDF of 0.2–3 MB to hash and check) grows with K. PDFs all come from the replay server, which stands for ${PDF_HOSTS} publisher hosts: the per-host PDF limit (2 req/s, 2 at once) is multiplied by ${PDF_HOSTS} on both sides. ` +
       'A scaled run is the real run on a clock K times faster, except for what does not scale: CPU time per request and per byte (parsing, hashing, fsync, the replay server\'s PDF generation), timer granularity, and the event loop, which has K times more work per second than at the real limits. The ratio to ideal is therefore scale-invariant only approximately (the fixed costs weigh more at higher K, so it errs on the pessimistic side); the times in the "at real limits" columns are the scaled times × K, i.e. what the same run would take at the real limits if it scaled exactly.',
   );
   L.push('');
@@ -569,7 +568,7 @@ function eldSection(p) {
   const rp99 = spread(p.resolve[n].map((r) => r.eventLoopDelayMs.p99));
   L.push(
     `*Reading:* p99 was ${f1(fp99.median)} ms for the ${int(n)}-entry fetch and ${f1(rp99.median)} ms for the resolve job (target < 16 ms in the extension host) — ${fp99.max < 16 && rp99.max < 16 ? 'within the target in every run, in a process doing K times the real work per second' : 'over the 16 ms target in at least one run'}. ` +
-      'Two things inflate it here and would not in an extension host at the real limits: the process does K times the real work per second (the fetch client used 80–95 % of a core at K = 40, about 2 % at real limits), and the machine was shared with other sessions\' VS Code test runs (load average ~4–5 on 2 cores), so a stall can be the process waiting for a CPU rather than blocking its own loop — the resolve job shows stalls of 50–200 ms while using only 20–35 % of a core. It is not proof that the core code meets the target either: the worst stalls (max column) are unexplained and worth a profile (`SCHOLAR_BENCH_CPU_PROF=DIR` writes a V8 CPU profile of each pipeline process).',
+      'What inflates it here and would not in an extension host at the real limits: the process does K times the real work per second (see the CPU column), and it shares two cores with the replay server; a stall can be the process waiting for a CPU rather than blocking its own loop. The same figure measured inside VS Code\'s extension host is in §7.',
   );
   L.push('');
   return L;
