@@ -113,10 +113,11 @@ export class Gate {
       if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
       this.inFlight++;
       // Keep the cadence when a timer fires late, instead of adding its lateness to every later
-      // start: the next start may be pulled in by at most the margin, so two starts are never closer
-      // than the nominal interval / requests. After an idle spell this is simply now + nominal.
+      // start: the next start may be pulled in by at most half the margin, so two starts are never
+      // closer than the nominal interval / requests plus half the margin (left for arrival jitter;
+      // pulling in by the whole margin let one 429 through at Semantic Scholar's 1 req/s).
       const spacing = this.spacing(this.rate);
-      const tolerance = spacing * (RATE_SAFETY_MARGIN / (1 + RATE_SAFETY_MARGIN));
+      const tolerance = spacing * (RATE_SAFETY_MARGIN / 2 / (1 + RATE_SAFETY_MARGIN));
       this.nextStart = Math.max(this.nextStart, now - tolerance) + spacing;
       if (w.sub && this.subRates[w.sub]) this.subNext.set(w.sub, now + this.spacing(this.subRates[w.sub]));
       let released = false;
