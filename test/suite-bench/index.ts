@@ -20,7 +20,7 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node
 import type { ScholarApi } from '../../src/host/extension';
 import type { JobSummary } from '../../src/host/controller';
 import { bibEntry, corpus, EXTENSION_ID } from '../suite/scholar';
-import { sleep, waitFor, workspaceRoot } from '../suite/util';
+import { sleep, waitFor, workspaceRoot, writeAtomic } from '../suite/util';
 
 interface TestResult {
   name: string;
@@ -240,12 +240,6 @@ async function treeCost(fetchUri: string | undefined): Promise<Record<string, un
 }
 
 // ------------------------------------------------------------------------------------- runner
-function writeAtomic(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
 
 export async function run(): Promise<void> {
   const resultsFile = process.env.SCHOLAR_TEST_RESULTS;

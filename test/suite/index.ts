@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { SourceMap } from 'node:module';
 import * as path from 'node:path';
-import { registry, type RegisteredTest } from './util';
+import { registry, writeAtomic, type RegisteredTest } from './util';
 
 // Test modules, imported statically so that esbuild bundles them into this file.
 import './activation.test';
@@ -81,13 +81,6 @@ function describeError(err: unknown): string {
   return String(err);
 }
 
-/** Writes via a temporary file and a rename, so a runner polling for the file never reads half of it. */
-function writeAtomic(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
 
 export async function run(): Promise<void> {
   const resultsFile = process.env.SCHOLAR_TEST_RESULTS;

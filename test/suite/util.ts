@@ -79,3 +79,11 @@ export async function screenshot(name: string, timeoutMs = 30_000): Promise<stri
   await waitFor(() => fs.existsSync(done), timeoutMs, `screenshot ${name}`);
   return path.join(dir, `${name}.png`);
 }
+
+/** Writes via a temporary file and a rename, so a runner polling for the file never reads half of it. */
+export function writeAtomic(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
