@@ -702,6 +702,33 @@ function matchingSection(m) {
   return L;
 }
 
+/** §7: the figures measured inside VS Code by test/runners/benchVscode.mjs (out/bench/vscode.json), when present. */
+function vscodeSection(v) {
+  const L = ['## 7. Inside VS Code: activation, event-loop delay during a 5,000-entry fetch, a 50,000-entry tree', ''];
+  L.push(
+    `Measured by \`node esbuild.mjs && node test/runners/benchVscode.mjs\` in the extension host of VS Code ${v.vscode} (code-server, headless Chromium) on ${v.date.slice(0, 16).replace('T', ' ')} UTC; one run. The replay server runs as a child process (latency ${v.setup?.replayLatencyMs ?? '20-60'} ms), Scholar's limits are raised through user settings (${v.setup?.limits ?? 'see the runner'}, PDFs per host too) so that the run measures the extension host, not the services.`,
+  );
+  L.push('');
+  L.push('| figure | result | target |', '|---|---|---|');
+  const a = v.activation;
+  if (a) L.push(`| activation: \`ext.activate()\` (load the bundle + \`activate()\`) / first project scan | ${f1(a.activateMs)} ms / ${f1(a.firstProjectScanMs)} ms | |`);
+  const f = v.fetch;
+  if (f) {
+    const e = f.eventLoopDelayMs;
+    L.push(`| fetch of ${int(f.entries)} entries: ${f.completed ? 'completed' : `cancelled after ${f.cancelledAfterS} s`} in ${f1(f.wallS)} s, ${int(f.finished)} finished (${Object.entries(f.outcomes ?? {}).map(([k, n]) => `${k} ${int(n)}`).join(', ')}) | ${f1(f.entriesPerS)} entries/s | |`);
+    L.push(`| extension host event-loop delay during that fetch, p50 / p99 / p99.9 / max (1 ms sampling interval included) | ${f1(e.p50)} / **${f1(e.p99)}** / ${f1(e.p999)} / ${f1(e.max)} ms | p99 < 16 ms |`);
+    if (f.rss) L.push(`| extension host resident memory after the fetch | ${int(f.rss / 1048576)} MB | |`);
+  }
+  const t = v.tree;
+  if (t) {
+    const tr = (x) => (typeof x === 'object' && x ? x.median ?? x.first : x);
+    L.push(`| ${int(t.entries ?? 50000)}-entry .bib: tree root \`getChildren\` (median) | ${f1(tr(t.getChildrenRootMs))} ms | |`);
+    L.push(`| same: \`getTreeItem\` for every entry (median) | ${f1(tr(t.getTreeItemAllMs))} ms | |`);
+  }
+  L.push('');
+  return L;
+}
+
 const MARK = (name, end) => `<!-- bench:${name}:${end ? 'end' : 'start'} -->`;
 const wrap = (name, lines) => [MARK(name), ...lines, MARK(name, true), ''];
 
@@ -744,6 +771,8 @@ async function main() {
   if (res.bundle) sections.bundle = bundleSection(res.bundle, res.pipeline);
   if (res.matching) sections.matching = matchingSection(res.matching);
   if (res.rate) sections.rate = rateSection(res.rate);
+  const vscodeFile = path.join(outDir, 'vscode.json');
+  if (existsSync(vscodeFile)) sections.vscode = vscodeSection(JSON.parse(readFileSync(vscodeFile, 'utf8')));
 
   const command = `node test/bench/run.mjs${argv.filter((a) => a !== '--render').length ? ` ${argv.filter((a) => a !== '--render').join(' ')}` : ''}`;
   // A quick run never replaces the reference report.
@@ -787,7 +816,7 @@ async function main() {
     ...summary(res),
     '',
   ];
-  const order = ['pipeline', 'eld', 'storage', 'bundle', 'matching', 'rate'];
+  const order = ['pipeline', 'eld', 'storage', 'bundle', 'matching', 'rate', 'vscode'];
   const body = order.filter((n) => sections[n]).flatMap((n) => wrap(n, sections[n]));
   writeFileSync(docPath, [...head, ...body].join('\n'));
   log(`wrote ${path.relative(root, docPath)} in ${fmtDur(totalMs)}`);
