@@ -23,6 +23,7 @@ export class Session implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private job: Job | undefined;
   private jobRun: Promise<unknown> | undefined;
+  private starting = false;
   private jobLibrary: Library | undefined;
   private lastJob: Job | undefined;
   private readonly disposables: vscode.Disposable[] = [this.changed];
@@ -228,9 +229,17 @@ export class Session implements vscode.Disposable {
 
   /** Runs one job at a time. Resolves with the finished job. */
   async runJob(kind: JobKind, entries: JobEntry[], folder: vscode.WorkspaceFolder, opts: { priority?: Set<string>; signal?: AbortSignal; checkExisting?: boolean } = {}): Promise<Job> {
-    if (this.job) throw new Error('A Scholar job is already running. Cancel it or wait for it to finish.');
-    const lib = await this.library(folder);
-    const cfg = await this.config(folder);
+    if (this.job || this.starting) throw new Error('A Scholar job is already running. Cancel it or wait for it to finish.');
+    // Set before the first await: two commands started together must not both get through.
+    this.starting = true;
+    let lib: Library;
+    let cfg: ScholarConfig;
+    try {
+      lib = await this.library(folder);
+      cfg = await this.config(folder);
+    } finally {
+      this.starting = false;
+    }
     this.cachedIndex = lib.index;
     const job = new Job(lib, {
       kind,
