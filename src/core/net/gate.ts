@@ -11,6 +11,9 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
 /** Fraction added to the spacing between starts so that arrival jitter never crosses the limit. */
 export const RATE_SAFETY_MARGIN = 0.03;
 
+/** The most a late timer may pull the next start in (absorbs whole-millisecond timer rounding). */
+const MAX_PULL_IN_MS = 2;
+
 interface Waiter {
   sub?: string;
   resolve: (release: () => void) => void;
@@ -113,11 +116,11 @@ export class Gate {
       if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
       this.inFlight++;
       // Keep the cadence when a timer fires late, instead of adding its lateness to every later
-      // start: the next start may be pulled in by at most half the margin, so two starts are never
-      // closer than the nominal interval / requests plus half the margin (left for arrival jitter;
-      // pulling in by the whole margin let one 429 through at Semantic Scholar's 1 req/s).
+      // start: the next start may be pulled in by what timer rounding costs (2 ms), and never by
+      // more than half the margin, so most of the margin stays for arrival jitter at slow services
+      // (pulling in by the whole margin let 429s through at Semantic Scholar's 1 req/s).
       const spacing = this.spacing(this.rate);
-      const tolerance = spacing * (RATE_SAFETY_MARGIN / 2 / (1 + RATE_SAFETY_MARGIN));
+      const tolerance = Math.min(MAX_PULL_IN_MS, spacing * (RATE_SAFETY_MARGIN / 2 / (1 + RATE_SAFETY_MARGIN)));
       this.nextStart = Math.max(this.nextStart, now - tolerance) + spacing;
       if (w.sub && this.subRates[w.sub]) this.subNext.set(w.sub, now + this.spacing(this.subRates[w.sub]));
       let released = false;
