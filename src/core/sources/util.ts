@@ -1,17 +1,11 @@
 // Small normalisation helpers shared by the source clients.
+import { DOI_RE, normalizeDoi as normalizeBibDoi } from '../bib/check';
 
-/** Lower-cased bare DOI (no resolver prefix, no `doi:`), or undefined when it does not look like one. */
+/** Lower-cased bare DOI (no resolver prefix, no `doi:`), or undefined when it does not look like one. One normaliser for the whole project: bib/check.ts. */
 export function normalizeDoi(raw: string | null | undefined): string | undefined {
   if (!raw) return undefined;
-  let d = raw.trim();
-  d = d.replace(/^https?:\/\/(dx\.)?doi\.org\//i, '').replace(/^doi:\s*/i, '');
-  try {
-    if (/%[0-9a-f]{2}/i.test(d)) d = decodeURIComponent(d);
-  } catch {
-    /* keep as is */
-  }
-  d = d.toLowerCase();
-  return /^10\.\d{4,9}\/\S+$/.test(d) ? d : undefined;
+  const d = normalizeBibDoi(raw);
+  return DOI_RE.test(d) ? d : undefined;
 }
 
 /** Encodes a DOI for a path segment while keeping `/` and `:` readable, as the services' own examples do. */
