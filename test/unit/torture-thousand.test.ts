@@ -43,11 +43,11 @@ test(`a ${N}-entry fetch with latency, enforced rate limits and injected faults 
     replay.addWorks(Array.from({ length: N }, (_, i) => ({ doi: doiOf(i), title: `Resilient pipelines under load, study number ${i}`, authors: [{ family: 'Tester', given: 'T.' }], year: 2022, oa: 'gold' as const, venue: 'Journal of Torture' })));
     const bibPath = path.join(dir, 'refs.bib');
     fs.writeFileSync(bibPath, Array.from({ length: N }, (_, i) => `@article{k${i},\n  title = {Resilient pipelines under load, study number ${i}},\n  author = {Tester, T.},\n  year = {2022},\n  doi = {${doiOf(i)}}\n}\n`).join('\n'));
-    // The client runs 10 % under the server's limits: the replay server shares this process's event
+    // The client runs 25 % under the server's limits: the replay server shares this process's event
     // loop, so a pause of the loop bunches arrivals that left evenly spaced (rate compliance itself is
     // net-rate.test.ts's subject). The run must never be told 429.
-    const policy = { rate: { requests: 36, intervalMs: 1000 }, concurrency: 6, backoffBaseMs: 50 };
-    const policies: PolicyOverrides = { crossref: policy, openalex: policy, unpaywall: policy, semanticScholar: policy, doi: policy, arxiv: policy, pdf: { rate: { requests: 72, intervalMs: 1000 }, concurrency: 12, backoffBaseMs: 50 } };
+    const policy = { rate: { requests: 30, intervalMs: 1000 }, concurrency: 6, backoffBaseMs: 50 };
+    const policies: PolicyOverrides = { crossref: policy, openalex: policy, unpaywall: policy, semanticScholar: policy, doi: policy, arxiv: policy, pdf: { rate: { requests: 60, intervalMs: 1000 }, concurrency: 12, backoffBaseMs: 50 } };
     const storage = path.join(dir, 'storage');
     const lib = await Library.open(storage, { http: { email: 'torture@scholar.invalid', endpoints: replay.endpoints, policies } });
     const bib = await loadBibFile(bibPath);

@@ -293,6 +293,7 @@ export class ScholarHttp {
   async download(url: string, destPath: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
     const service = opts.service ?? 'pdf';
     const maxBytes = opts.maxBytes ?? this.opts.maxBytes?.pdf ?? DEFAULT_MAX_BYTES.pdf;
+    let file: ReturnType<typeof createWriteStream> | undefined;
     try {
       return await this.execute(service, url, { signal: opts.signal, headers: opts.headers, kind: 'pdf' }, async (res, finalUrl) => {
         const declared = Number(res.headers['content-length']);
@@ -304,7 +305,7 @@ export class ScholarHttp {
             cb(null, chunk);
           },
         });
-        const file = createWriteStream(destPath, { flags: 'w' });
+        file = createWriteStream(destPath, { flags: 'w' });
         const stages: (Transform | Writable)[] = opts.expect === 'pdf' ? [pdfSniffer(redactUrl(finalUrl)), hasher, file] : [hasher, file];
         const r = await streamBody(res.body, res.headers['content-encoding'], { maxBytes, maxDecodedBytes: maxBytes }, stages, {
           signal: opts.signal,
@@ -314,6 +315,15 @@ export class ScholarHttp {
         return { bytes: r.decodedBytes, sha256: hash.digest('hex'), contentType: res.headers['content-type'], finalUrl: redactUrl(finalUrl) };
       });
     } catch (err) {
+      // A write stream destroyed before its file was opened still opens (creates) it, then closes it:
+      // removing the file before that would leave it behind. Wait for the close first.
+      const f = file;
+      if (f && !f.closed) {
+        await new Promise<void>((resolve) => {
+          f.once('close', () => resolve());
+          setTimeout(resolve, 5000).unref();
+        });
+      }
       await fsp.rm(destPath, { force: true }).catch(() => undefined);
       throw err;
     }
