@@ -111,7 +111,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
       }),
       session.onDidChange(() => {
         tree.refreshSoon();
-        latex.updateSoon();
+        // Diagnostics depend on notices in the library, not on a job's progress: recompute them
+        // (every .bib checked again) when no job runs, i.e. also once when a job ends.
+        if (!session!.currentJob) latex.updateSoon();
         void vscode.commands.executeCommand('setContext', 'scholar.jobRunning', !!session!.currentJob);
       }),
       vscode.workspace.onDidSaveTextDocument((doc) => void autoProcess(doc)),
