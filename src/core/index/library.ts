@@ -2,14 +2,13 @@
  * The library index: an in-memory sql.js database persisted as storage/library.sqlite.
  * It is a cache of by_key/*\/metadata.json — missing, corrupt or outdated, it is rebuilt.
  *
- * The FTS4 table is an external-content table over `entries` (title, authors, abstract, venue),
- * so no text is stored twice; its rows are deleted before the entries row they read from.
+ * Search runs on TextSearch, an inverted index held in memory beside the database and derived
+ * from its entries table (built on first use or by warmSearch(), then kept current on every
+ * insert and delete). sql.js's FTS4 was measured too slow for the 10 ms target; see
+ * docs/decisions.md.
  *
  * sql.js rules this module keeps: `export()` closes and reopens the database, freeing every
- * prepared statement AND every function registered with create_function, so no statement
- * outlives a method call and functions are registered again after each export.
- * The build of sql.js has FTS3/FTS4 but not FTS5, hence FTS4 with a bm25 ranking computed in JS
- * from matchinfo().
+ * prepared statement, so no statement outlives a method call.
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -19,8 +18,10 @@ import { ScholarError } from '../errors';
 import { isKeyFolderName, keyToFolderName } from '../storage/keys';
 import { METADATA_FILE, storagePaths } from '../storage/layout';
 import { validateMetadata, type Metadata } from '../storage/metadata';
+import { normText, TextSearch, tokenize, type Query, type SearchDoc } from './textSearch';
 
-export const INDEX_SCHEMA_VERSION = '1';
+/** 2: the FTS4 table is gone (search is TextSearch). A file of another version is rebuilt. */
+export const INDEX_SCHEMA_VERSION = '2';
 
 export interface LibraryIndexOptions {
   /** Where sql-wasm.wasm is; default: beside the bundle. */
@@ -109,41 +110,7 @@ CREATE INDEX identifiers_value ON identifiers(kind, value);
 CREATE TABLE tags(key TEXT NOT NULL, tag TEXT NOT NULL, tag_norm TEXT NOT NULL, PRIMARY KEY(key, tag));
 CREATE INDEX tags_norm ON tags(tag_norm);
 CREATE TABLE jobs(id TEXT PRIMARY KEY, status TEXT NOT NULL, updated_at TEXT NOT NULL, json TEXT NOT NULL);
-CREATE VIRTUAL TABLE fts USING fts4(content="entries", title, authors, abstract, venue, tokenize=unicode61 "remove_diacritics=1");
 `;
-
-/** Column weights for ranking: a hit in the title counts more than one in the abstract. */
-const FTS_WEIGHTS = [3, 2, 1, 1];
-
-function norm(s: string): string {
-  return s.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().trim();
-}
-
-/** Okapi BM25 from FTS4 matchinfo(fts, 'pcnalx'). */
-function bm25(blob: Uint8Array): number {
-  if (!(blob instanceof Uint8Array) || blob.byteLength < 12) return 0;
-  const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  const u = (i: number) => dv.getUint32(i * 4, true);
-  const p = u(0);
-  const c = u(1);
-  const n = u(2);
-  const k1 = 1.2;
-  const b = 0.75;
-  let score = 0;
-  for (let i = 0; i < p; i++) {
-    for (let j = 0; j < c; j++) {
-      const avg = u(3 + j) || 1;
-      const len = u(3 + c + j);
-      const x = 3 + 2 * c + 3 * (i * c + j);
-      const tf = u(x);
-      const docsWithHit = u(x + 2);
-      if (tf === 0) continue;
-      const idf = Math.max(1e-6, Math.log((n - docsWithHit + 0.5) / (docsWithHit + 0.5)));
-      score += (FTS_WEIGHTS[j] ?? 1) * idf * ((tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * len) / avg)));
-    }
-  }
-  return score;
-}
 
 function doiStatusOf(m: Metadata): string {
   return m.match?.outcome ?? (m.doi ? 'has_doi' : 'unresolved');
@@ -153,81 +120,70 @@ function authorsText(m: Metadata): string {
   return (m.authors ?? []).map((a) => (a.given ? `${a.given} ${a.family}` : a.family)).join('; ');
 }
 
-interface ParsedQuery {
-  text: string[];
-  where: string[];
-  params: SqlValue[];
-}
-
 const TOKEN_RE = /(-?)([a-z]+):("[^"]*"|\S+)|"([^"]*)"|(\S+)/gi;
 
-function ftsTerms(s: string): string[] {
-  return norm(s).match(/[\p{L}\p{N}]+/gu) ?? [];
-}
-
-/** Turns `smith "deep learning" year:2010..2015 -has:pdf tag:ml` into FTS text + SQL filters. */
-export function parseQuery(q: string): ParsedQuery {
-  const out: ParsedQuery = { text: [], where: [], params: [] };
-  const add = (neg: boolean, sql: string, ...params: SqlValue[]) => {
-    out.where.push(neg ? `NOT (${sql})` : sql);
-    out.params.push(...params);
+/**
+ * Parses `smith "deep learning" year:2010..2015 -has:pdf tag:ml`: bare words are prefixes (results
+ * appear while typing), quoted text is a phrase, `field:value` a filter, `-` before a filter negates it.
+ */
+export function parseQuery(q: string): Query {
+  const out: Query = { text: [], filters: [] };
+  const words = (s: string) => {
+    for (const token of tokenize(s)) out.text.push({ kind: 'prefix', token });
   };
   for (const m of q.matchAll(TOKEN_RE)) {
     const [, dash, field, rawValue, phrase, word] = m;
     if (phrase !== undefined) {
-      const t = ftsTerms(phrase);
-      if (t.length) out.text.push(`"${t.join(' ')}"`);
+      const tokens = tokenize(phrase);
+      if (tokens.length === 1) out.text.push({ kind: 'word', token: tokens[0]! });
+      else if (tokens.length) out.text.push({ kind: 'phrase', tokens });
       continue;
     }
     if (word !== undefined) {
-      // A bare word is a prefix search so results appear while typing.
-      for (const t of ftsTerms(word)) out.text.push(`${t}*`);
+      words(word);
       continue;
     }
     const neg = dash === '-';
     const f = field!.toLowerCase();
     const value = rawValue!.replace(/^"|"$/g, '');
-    const v = norm(value);
+    const v = normText(value);
     switch (f) {
       case 'author':
-        add(neg, 'e.key IN (SELECT key FROM authors WHERE family_norm LIKE ? ESCAPE \'\\\')', `${v.replace(/[\\%_]/g, '\\$&')}%`);
+        out.filters.push({ neg, kind: 'author', prefix: v });
         break;
       case 'year': {
         const r = /^(\d{1,4})?(?:(\.\.)(\d{1,4})?)?$/.exec(v);
         if (!r || (!r[1] && !r[3])) throw new ScholarError('E_BAD_QUERY', `year filter must look like 2010, 2010..2015, ..2015 or 2010..: ${value}`);
-        if (!r[2]) add(neg, 'e.year = ?', Number(r[1]));
-        else if (r[1] && r[3]) add(neg, 'e.year BETWEEN ? AND ?', Number(r[1]), Number(r[3]));
-        else if (r[1]) add(neg, 'e.year >= ?', Number(r[1]));
-        else add(neg, 'e.year <= ?', Number(r[3]));
+        const from = r[1] ? Number(r[1]) : undefined;
+        const to = r[2] ? (r[3] ? Number(r[3]) : undefined) : from;
+        out.filters.push({ neg, kind: 'year', from, to });
         break;
       }
       case 'tag':
-        add(neg, 'e.key IN (SELECT key FROM tags WHERE tag_norm = ?)', v);
+        out.filters.push({ neg, kind: 'tag', tag: v });
         break;
       case 'has':
-        if (v === 'pdf') add(neg, 'e.has_pdf = 1');
-        else if (v === 'doi') add(neg, 'e.doi IS NOT NULL');
-        else if (v === 'abstract') add(neg, "e.abstract <> ''");
-        else throw new ScholarError('E_BAD_QUERY', `has: takes pdf, doi or abstract, not ${value}`);
+        if (v !== 'pdf' && v !== 'doi' && v !== 'abstract') throw new ScholarError('E_BAD_QUERY', `has: takes pdf, doi or abstract, not ${value}`);
+        out.filters.push({ neg, kind: 'has', what: v });
         break;
       case 'status':
-        add(neg, "(e.doi_status = ? OR e.pdf_status = ? OR (? = 'retracted' AND e.retracted = 1))", v, v, v);
+        out.filters.push({ neg, kind: 'status', status: v });
         break;
       case 'type':
-        add(neg, 'lower(e.type) = ?', v);
+        out.filters.push({ neg, kind: 'type', type: v });
         break;
       case 'venue':
-        add(neg, 'e.id IN (SELECT docid FROM fts WHERE fts MATCH ?)', ftsTerms(value).map((t) => `venue:${t}*`).join(' ') || '""');
+        out.filters.push({ neg, kind: 'venue', prefixes: tokenize(value) });
         break;
       case 'doi':
-        add(neg, 'e.doi = ?', value.toLowerCase());
+        out.filters.push({ neg, kind: 'doi', doi: value.toLowerCase() });
         break;
       case 'key':
-        add(neg, 'e.key = ?', value);
+        out.filters.push({ neg, kind: 'key', key: value });
         break;
       default:
         // Not a filter we know (e.g. "re:action"): search it as text.
-        for (const t of ftsTerms(m[0])) out.text.push(`${t}*`);
+        words(m[0]);
     }
   }
   return out;
@@ -245,7 +201,6 @@ export class LibraryIndex {
     readonly storageRoot: string,
   ) {
     this.db = db;
-    this.registerFunctions();
   }
 
   static defaultWasmPath(): string {
@@ -300,10 +255,6 @@ export class LibraryIndex {
     return db;
   }
 
-  private registerFunctions(): void {
-    this.db.create_function('scholar_rank', (blob: Uint8Array) => bm25(blob));
-  }
-
   private live(): Database {
     if (this.closed) throw new ScholarError('E_INDEX_CLOSED', 'the library index is closed');
     return this.db;
@@ -318,6 +269,8 @@ export class LibraryIndex {
       return r;
     } catch (err) {
       db.exec('ROLLBACK');
+      // The search side may hold part of what was rolled back: drop it; it is rebuilt when needed.
+      this.dropSearch();
       throw err;
     }
   }
@@ -373,23 +326,32 @@ export class LibraryIndex {
     );
     const id = this.scalar('SELECT last_insert_rowid()') as number;
     (meta.authors ?? []).forEach((a, pos) => {
-      db.run('INSERT INTO authors(key, pos, family, given, family_norm) VALUES (?, ?, ?, ?, ?)', [key, pos, a.family, a.given ?? null, norm(a.family)]);
+      db.run('INSERT INTO authors(key, pos, family, given, family_norm) VALUES (?, ?, ?, ?, ?)', [key, pos, a.family, a.given ?? null, normText(a.family)]);
     });
     for (const [kind, value] of Object.entries(meta.identifiers)) {
       if (typeof value === 'string') db.run('INSERT INTO identifiers(key, kind, value) VALUES (?, ?, ?)', [key, kind, value]);
     }
-    for (const tag of new Set(meta.tags ?? [])) db.run('INSERT INTO tags(key, tag, tag_norm) VALUES (?, ?, ?)', [key, tag, norm(tag)]);
-    db.run('INSERT INTO fts(docid, title, authors, abstract, venue) VALUES (?, ?, ?, ?, ?)', [
-      id,
-      meta.title ?? '',
-      authorsText(meta),
-      meta.abstract ?? '',
-      meta.venue ?? '',
-    ]);
+    for (const tag of new Set(meta.tags ?? [])) db.run('INSERT INTO tags(key, tag, tag_norm) VALUES (?, ?, ?)', [key, tag, normText(tag)]);
+    this.searchAdded(id, {
+      key,
+      title: meta.title ?? null,
+      authors: authorsText(meta),
+      abstract: meta.abstract ?? '',
+      venue: meta.venue ?? null,
+      year: meta.year ?? null,
+      hasPdf: !!meta.pdf,
+      doi: meta.doi?.toLowerCase() ?? null,
+      doiStatus: doiStatusOf(meta),
+      pdfStatus: meta.pdf?.verified ?? 'none',
+      retracted: retracted === 1,
+      type: meta.type ?? null,
+      tags: [...new Set(meta.tags ?? [])].map(normText),
+      families: (meta.authors ?? []).map((a) => normText(a.family)),
+    });
   }
 
   private deleteIn(db: Database, key: string, id: number): void {
-    db.run('DELETE FROM fts WHERE docid = ?', [id]);
+    this.searchRemoved(id);
     db.run('DELETE FROM authors WHERE key = ?', [key]);
     db.run('DELETE FROM identifiers WHERE key = ?', [key]);
     db.run('DELETE FROM tags WHERE key = ?', [key]);
@@ -447,43 +409,150 @@ export class LibraryIndex {
    * Free text over title, authors, abstract and venue (bare words match as prefixes, "quoted
    * phrases" exactly) plus filters: author:NAME (family-name prefix), year:2010 | 2010..2015 |
    * ..2015 | 2010.., tag:T, has:pdf|doi|abstract, status:S (DOI outcome, PDF verification, or
-   * `retracted`), type:T, venue:V, doi:D, key:K; `-` before a filter negates it.
-   * Ranked by BM25 (title weighted highest) when there is free text, else newest first.
+   * `retracted`), type:T, venue:V, doi:D, key:K; `-` before a filter negates it (entries
+   * without the field then match). Ranked by BM25 (title weighted highest) when there is free
+   * text, else newest first, undated last.
    */
   search(query: string, opts: SearchOptions = {}): SearchHit[] {
     const limit = Math.max(1, Math.min(opts.limit ?? 50, 10_000));
     const offset = Math.max(0, opts.offset ?? 0);
     const q = parseQuery(query);
-    const cols = `e.key, e.folder, e.title, e.year, e.venue, e.type, e.doi, e.has_pdf, e.doi_status, e.pdf_status,
-      (SELECT group_concat(family, '; ') FROM (SELECT family FROM authors a WHERE a.key = e.key ORDER BY pos)) AS authors`;
-    const where = q.where.length ? q.where.join(' AND ') : '1';
-    let sql: string;
-    let params: SqlValue[];
-    if (q.text.length) {
-      sql = `SELECT ${cols}, scholar_rank(matchinfo(fts, 'pcnalx')) AS score
-             FROM fts JOIN entries e ON e.id = fts.docid
-             WHERE fts MATCH ? AND ${where}
-             ORDER BY score DESC, e.year DESC, e.key LIMIT ? OFFSET ?`;
-      params = [q.text.join(' '), ...q.params, limit, offset];
-    } else {
-      sql = `SELECT ${cols}, 0 AS score FROM entries e WHERE ${where}
-             ORDER BY e.year IS NULL, e.year DESC, e.title, e.key LIMIT ? OFFSET ?`;
-      params = [...q.params, limit, offset];
+    const page = this.textSearch().search(q, limit, offset, (ids) => this.loadText(ids));
+    if (!page.ids.length) return [];
+    const rows = new Map<number, Record<string, SqlValue>>();
+    for (let i = 0; i < page.ids.length; i += 500) {
+      const chunk = page.ids.slice(i, i + 500);
+      const sql = `SELECT e.id, e.key, e.folder, e.title, e.year, e.venue, e.type, e.doi, e.has_pdf, e.doi_status, e.pdf_status,
+        (SELECT group_concat(family, '; ') FROM (SELECT family FROM authors a WHERE a.key = e.key ORDER BY pos)) AS authors
+        FROM entries e WHERE e.id IN (${chunk.map(() => '?').join(',')})`;
+      for (const r of this.rows(sql, chunk)) rows.set(r.id as number, r);
     }
-    return this.rows(sql, params).map((r) => ({
-      key: r.key as string,
-      folder: r.folder as string,
-      title: (r.title as string | null) ?? undefined,
-      authors: (r.authors as string | null) ?? '',
-      year: (r.year as number | null) ?? undefined,
-      venue: (r.venue as string | null) ?? undefined,
-      type: (r.type as string | null) ?? undefined,
-      doi: (r.doi as string | null) ?? undefined,
-      hasPdf: r.has_pdf === 1,
-      doiStatus: r.doi_status as string,
-      pdfStatus: r.pdf_status as string,
-      score: r.score as number,
-    }));
+    return page.ids.flatMap((id, i) => {
+      const r = rows.get(id);
+      if (!r) return [];
+      return [
+        {
+          key: r.key as string,
+          folder: r.folder as string,
+          title: (r.title as string | null) ?? undefined,
+          authors: (r.authors as string | null) ?? '',
+          year: (r.year as number | null) ?? undefined,
+          venue: (r.venue as string | null) ?? undefined,
+          type: (r.type as string | null) ?? undefined,
+          doi: (r.doi as string | null) ?? undefined,
+          hasPdf: r.has_pdf === 1,
+          doiStatus: r.doi_status as string,
+          pdfStatus: r.pdf_status as string,
+          score: page.scores[i]!,
+        },
+      ];
+    });
+  }
+
+  /**
+   * Builds the search side in slices, yielding to the event loop between them, so a large
+   * library does not stall the extension host at its first search. Writes made meanwhile are
+   * taken in; a search made meanwhile finishes the build at once.
+   */
+  async warmSearch(opts: { signal?: AbortSignal; sliceSize?: number } = {}): Promise<void> {
+    if (this.search_ || this.closed) return;
+    const b = this.building ?? (this.building = { engine: new TextSearch(), cursor: 0 });
+    while (this.building === b && !this.closed) {
+      opts.signal?.throwIfAborted();
+      if (this.buildSlice(b, opts.sliceSize ?? 500)) return;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Whether the search side is built; for tests and reports. */
+  get searchReady(): boolean {
+    return this.search_ !== undefined;
+  }
+
+  /** What the built search side holds, for reports (undefined until built). */
+  searchFootprint(): { entries: number; postings: number; typedArrayBytes: number } | undefined {
+    const s = this.search_;
+    return s && { entries: s.size, postings: s.postings, typedArrayBytes: s.typedArrayBytes };
+  }
+
+  private search_: TextSearch | undefined;
+  private building: { engine: TextSearch; cursor: number } | undefined;
+
+  private textSearch(): TextSearch {
+    if (this.search_) return this.search_;
+    const b = this.building ?? (this.building = { engine: new TextSearch(), cursor: 0 });
+    while (!this.buildSlice(b, 5000));
+    return this.search_!;
+  }
+
+  /** Reads the next `n` entries into the build; true when the build is complete. */
+  private buildSlice(b: { engine: TextSearch; cursor: number }, n: number): boolean {
+    b.engine.bulk = true;
+    const stmt = this.live().prepare(
+      `SELECT e.id, e.key, e.title, e.authors, e.abstract, e.venue, e.year, e.has_pdf, e.doi, e.doi_status, e.pdf_status, e.retracted, e.type,
+        (SELECT group_concat(tag_norm, char(31)) FROM tags t WHERE t.key = e.key),
+        (SELECT group_concat(family_norm, char(31)) FROM (SELECT family_norm FROM authors a WHERE a.key = e.key ORDER BY pos))
+       FROM entries e WHERE e.id > ? ORDER BY e.id LIMIT ?`,
+      [b.cursor, n],
+    );
+    let count = 0;
+    try {
+      while (stmt.step()) {
+        const r = stmt.get();
+        b.engine.add(r[0] as number, {
+          key: r[1] as string,
+          title: r[2] as string | null,
+          authors: r[3] as string,
+          abstract: r[4] as string,
+          venue: r[5] as string | null,
+          year: r[6] as number | null,
+          hasPdf: r[7] === 1,
+          doi: r[8] as string | null,
+          doiStatus: r[9] as string,
+          pdfStatus: r[10] as string,
+          retracted: r[11] === 1,
+          type: r[12] as string | null,
+          tags: r[13] ? (r[13] as string).split('\x1f') : [],
+          families: r[14] ? (r[14] as string).split('\x1f') : [],
+        });
+        b.cursor = r[0] as number;
+        count++;
+      }
+    } finally {
+      stmt.free();
+    }
+    if (count === n) return false;
+    b.engine.bulk = false;
+    b.engine.merge();
+    this.search_ = b.engine;
+    this.building = undefined;
+    return true;
+  }
+
+  private searchAdded(id: number, doc: SearchDoc): void {
+    if (this.search_) this.search_.add(id, doc);
+    // A build in progress reads ids above its cursor itself (a new row's id is above every other).
+    else if (this.building && id <= this.building.cursor) this.building.engine.add(id, doc);
+  }
+
+  private searchRemoved(id: number): void {
+    (this.search_ ?? this.building?.engine)?.remove(id);
+  }
+
+  private dropSearch(): void {
+    this.search_ = undefined;
+    this.building = undefined;
+  }
+
+  private loadText(ids: number[]): Map<number, [string, string, string, string]> {
+    const out = new Map<number, [string, string, string, string]>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      for (const r of this.rows(`SELECT id, title, authors, abstract, venue FROM entries WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk)) {
+        out.set(r.id as number, [(r.title as string | null) ?? '', r.authors as string, r.abstract as string, (r.venue as string | null) ?? '']);
+      }
+    }
+    return out;
   }
 
   /** Replaces the whole index with what by_key/*\/metadata.json says. Invalid folders are reported, not fatal. */
@@ -500,7 +569,9 @@ export class LibraryIndex {
     signal?.throwIfAborted();
     items.sort((a, b) => (a.meta.key < b.meta.key ? -1 : a.meta.key > b.meta.key ? 1 : 0));
     this.transaction((db) => {
-      db.exec('DELETE FROM fts; DELETE FROM authors; DELETE FROM identifiers; DELETE FROM tags; DELETE FROM entries;');
+      this.dropSearch();
+      this.search_ = new TextSearch();
+      db.exec('DELETE FROM authors; DELETE FROM identifiers; DELETE FROM tags; DELETE FROM entries;');
       for (const it of items) this.upsertIn(db, it.meta, it.mtimeMs);
     });
     return { count: items.length, errors };
@@ -571,10 +642,7 @@ export class LibraryIndex {
 
   /** The database file's bytes. Frees prepared statements (sql.js), so call it between operations only. */
   exportBytes(): Uint8Array {
-    const bytes = this.live().export();
-    // export() reopened the database and dropped our SQL functions.
-    this.registerFunctions();
-    return bytes;
+    return this.live().export();
   }
 
   close(): void {
