@@ -14,6 +14,8 @@ import type { LibraryTree, TreeNode } from './libraryTree';
 import { writeFields, type FieldWrite } from './bibEdits';
 import type { Dashboard } from './dashboard';
 import type { PdfViewer } from './pdfViewer';
+import type { SearchHitView } from '../shared/protocol';
+import { ScholarError } from '../core/errors';
 
 /** Opens a link only when it is http(s) or a DOI; anything else from a response is refused. */
 export async function openSafeLink(url: string): Promise<boolean> {
@@ -168,6 +170,36 @@ export class Controller {
     return file === 'pdf' ? pdfPath(cfg.storageRoot, node.key) : entryDir(cfg.storageRoot, node.key);
   }
 
+  /**
+   * Searches the library of the active folder. A malformed query (e.g. `year:abc`) comes back as
+   * `error`, not as an exception; no library yet (or Restricted Mode) too.
+   */
+  async searchHits(query: string, limit: number): Promise<{ hits: SearchHitView[]; error?: string }> {
+    const index = await this.session.indexFor(this.session.folderFor());
+    if (!index) {
+      return { hits: [], error: this.session.trusted ? 'There is no library yet: resolve DOIs or fetch PDFs first.' : 'Restricted Mode: Scholar opens no library until you trust this folder.' };
+    }
+    try {
+      const hits = index.search(query, { limit });
+      return {
+        hits: hits.map((h) => ({
+          key: h.key,
+          title: h.title ?? '',
+          authors: h.authors,
+          year: h.year ?? null,
+          venue: h.venue ?? '',
+          hasPdf: h.hasPdf,
+          doi: h.doi ?? null,
+          doiStatus: h.doiStatus,
+          inProject: this.project.findEntry(h.key) !== undefined,
+        })),
+      };
+    } catch (err) {
+      if (err instanceof ScholarError && err.code === 'E_BAD_QUERY') return { hits: [], error: err.message };
+      throw err;
+    }
+  }
+
   private nodeFor(arg: unknown): EntryNode | undefined {
     const n = asEntryNode(arg);
     if (n) return n;
@@ -298,8 +330,18 @@ export class Controller {
         return report;
       },
       'scholar.openPdf': async (arg) => {
-        const node = await this.pickEntry(arg, 'Scholar: open the PDF of which entry?', (k) => this.tree.status(k).pdfState === 'stored');
-        const file = await this.libraryPath(node, 'pdf');
+        let key: string;
+        let file: string | undefined;
+        if (typeof arg === 'string' && !this.nodeFor(arg)) {
+          // A library entry that no .bib of the workspace cites (the dashboard's search finds those too).
+          const folder = this.session.folderFor();
+          key = arg;
+          file = folder && pdfPath((await this.session.config(folder)).storageRoot, arg);
+        } else {
+          const node = await this.pickEntry(arg, 'Scholar: open the PDF of which entry?', (k) => this.tree.status(k).pdfState === 'stored');
+          key = node?.key ?? '';
+          file = await this.libraryPath(node, 'pdf');
+        }
         if (!file || !existsSync(file)) {
           void vscode.window.showInformationMessage('Scholar: this entry has no stored PDF yet.');
           return undefined;
@@ -307,7 +349,7 @@ export class Controller {
         const uri = vscode.Uri.file(file);
         const viewer = vscode.workspace.getConfiguration('scholar').get<string>('pdf.viewer');
         if (viewer === 'system') return vscode.env.openExternal(uri);
-        this.pdfViewer?.open(file, `${node!.key}.pdf`);
+        this.pdfViewer?.open(file, `${key}.pdf`);
         return uri;
       },
       'scholar.revealInStorage': async (arg) => {
@@ -346,25 +388,28 @@ export class Controller {
       'scholar.review': (arg) => this.review(arg),
       'scholar.markNoDoi': (arg) => this.markNoDoi(arg),
       'scholar.searchLibrary': async (arg) => {
-        const folder = this.session.folderFor();
-        const index = await this.session.indexFor(folder);
-        const query = typeof arg === 'string' ? arg : await vscode.window.showInputBox({ title: 'Scholar: search the library', prompt: 'Free text, and filters author: year: tag: has:pdf status:', placeHolder: 'e.g. entropy year:2015..2022 has:pdf' });
+        const query = typeof arg === 'string' ? arg : await vscode.window.showInputBox({ title: 'Scholar: search the library', prompt: 'Words (prefixes), "phrases", and filters author: year: tag: has:pdf status: venue: (- negates)', placeHolder: 'e.g. entropy year:2015..2022 has:pdf' });
         if (query === undefined) return undefined;
         if (!query.trim()) {
           this.tree.setFilter(undefined);
           return [];
         }
-        if (!index) {
+        if (!(await this.session.indexFor(this.session.folderFor()))) {
           // No library yet (or Restricted Mode): filter the .bib entries by their text.
           const q = query.toLowerCase();
           const keys = new Set(this.project.bibDocs().flatMap((d) => d.file.entries).filter((e) => e.key.toLowerCase().includes(q) || (fieldText(e, 'title') ?? '').toLowerCase().includes(q)).map((e) => e.key));
           this.tree.setFilter(keys, query);
           return [...keys];
         }
-        const hits = index.search(query, { limit: 500 });
+        const { hits, error } = await this.searchHits(query, 500);
+        if (error) {
+          void vscode.window.showWarningMessage(`Scholar: ${error}`);
+          return undefined;
+        }
         this.tree.setFilter(new Set(hits.map((h) => h.key)), query);
         return hits.map((h) => h.key);
       },
+      'scholar.searchInDashboard': (arg) => this.dashboard.showSearch(typeof arg === 'string' ? arg : ''),
       'scholar.clearFilter': () => this.tree.setFilter(undefined),
       'scholar.setApiKey': async () => {
         const which = await vscode.window.showQuickPick(['OpenAlex', 'Semantic Scholar'], { title: 'Scholar: set an API key (kept in VS Code\u2019s secret storage)' });

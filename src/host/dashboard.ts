@@ -1,9 +1,15 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import { parseWebviewMessage, type DashboardSnapshot, type HostToWebview, type WebviewToHost } from '../shared/protocol';
+import { parseWebviewMessage, type DashboardSnapshot, type HostToWebview, type SearchHitView, type WebviewToHost } from '../shared/protocol';
 import type { Log } from './log';
 
 export const DASHBOARD_VIEW_TYPE = 'scholar.dashboard';
+
+export interface DashboardHandlers {
+  command(msg: Extract<WebviewToHost, { type: 'command' }>): void;
+  search(query: string): Promise<{ hits: SearchHitView[]; error?: string }>;
+  open(key: string, what: 'pdf' | 'bib'): void;
+}
 
 export interface SnapshotSource {
   snapshot(): Omit<DashboardSnapshot, 'seq'>;
@@ -25,11 +31,14 @@ export class Dashboard implements vscode.Disposable {
   /** For tests: the last snapshot sent, and a promise for the ready handshake. */
   lastSnapshot: DashboardSnapshot | undefined;
   private readyWaiters: (() => void)[] = [];
+  /** For tests: what the webview last reported as rendered search results. */
+  lastRendered: { id: number; query: string; keys: string[] } | undefined;
+  private pendingQuery: string | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly source: SnapshotSource,
-    private readonly onCommand: (msg: Extract<WebviewToHost, { type: 'command' }>) => void,
+    private readonly handlers: DashboardHandlers,
     private readonly log: Log,
     private readonly minIntervalMs = 250,
   ) {
@@ -85,11 +94,7 @@ export class Dashboard implements vscode.Disposable {
         this.log.warn('dashboard: dropped an invalid message from the webview');
         return;
       }
-      if (msg.type === 'ready') {
-        this.ready = true;
-        for (const w of this.readyWaiters.splice(0)) w();
-        this.send();
-      } else this.onCommand(msg);
+      this.receive(msg);
     }, undefined, this.disposables);
     panel.onDidDispose(() => {
       this.panel = undefined;
@@ -97,6 +102,50 @@ export class Dashboard implements vscode.Disposable {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
     }, undefined, this.disposables);
+  }
+
+  /** Opens the dashboard with `query` in its library search box, and runs it. */
+  showSearch(query: string): void {
+    this.lastRendered = undefined;
+    this.show();
+    if (this.ready) this.post({ type: 'setQuery', query });
+    else this.pendingQuery = query;
+  }
+
+  private receive(msg: WebviewToHost): void {
+    switch (msg.type) {
+      case 'ready':
+        this.ready = true;
+        for (const w of this.readyWaiters.splice(0)) w();
+        this.send();
+        if (this.pendingQuery !== undefined) this.post({ type: 'setQuery', query: this.pendingQuery });
+        this.pendingQuery = undefined;
+        return;
+      case 'command':
+        this.handlers.command(msg);
+        return;
+      case 'search': {
+        const t0 = performance.now();
+        this.handlers.search(msg.query).then(
+          (r) => this.post({ type: 'searchResults', id: msg.id, query: msg.query, hits: r.hits, error: r.error, ms: Math.round((performance.now() - t0) * 10) / 10 }),
+          (err: unknown) => {
+            this.log.error('dashboard search', err instanceof Error ? err : new Error(String(err)));
+            this.post({ type: 'searchResults', id: msg.id, query: msg.query, hits: [], ms: 0, error: 'The search failed; see the Scholar log.' });
+          },
+        );
+        return;
+      }
+      case 'open':
+        this.handlers.open(msg.key, msg.what);
+        return;
+      case 'searchRendered':
+        this.lastRendered = { id: msg.id, query: msg.query, keys: msg.keys };
+        return;
+    }
+  }
+
+  private post(msg: HostToWebview): void {
+    if (this.panel) void this.panel.webview.postMessage(msg);
   }
 
   private schedule(): void {
@@ -113,8 +162,7 @@ export class Dashboard implements vscode.Disposable {
     const snapshot: DashboardSnapshot = { ...this.source.snapshot(), seq: ++this.seq };
     this.lastSnapshot = snapshot;
     this.lastSent = Date.now();
-    const msg: HostToWebview = { type: 'snapshot', snapshot };
-    void this.panel.webview.postMessage(msg);
+    this.post({ type: 'snapshot', snapshot });
   }
 
   private html(webview: vscode.Webview): string {

@@ -40,25 +40,32 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     const tree = new LibraryTree(project, session);
     const view = vscode.window.createTreeView<TreeNode>('scholar.library', { treeDataProvider: tree, showCollapseAll: true });
     tree.attach(view);
+    // The dashboard's search goes through the controller, which is built with the dashboard.
+    const late: { controller?: Controller } = {};
     const dashboard = new Dashboard(
       context.extensionUri,
       { snapshot: () => session!.snapshot(), onDidChange: session.onDidChange },
-      (msg) => {
-        const map: Record<string, string> = {
-          resolve: 'scholar.resolveAllDois',
-          fetch: 'scholar.fetchPdfs',
-          cancel: 'scholar.cancel',
-          pause: 'scholar.pause',
-          resume: 'scholar.resume',
-          retryFailed: 'scholar.retryFailed',
-          retryReason: 'scholar.retryFailed',
-          openLog: 'scholar.showLog',
-        };
-        void vscode.commands.executeCommand(map[msg.command], msg.command === 'retryReason' ? msg.reason : undefined);
+      {
+        command: (msg) => {
+          const map: Record<string, string> = {
+            resolve: 'scholar.resolveAllDois',
+            fetch: 'scholar.fetchPdfs',
+            cancel: 'scholar.cancel',
+            pause: 'scholar.pause',
+            resume: 'scholar.resume',
+            retryFailed: 'scholar.retryFailed',
+            retryReason: 'scholar.retryFailed',
+            openLog: 'scholar.showLog',
+          };
+          void vscode.commands.executeCommand(map[msg.command], msg.command === 'retryReason' ? msg.reason : undefined);
+        },
+        search: (query) => late.controller!.searchHits(query, 50),
+        open: (key, what) => void vscode.commands.executeCommand(what === 'pdf' ? 'scholar.openPdf' : 'scholar.revealEntry', key),
       },
       log,
     );
     const controller = new Controller(session, project, tree, dashboard, log);
+    late.controller = controller;
     const pdfViewer = new PdfViewer(context.extensionUri);
     controller.pdfViewer = pdfViewer;
     context.subscriptions.push(pdfViewer);

@@ -66,13 +66,38 @@ export interface DashboardSnapshot {
   trusted: boolean;
 }
 
-export type HostToWebview = { type: 'snapshot'; snapshot: DashboardSnapshot };
+/** One result of a library search, as the dashboard shows it (all text is inserted as text). */
+export interface SearchHitView {
+  key: string;
+  title: string;
+  authors: string;
+  year: number | null;
+  venue: string;
+  hasPdf: boolean;
+  doi: string | null;
+  doiStatus: string;
+  /** Whether a .bib of the workspace has this key (so "Go to entry" can open it). */
+  inProject: boolean;
+}
+
+export type HostToWebview =
+  | { type: 'snapshot'; snapshot: DashboardSnapshot }
+  /** The answer to a `search`; `id` is the request's, so a late answer to an older query is dropped. */
+  | { type: 'searchResults'; id: number; query: string; hits: SearchHitView[]; ms: number; error?: string }
+  /** Puts a query into the search box and runs it (the "search the library" command). */
+  | { type: 'setQuery'; query: string };
 
 export type WebviewCommand = 'resolve' | 'fetch' | 'cancel' | 'pause' | 'resume' | 'retryFailed' | 'retryReason' | 'openLog';
 
 export type WebviewToHost =
   | { type: 'ready' }
-  | { type: 'command'; command: WebviewCommand; reason?: string };
+  | { type: 'command'; command: WebviewCommand; reason?: string }
+  | { type: 'search'; id: number; query: string }
+  | { type: 'open'; key: string; what: 'pdf' | 'bib' }
+  /** The webview rendered the results of search `id` (the keys in order): logged, and awaited by tests. */
+  | { type: 'searchRendered'; id: number; query: string; keys: string[] };
+
+export const MAX_QUERY_LENGTH = 1000;
 
 const COMMANDS: readonly WebviewCommand[] = ['resolve', 'fetch', 'cancel', 'pause', 'resume', 'retryFailed', 'retryReason', 'openLog'];
 
@@ -84,6 +109,13 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
   if (m.type === 'command' && typeof m.command === 'string' && (COMMANDS as readonly string[]).includes(m.command)) {
     const reason = typeof m.reason === 'string' && m.reason.length <= 64 && /^[A-Z0-9_]+$/.test(m.reason) ? m.reason : undefined;
     return { type: 'command', command: m.command as WebviewCommand, reason };
+  }
+  const isId = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) < 2 ** 31;
+  const isKey = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= 1000;
+  if (m.type === 'search' && isId(m.id) && typeof m.query === 'string' && m.query.length <= MAX_QUERY_LENGTH) return { type: 'search', id: m.id, query: m.query };
+  if (m.type === 'open' && isKey(m.key) && (m.what === 'pdf' || m.what === 'bib')) return { type: 'open', key: m.key, what: m.what };
+  if (m.type === 'searchRendered' && isId(m.id) && typeof m.query === 'string' && m.query.length <= MAX_QUERY_LENGTH && Array.isArray(m.keys) && m.keys.length <= 10_000 && m.keys.every(isKey)) {
+    return { type: 'searchRendered', id: m.id, query: m.query, keys: m.keys as string[] };
   }
   return undefined;
 }

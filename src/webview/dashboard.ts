@@ -1,6 +1,6 @@
 // The dashboard's browser code. It keeps only UI state; every render comes from a full snapshot.
 // All text from APIs and .bib files is inserted with textContent, never as HTML.
-import type { DashboardSnapshot, HostToWebview, WebviewCommand, WebviewToHost } from '../shared/protocol';
+import { MAX_QUERY_LENGTH, type DashboardSnapshot, type HostToWebview, type SearchHitView, type WebviewCommand, type WebviewToHost } from '../shared/protocol';
 
 interface VsCodeApi {
   postMessage(msg: WebviewToHost): void;
@@ -169,15 +169,104 @@ function render(s: DashboardSnapshot): void {
   root.dataset.seq = String(s.seq);
 }
 
+// ---- Library search: built once, outside the snapshot-rendered area, so typing survives re-renders.
+
+const searchInput = el('input', {
+  type: 'search',
+  id: 'search-input',
+  maxlength: String(MAX_QUERY_LENGTH),
+  placeholder: 'Search the library: words, "a phrase", author: year: tag: has:pdf status: venue:',
+  'aria-label': 'Search the library',
+  spellcheck: 'false',
+});
+const searchStatus = el('p', { class: 'search-status', role: 'status', 'aria-live': 'polite' });
+const searchResults = el('ol', { class: 'results', 'aria-label': 'Search results' });
+document.body.append(
+  el('section', { class: 'search', 'aria-label': 'Library search' }, el('h2', {}, 'Library'), searchInput, searchStatus, searchResults),
+);
+let searchId = 0;
+let searchTimer: ReturnType<typeof setTimeout> | undefined;
+
+function runSearch(): void {
+  if (searchTimer) clearTimeout(searchTimer);
+  searchTimer = undefined;
+  const query = searchInput.value;
+  vscode.setState({ query });
+  const id = ++searchId;
+  if (!query.trim()) {
+    searchResults.replaceChildren();
+    searchStatus.textContent = '';
+    vscode.postMessage({ type: 'searchRendered', id, query, keys: [] });
+    return;
+  }
+  vscode.postMessage({ type: 'search', id, query });
+}
+
+function renderHits(id: number, query: string, hits: SearchHitView[], ms: number, error: string | undefined): void {
+  const items = hits.map((h) => {
+    const actions = el('span', { class: 'result-actions' });
+    if (h.hasPdf) {
+      const b = el('button', { type: 'button', class: 'secondary', title: `Open the PDF of ${h.key}` }, 'Open PDF');
+      b.dataset.open = 'pdf';
+      b.dataset.key = h.key;
+      actions.append(b);
+    }
+    if (h.inProject) {
+      const b = el('button', { type: 'button', class: 'secondary', title: `Show ${h.key} in its .bib file` }, 'Go to entry');
+      b.dataset.open = 'bib';
+      b.dataset.key = h.key;
+      actions.append(b);
+    }
+    const meta = [h.authors, h.year === null ? '' : String(h.year), h.venue].filter(Boolean).join(' · ');
+    const badges = [h.hasPdf ? 'PDF' : '', h.doi ? 'DOI' : h.doiStatus === 'review' ? 'needs review' : ''].filter(Boolean).join(' · ');
+    const li = el('li', { class: 'result' },
+      el('div', { class: 'result-title' }, el('span', { class: 'key' }, h.key), ' ', h.title || '(no title)'),
+      el('div', { class: 'result-meta' }, meta, badges ? ` — ${badges}` : ''),
+      actions,
+    );
+    li.dataset.key = h.key;
+    return li;
+  });
+  searchResults.replaceChildren(...items);
+  searchStatus.textContent = error ?? `${hits.length === 0 ? 'No' : hits.length} result${hits.length === 1 ? '' : 's'}${hits.length === 50 ? ' (the first 50)' : ''} · ${ms} ms`;
+  searchStatus.classList.toggle('error', !!error);
+  vscode.postMessage({ type: 'searchRendered', id, query, keys: hits.map((h) => h.key) });
+}
+
+searchInput.addEventListener('input', () => {
+  if (searchTimer) clearTimeout(searchTimer);
+  searchTimer = setTimeout(runSearch, 150);
+});
+searchInput.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter') runSearch();
+});
+
 document.addEventListener('click', (ev) => {
   const b = (ev.target as HTMLElement).closest('button');
-  if (!b || b.disabled || !b.dataset.command) return;
+  if (!b || b.disabled) return;
+  if (b.dataset.open === 'pdf' || b.dataset.open === 'bib') {
+    if (b.dataset.key) vscode.postMessage({ type: 'open', key: b.dataset.key, what: b.dataset.open });
+    return;
+  }
+  if (!b.dataset.command) return;
   vscode.postMessage({ type: 'command', command: b.dataset.command as WebviewCommand, reason: b.dataset.reason });
 });
 
 window.addEventListener('message', (ev: MessageEvent) => {
   const msg = ev.data as HostToWebview;
-  if (!msg || msg.type !== 'snapshot' || typeof msg.snapshot?.seq !== 'number') return;
+  if (!msg || typeof msg !== 'object') return;
+  if (msg.type === 'searchResults') {
+    // Only the answer to the latest query counts.
+    if (msg.id === searchId && Array.isArray(msg.hits)) renderHits(msg.id, msg.query, msg.hits, msg.ms, msg.error);
+    return;
+  }
+  if (msg.type === 'setQuery' && typeof msg.query === 'string') {
+    searchInput.value = msg.query;
+    searchInput.focus();
+    runSearch();
+    return;
+  }
+  if (msg.type !== 'snapshot' || typeof msg.snapshot?.seq !== 'number') return;
   // Snapshots are whole: an older one arriving late is simply ignored.
   if (msg.snapshot.seq <= lastSeq) return;
   lastSeq = msg.snapshot.seq;
@@ -185,3 +274,9 @@ window.addEventListener('message', (ev: MessageEvent) => {
 });
 
 vscode.postMessage({ type: 'ready' });
+// A query typed before the panel was hidden or the window reloaded.
+const saved = vscode.getState() as { query?: unknown } | undefined;
+if (typeof saved?.query === 'string' && saved.query.trim()) {
+  searchInput.value = saved.query;
+  runSearch();
+}

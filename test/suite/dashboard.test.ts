@@ -114,3 +114,37 @@ test('dashboard: ready handshake, a running job with stages during a fetch, done
     await replay.dispose();
   }
 }, { timeoutMs: 180_000 });
+
+test('dashboard: the library search box runs queries through the index and renders the ranked results as text', async () => {
+  const api = await scholarApi();
+  const folder = vscode.workspace.workspaceFolders![0]!;
+  const lib = await api.session.library(folder);
+  // Entries written through the library's own writer, one with a hostile title.
+  const hostile = '<img src=x onerror="alert(1)"> Searchable hostile title';
+  await lib.writer.writeMetadata('search-a', { title: 'Quasicrystal lattices in searchable alloys', authors: [{ family: 'Shechtman', given: 'Dan' }], year: 1984 });
+  await lib.writer.writeMetadata('search-b', { title: 'Searchable defects', abstract: 'Quasicrystal order without periodicity.', authors: [{ family: 'Levine' }], year: 1986 });
+  await lib.writer.writeMetadata('search-c', { title: hostile, year: 2020 });
+  await lib.writer.flush();
+
+  const rendered = async (query: string) => {
+    api.dashboard.showSearch(query);
+    const r = await waitFor(() => (api.dashboard.lastRendered?.query === query ? api.dashboard.lastRendered : undefined), 15_000, `results of ${query}`);
+    return r.keys;
+  };
+  try {
+    // Ranked: a title hit above an abstract hit; the same order as the index itself.
+    const quasi = await rendered('quasicryst');
+    assert.deepEqual(quasi, ['search-a', 'search-b']);
+    assert.deepEqual(quasi, lib.index.search('quasicryst', { limit: 50 }).map((h) => h.key));
+    assert.deepEqual(await rendered('searchable year:..1985'), ['search-a']);
+    assert.deepEqual(await rendered('searchable -author:shecht'), lib.index.search('searchable -author:shecht', { limit: 50 }).map((h) => h.key));
+    // A hostile title is found and shown as text (the screenshot shows the markup literally).
+    assert.deepEqual(await rendered('"hostile title"'), ['search-c']);
+    await screenshot('dashboard-search');
+    // A malformed query is answered with an error, not an exception; an empty one clears the list.
+    assert.deepEqual(await rendered('year:abc'), []);
+    assert.deepEqual(await rendered(''), []);
+  } finally {
+    await closeAllEditors();
+  }
+}, { timeoutMs: 90_000 });
