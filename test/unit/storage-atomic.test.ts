@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ATOMIC_TEMP_RE, atomicMoveInto, atomicTempPath, atomicWriteFile } from '../../src/core/storage/atomic';
+import { ATOMIC_TEMP_RE, HOST_TAG, atomicMoveInto, atomicTempPath, atomicWriteFile } from '../../src/core/storage/atomic';
 import { tempStorage } from './storage-helpers';
 
 test('atomicWriteFile creates and replaces, leaving no temp behind', async () => {
@@ -28,12 +28,18 @@ test('atomicWriteFile into a missing folder fails with a code and leaves nothing
   }
 });
 
-test('temp names are hidden, carry the pid, and are recognised by cleanup', () => {
+test('temp names are hidden, carry the pid and host tag, and are recognised by cleanup', () => {
   const t = path.basename(atomicTempPath('/x/metadata.json'));
   assert.ok(t.startsWith('.metadata.json.'));
   const m = ATOMIC_TEMP_RE.exec(t);
   assert.ok(m);
   assert.equal(Number(m[1]), process.pid);
+  assert.equal(m[2], HOST_TAG);
+  assert.match(HOST_TAG, /^[0-9a-f]{8}$/);
+  // Names written before host tags existed still match, without one.
+  const old = ATOMIC_TEMP_RE.exec('.metadata.json.4242.abcdef012345.tmp');
+  assert.equal(old?.[1], '4242');
+  assert.equal(old?.[2], undefined);
 });
 
 test('atomicMoveInto replaces the target with the finished temp file', async () => {

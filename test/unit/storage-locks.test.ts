@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LockManager, startupCleanup } from '../../src/core/storage/locks';
 import { downloadTempPath, ensureStorageDirs, storagePaths } from '../../src/core/storage/layout';
-import { atomicTempPath } from '../../src/core/storage/atomic';
+import { HOST_TAG, atomicTempPath } from '../../src/core/storage/atomic';
 import { sleep, spawnSelf, tempStorage } from './storage-helpers';
 
 /** A pid that certainly belonged to a process that has exited. */
@@ -195,14 +195,28 @@ test('startupCleanup removes temps of dead processes and stale locks, keeps live
   }
 });
 
-test('startupCleanup keeps young temps of dead processes by default (they may be another host\'s)', async () => {
+test('startupCleanup removes a dead process\'s temps of this host at once, and keeps young ones of other hosts or untagged', async () => {
   const { root, cleanup } = tempStorage();
   try {
     const sp = await ensureStorageDirs(root);
-    const f = path.join(sp.tmp, `${await deadPid()}-x.part`);
-    fs.writeFileSync(f, 'x');
-    await startupCleanup(root);
-    assert.ok(fs.existsSync(f));
+    const dead = await deadPid();
+    const dir = path.join(sp.byKey, 'k');
+    fs.mkdirSync(dir, { recursive: true });
+    // Untagged (older names) or tagged with another host: the pid says nothing here, so young ones stay.
+    const kept = [
+      path.join(sp.tmp, `${dead}-x.part`),
+      path.join(dir, `.tmp-${dead}-abcdef012345.part`),
+      path.join(dir, `.tmp-${dead}-0badc0de-abcdef012345.part`),
+      path.join(dir, `.metadata.json.${dead}-0badc0de.abcdef012345.tmp`),
+    ];
+    // Tagged with this host and a dead pid: nobody can be writing them, so they go at once.
+    const removed = [path.join(dir, `.tmp-${dead}-${HOST_TAG}-abcdef012345.part`), path.join(dir, `.metadata.json.${dead}-${HOST_TAG}.abcdef012345.tmp`), path.join(sp.tmp, `${dead}-${HOST_TAG}-rm-1`)];
+    assert.ok(!HOST_TAG.startsWith('0badc0de'));
+    for (const f of [...kept, ...removed]) fs.writeFileSync(f, 'x');
+    const report = await startupCleanup(root);
+    for (const f of kept) assert.ok(fs.existsSync(f), `kept ${f}`);
+    for (const f of removed) assert.ok(!fs.existsSync(f), `removed ${f}`);
+    assert.equal(report.removedTemps.length, removed.length);
   } finally {
     cleanup();
   }

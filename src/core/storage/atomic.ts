@@ -1,7 +1,8 @@
 /**
  * Crash-safe file replacement: readers see the old file or the new one, never a torn one.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ScholarError } from '../errors';
@@ -13,14 +14,24 @@ export interface AtomicOptions {
   mode?: number;
 }
 
-/** Name of a temp file for `finalPath`, recognisable by startupCleanup: `.<name>.<pid>.<random>.tmp`. */
+/**
+ * Eight hex digits naming this host in temp file names, so that startup cleanup can tell a
+ * dead process of this host (its temps are removed at once) from a process of another host
+ * sharing the folder (whose pid means nothing here; its temps are kept for a while).
+ */
+export const HOST_TAG = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
+
+/** Name of a temp file for `finalPath`, recognisable by startupCleanup: `.<name>.<pid>-<host>.<random>.tmp`. */
 export function atomicTempPath(finalPath: string): string {
   const dir = path.dirname(finalPath);
-  return path.join(dir, `.${path.basename(finalPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  return path.join(dir, `.${path.basename(finalPath)}.${process.pid}-${HOST_TAG}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/** Matches names made by atomicTempPath; group 1 is the writer's pid. */
-export const ATOMIC_TEMP_RE = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+/**
+ * Matches names made by atomicTempPath; group 1 is the writer's pid, group 2 its host tag
+ * (absent in names written before host tags existed).
+ */
+export const ATOMIC_TEMP_RE = /^\..+\.(\d+)(?:-([0-9a-f]{8}))?\.[0-9a-f]{12}\.tmp$/;
 
 /**
  * Makes a rename durable. Windows cannot open a folder for fsync and its renames are already

@@ -4,7 +4,7 @@
  *
  *   <storage>/by_key/<folder>/metadata.json    the entry (source of truth)
  *   <storage>/by_key/<folder>/paper.pdf        the verified PDF, renamed in by the writer
- *   <storage>/by_key/<folder>/.tmp-<pid>-<r>.part   a worker's download in progress
+ *   <storage>/by_key/<folder>/.tmp-<pid>-<host>-<r>.part   a worker's download in progress
  *   <storage>/jobs/<id>.json                   job state
  *   <storage>/locks/<folder>.lock              claim on a key (download in progress), cross-process
  *   <storage>/locks/meta/<folder>.lock         short lock around a metadata read-modify-write
@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ScholarError } from '../errors';
+import { HOST_TAG } from './atomic';
 import { keyToFolderName, resolveInside } from './keys';
 
 export const BY_KEY_DIR = 'by_key';
@@ -77,12 +78,12 @@ export function jobStatePath(storageRoot: string, id: string): string {
 
 /**
  * A fresh temp path for a worker's download of `key`, inside the entry's folder so the final
- * rename never crosses file systems. The pid in the name lets startupCleanup tell orphans apart.
+ * rename never crosses file systems. The pid and host tag in the name let startupCleanup tell orphans apart.
  */
 export async function downloadTempPath(storageRoot: string, key: string, ext = 'part'): Promise<string> {
   const dir = entryDir(storageRoot, key);
   await fsp.mkdir(dir, { recursive: true });
-  return path.join(dir, `${DOWNLOAD_TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.${ext}`);
+  return path.join(dir, `${DOWNLOAD_TEMP_PREFIX}${process.pid}-${HOST_TAG}-${randomBytes(6).toString('hex')}.${ext}`);
 }
 
 /** True when `p` is a worker temp file the writer may move into place (by_key/<f>/.tmp-* or tmp/*). */

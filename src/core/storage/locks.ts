@@ -24,7 +24,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ScholarError } from '../errors';
-import { ATOMIC_TEMP_RE, atomicTempPath } from './atomic';
+import { ATOMIC_TEMP_RE, HOST_TAG, atomicTempPath } from './atomic';
 import { keyToFolderName } from './keys';
 import { DOWNLOAD_TEMP_PREFIX, storagePaths } from './layout';
 
@@ -296,7 +296,10 @@ export class LockManager {
 }
 
 export interface CleanupOptions {
-  /** Temps of dead processes younger than this are kept (default 10 min: they may belong to another host). */
+  /**
+   * Temps of dead processes younger than this are kept (default 10 min) unless their name says they
+   * were made on this host: a pid of another host (or an untagged name) says nothing here.
+   */
   minAgeMs?: number;
   /** Temps older than this are removed whatever their pid says (default 24 h). */
   maxAgeMs?: number;
@@ -310,14 +313,16 @@ export interface CleanupReport {
   removedLocks: string[];
 }
 
-function tempOwnerPid(name: string): number | undefined {
-  let m = ATOMIC_TEMP_RE.exec(name);
-  if (m) return Number(m[1]);
-  if (name.startsWith(DOWNLOAD_TEMP_PREFIX)) {
-    m = /^(\d+)-/.exec(name.slice(DOWNLOAD_TEMP_PREFIX.length));
-    return m ? Number(m[1]) : -1;
-  }
-  return undefined;
+/** Who made a temp file, from its name: pid (-1 when unreadable) and host tag when present. */
+function tempOwner(name: string, anyName: boolean): { pid: number; host?: string } | undefined {
+  const m = ATOMIC_TEMP_RE.exec(name);
+  if (m) return { pid: Number(m[1]), host: m[2] };
+  let rest: string | undefined;
+  if (name.startsWith(DOWNLOAD_TEMP_PREFIX)) rest = name.slice(DOWNLOAD_TEMP_PREFIX.length);
+  else if (anyName) rest = name;
+  if (rest === undefined) return undefined;
+  const o = /^(\d+)-(?:([0-9a-f]{8})-)?/.exec(rest);
+  return o ? { pid: Number(o[1]), host: o[2] } : { pid: -1 };
 }
 
 async function listDir(dir: string): Promise<string[]> {
@@ -342,19 +347,18 @@ export async function startupCleanup(storageRoot: string, opts: CleanupOptions =
   const now = Date.now();
 
   const consider = async (file: string, anyName: boolean): Promise<void> => {
-    const name = path.basename(file);
-    let pid = tempOwnerPid(name);
-    if (pid === undefined) {
-      if (!anyName) return;
-      const m = /^(\d+)-/.exec(name);
-      pid = m ? Number(m[1]) : -1;
-    }
+    const owner = tempOwner(path.basename(file), anyName);
+    if (!owner) return;
+    const { pid } = owner;
     const st = await fsp.lstat(file).catch(() => undefined);
     // Directories only in tmp/ (the writer's trash of a removed entry).
     if (!st || (st.isDirectory() && !anyName)) return;
     const age = now - st.mtimeMs;
+    // A dead pid of this host cannot be writing: its temps go at once. Another host's (or an
+    // untagged name's) pid says nothing here: those wait for minAge.
+    const sameHost = owner.host === HOST_TAG;
     const ownerGone = pid !== process.pid && !isPidAlive(pid);
-    if ((ownerGone && age >= minAge) || age > maxAge) {
+    if ((ownerGone && (sameHost || age >= minAge)) || age > maxAge) {
       await fsp.rm(file, { force: true, recursive: true });
       report.removedTemps.push(file);
     }

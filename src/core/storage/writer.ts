@@ -11,7 +11,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ScholarError } from '../errors';
 import type { LibraryIndex } from '../index/library';
-import { atomicMoveInto, atomicWriteFile } from './atomic';
+import { atomicMoveInto, atomicWriteFile, HOST_TAG } from './atomic';
 import { ensureStorageDirs, entryDir, isWorkerTempPath, jobStatePath, METADATA_FILE, PDF_FILE, storagePaths } from './layout';
 import { LockManager } from './locks';
 import { emptyMetadata, mergeMetadata, validateMetadata, type Metadata, type MetadataPatch, type PdfInfo } from './metadata';
@@ -309,7 +309,7 @@ export class StorageWriter {
             );
             // Rename first so a crash mid-delete never leaves a half-entry that looks valid.
             if (there) {
-              const trash = path.join(storagePaths(this.root).tmp, `${process.pid}-rm-${Date.now()}-${Math.random().toString(16).slice(2)}`);
+              const trash = path.join(storagePaths(this.root).tmp, `${process.pid}-${HOST_TAG}-rm-${Date.now()}-${Math.random().toString(16).slice(2)}`);
               await fsp.rename(dir, trash);
               await fsp.rm(trash, { recursive: true, force: true });
             }
