@@ -202,24 +202,37 @@ export class Session implements vscode.Disposable {
    * are dropped from the cache as their messages arrive; the whole cache is dropped when the index
    * changes under us (job end, re-scan, rebuild, reopen).
    */
+  /**
+   * An entry's metadata from the index, cached: the cache is filled with every entry at once, so
+   * a key missing from it is known to be absent (a .bib of 50,000 entries mostly outside the
+   * library costs no query per entry). Keys invalidated one by one are read again on next use.
+   */
   metadata(key: string): Metadata | undefined {
     const index = this.cachedIndex;
     if (!index) return undefined;
-    this.metaCache ??= index.allMetadata();
-    if (!this.metaCache.has(key)) {
+    if (!this.metaCache) {
+      this.metaCache = index.allMetadata();
+      this.metaStale.clear();
+    }
+    if (this.metaStale.delete(key)) {
       const m = index.get(key);
       if (m) this.metaCache.set(key, m);
+      else this.metaCache.delete(key);
       return m;
     }
     return this.metaCache.get(key);
   }
 
   private metaCache: Map<string, Metadata> | undefined;
+  private readonly metaStale = new Set<string>();
 
   /** Forget cached metadata (all of it, or one key's). */
   invalidateMetadata(key?: string): void {
     if (key === undefined) this.metaCache = undefined;
-    else this.metaCache?.delete(key);
+    else if (this.metaCache) {
+      this.metaCache.delete(key);
+      this.metaStale.add(key);
+    }
   }
 
   private _cachedIndex: Library['index'] | undefined;
@@ -257,7 +270,7 @@ export class Session implements vscode.Disposable {
       fetch: { sources: cfg.pdfSources, concurrency: { download: cfg.downloadWorkers } },
       onChange: () => this.changed.fire(),
       onMessage: (m) => {
-        if ('key' in m) this.metaCache?.delete(m.key);
+        if ('key' in m) this.invalidateMetadata(m.key);
       },
       log: (level, text) => (level === 'error' ? this.log.warn(text) : level === 'warn' ? this.log.info(text) : this.log.debug(text)),
     });
