@@ -242,8 +242,11 @@ export class Session implements vscode.Disposable {
   }
 
   private set cachedIndex(ix: Library['index'] | undefined) {
-    if (ix !== this._cachedIndex) this.metaCache = undefined;
+    if (ix === this._cachedIndex) return;
+    this.metaCache = undefined;
     this._cachedIndex = ix;
+    // Views showing library totals (the dashboard) are out of date.
+    this.changed.fire();
   }
 
   /** Runs one job at a time. Resolves with the finished job. */

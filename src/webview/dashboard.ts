@@ -37,22 +37,32 @@ function duration(ms: number | null): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/** Items finished per 10-second bucket, as bars (a line needs two points; a short run has one bucket). */
 function chart(values: number[]): SVGSVGElement {
   const ns = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(ns, 'svg');
   const w = 300;
   const h = 60;
   svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
+  svg.setAttribute('preserveAspectRatio', 'none');
   svg.setAttribute('class', 'chart');
   svg.setAttribute('role', 'img');
   const max = Math.max(1, ...values);
   svg.setAttribute('aria-label', `Throughput over the last ${values.length * 10} seconds, peak ${max} items per 10 s`);
-  const step = values.length > 1 ? w / (values.length - 1) : w;
-  const pts = values.map((v, i) => `${(i * step).toFixed(1)},${(h - 4 - (v / max) * (h - 8)).toFixed(1)}`).join(' ');
-  const line = document.createElementNS(ns, 'polyline');
-  line.setAttribute('points', pts || `0,${h - 4} ${w},${h - 4}`);
-  line.setAttribute('class', 'chart-line');
-  svg.append(line);
+  const slot = w / Math.max(values.length, 30);
+  values.forEach((v, i) => {
+    const bh = Math.max(v > 0 ? 2 : 1, (v / max) * (h - 4));
+    const r = document.createElementNS(ns, 'rect');
+    r.setAttribute('x', (i * slot + slot * 0.1).toFixed(1));
+    r.setAttribute('width', (slot * 0.8).toFixed(1));
+    r.setAttribute('y', (h - bh).toFixed(1));
+    r.setAttribute('height', bh.toFixed(1));
+    r.setAttribute('class', 'chart-bar');
+    const t = document.createElementNS(ns, 'title');
+    t.textContent = `${v} in 10 s`;
+    r.append(t);
+    svg.append(r);
+  });
   return svg;
 }
 
@@ -181,8 +191,10 @@ const searchInput = el('input', {
 });
 const searchStatus = el('p', { class: 'search-status', role: 'status', 'aria-live': 'polite' });
 const searchResults = el('ol', { class: 'results', 'aria-label': 'Search results' });
-document.body.append(
-  el('section', { class: 'search', 'aria-label': 'Library search' }, el('h2', {}, 'Library'), searchInput, searchStatus, searchResults),
+// Above the job area, so it stays in view however long the job's report grows.
+document.body.insertBefore(
+  el('section', { class: 'search', 'aria-label': 'Library search' }, searchInput, searchStatus, searchResults),
+  document.getElementById('root'),
 );
 let searchId = 0;
 let searchTimer: ReturnType<typeof setTimeout> | undefined;

@@ -136,6 +136,8 @@ test('dashboard: the library search box runs queries through the index and rende
     const quasi = await rendered('quasicryst');
     assert.deepEqual(quasi, ['search-a', 'search-b']);
     assert.deepEqual(quasi, lib.index.search('quasicryst', { limit: 50 }).map((h) => h.key));
+    // The totals above the search box count the library the search ran on.
+    await waitFor(() => ((api.dashboard.lastSnapshot?.library.entries ?? 0) >= lib.index.stats().entries ? true : undefined), 5_000, 'library totals in the snapshot');
     assert.deepEqual(await rendered('searchable year:..1985'), ['search-a']);
     assert.deepEqual(await rendered('searchable -author:shecht'), lib.index.search('searchable -author:shecht', { limit: 50 }).map((h) => h.key));
     // A hostile title is found and shown as text (the screenshot shows the markup literally).
