@@ -10,7 +10,24 @@ import type { Session } from './session';
 export type TreeNode =
   | { kind: 'group'; group: 'review' | 'failed'; keys: string[] }
   | { kind: 'bib'; doc: BibDoc }
-  | { kind: 'entry'; key: string; bibUri: vscode.Uri; entry: BibEntry };
+  | { kind: 'entry'; key: string; bibUri: vscode.Uri; entry: BibEntry }
+  /** Entries from..to-1 of a long list (a .bib or a group), so VS Code never holds thousands of rows at once. */
+  | { kind: 'range'; parentId: string; from: number; to: number; entries: EntryNode[] };
+
+type EntryNode = Extract<TreeNode, { kind: 'entry' }>;
+
+/** Above this many entries, a .bib's or group's children are ranges of this many. */
+export const TREE_PAGE_SIZE = 1000;
+
+function paged(parentId: string, entries: EntryNode[]): TreeNode[] {
+  if (entries.length <= TREE_PAGE_SIZE) return entries;
+  const out: TreeNode[] = [];
+  for (let from = 0; from < entries.length; from += TREE_PAGE_SIZE) {
+    const to = Math.min(entries.length, from + TREE_PAGE_SIZE);
+    out.push({ kind: 'range', parentId, from, to, entries: entries.slice(from, to) });
+  }
+  return out;
+}
 
 export interface EntryStatus {
   /** The DOI written in the .bib entry. */
@@ -113,6 +130,16 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
       item.contextValue = `group-${node.group}`;
       return item;
     }
+    if (node.kind === 'range') {
+      const first = node.entries[0]?.key ?? '';
+      const last = node.entries[node.entries.length - 1]?.key ?? '';
+      const item = new vscode.TreeItem(`${node.from + 1}–${node.to}`, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `range:${node.parentId}:${node.from}`;
+      item.description = `${first} … ${last}`;
+      item.iconPath = new vscode.ThemeIcon('list-flat');
+      item.contextValue = 'range';
+      return item;
+    }
     if (node.kind === 'bib') {
       const item = new vscode.TreeItem(path.basename(node.doc.uri.fsPath), vscode.TreeItemCollapsibleState.Expanded);
       item.id = `bib:${node.doc.uri.toString()}`;
@@ -201,14 +228,17 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
       return out;
     }
     if (node.kind === 'group') {
-      return node.keys.flatMap((k) => {
+      const entries = node.keys.flatMap((k) => {
         const f = this.project.findEntry(k);
         return f ? [{ kind: 'entry' as const, key: k, bibUri: f.doc.uri, entry: f.entry }] : [];
       });
+      return paged(`group:${node.group}`, entries);
     }
     if (node.kind === 'bib') {
-      return node.doc.file.entries.filter((e) => !this.filter || this.filter.has(e.key)).map((e) => ({ kind: 'entry' as const, key: e.key, bibUri: node.doc.uri, entry: e }));
+      const entries = node.doc.file.entries.filter((e) => !this.filter || this.filter.has(e.key)).map((e) => ({ kind: 'entry' as const, key: e.key, bibUri: node.doc.uri, entry: e }));
+      return paged(`bib:${node.doc.uri.toString()}`, entries);
     }
+    if (node.kind === 'range') return node.entries;
     return [];
   }
 

@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { screenshot, test, waitFor, workspaceRoot } from './util';
+import { scholarApi, treeEntries, writeWorkspaceFile } from './scholar';
 
 const EXTENSION_ID = 'scholar-dev.scholar';
 
@@ -46,4 +47,34 @@ test('a command with nothing to act on answers with a message instead of throwin
   const result = await vscode.commands.executeCommand('scholar.cancel');
   assert.equal(result, undefined);
   await screenshot('nothing-to-cancel');
+});
+
+test('a long .bib is shown in ranges of 1,000 entries, each expanding to its entries in file order', async () => {
+  const api = await scholarApi();
+  const n = 2_500;
+  const text = Array.from({ length: n }, (_, i) => `@article{long${String(i).padStart(4, '0')}, title = {Entry ${i}}, year = {2001}}\n`).join('');
+  const uri = await writeWorkspaceFile(api, 'long/long.bib', text);
+  try {
+    const bibNode = api.tree.getChildren().find((x) => x.kind === 'bib' && x.doc.uri.toString() === uri.toString());
+    assert.ok(bibNode);
+    const ranges = api.tree.getChildren(bibNode);
+    assert.deepEqual(ranges.map((r) => api.tree.getTreeItem(r).label), ['1–1000', '1001–2000', '2001–2500']);
+    assert.equal(api.tree.getTreeItem(ranges[2]!).description, 'long2000 … long2499');
+    assert.equal(api.tree.getTreeItem(ranges[0]!).collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    const keys = ranges.flatMap((r) => api.tree.getChildren(r)).map((e) => (e.kind === 'entry' ? e.key : ''));
+    assert.equal(keys.length, n);
+    assert.deepEqual(keys.slice(998, 1002), ['long0998', 'long0999', 'long1000', 'long1001']);
+    assert.deepEqual(treeEntries(api, uri).length, n);
+    // Filtered down to a few, the entries are shown directly again.
+    api.tree.setFilter(new Set(['long0007', 'long2222']), 'two');
+    assert.deepEqual(api.tree.getChildren(bibNode).map((e) => (e.kind === 'entry' ? e.key : e.kind)), ['long0007', 'long2222']);
+  } finally {
+    api.tree.setFilter(undefined);
+    fs.rmSync(path.dirname(uri.fsPath), { recursive: true, force: true });
+    await waitFor(async () => {
+      if (!api.project.bibDoc(uri)) return true;
+      await api.project.reload();
+      return !api.project.bibDoc(uri);
+    }, 30_000, 'the project model to drop long.bib', 500);
+  }
 });

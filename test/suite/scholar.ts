@@ -163,6 +163,8 @@ export function treeEntries(api: ScholarApi, bib: vscode.Uri): { node: Extract<T
   assert.ok(bibNode, `the library tree has no node for ${vscode.workspace.asRelativePath(bib)}`);
   return api.tree
     .getChildren(bibNode)
+    // A long .bib is shown in ranges of entries.
+    .flatMap((n) => (n.kind === 'range' ? api.tree.getChildren(n) : [n]))
     .filter((n): n is Extract<TreeNode, { kind: 'entry' }> => n.kind === 'entry')
     // As VS Code does when the user hovers an item: the tooltip is filled in by resolveTreeItem.
     .map((node) => ({ node, item: api.tree.resolveTreeItem(api.tree.getTreeItem(node), node) }));
