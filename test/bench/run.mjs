@@ -731,6 +731,8 @@ function vscodeSection(v) {
     const tr = (x) => (typeof x === 'object' && x ? x.median ?? x.first : x);
     L.push(`| ${int(t.entries ?? 50000)}-entry .bib: tree root \`getChildren\` (median) | ${f1(tr(t.getChildrenRootMs))} ms | |`);
     L.push(`| same: \`getTreeItem\` for every entry (median) | ${f1(tr(t.getTreeItemAllMs))} ms | |`);
+    const r = t.eventLoopDelayDuring5RefreshesMs;
+    if (r) L.push(`| same, the view open: event-loop delay during 5 refreshes of the whole tree, p99 / max (the .bib shows as ranges of 1,000) | ${f1(r.p99)} / ${f1(r.max)} ms | |`);
   }
   L.push('');
   return L;
