@@ -13,15 +13,14 @@
  * in and drops deleted slots. A slot is one version of one entry; deleting marks it dead.
  */
 
-export const COLUMNS = ['title', 'authors', 'abstract', 'venue'] as const;
-/** A hit in the title counts more than one in the abstract. */
+/** Columns, in this order everywhere: title, authors, abstract, venue. A hit in the title counts more than one in the abstract. */
 const WEIGHTS = [3, 2, 1, 1];
 const K1 = 1.2;
 const B = 0.75;
 /** Per-column term frequencies packed into 16 bits: title 4 bits, authors 3, venue 3, abstract 6 (saturating). */
 const SHIFT = [0, 4, 10, 7];
 const MAX = [15, 7, 63, 7];
-export const VENUE_COLUMN = 3;
+const VENUE_COLUMN = 3;
 const ALL_COLUMNS = 0b1111;
 const NO_YEAR = -2147483648;
 const FLAG_PDF = 1;
