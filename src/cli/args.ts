@@ -12,6 +12,10 @@ export interface CliOptions {
   json: boolean;
   dryRun: boolean;
   all: boolean;
+  /** resolve: write confident replacements of wrong DOIs. */
+  fixExisting?: boolean;
+  /** resolve: skip checking the DOIs entries already carry. */
+  noCheckExisting?: boolean;
   quiet: boolean;
 }
 
@@ -31,7 +35,9 @@ Options:
   --mailto EMAIL              contact email for the APIs' polite pools
   --json                      machine-readable summary on stdout
   --dry-run                   change nothing; resolve prints the .bib changes as a unified diff
-  --all                       resolve: also re-check entries that already have a DOI
+  --fix-existing              resolve: also replace wrong DOIs (unknown, or naming another work)
+                              with the confident replacement found; without it they are only reported
+  --no-check-existing         resolve: do not check the DOIs entries already carry (checked by default)
   --quiet                     no progress output
   --help                      show this help
   --version                   print the version
@@ -77,7 +83,14 @@ export function parseArgs(argv: string[]): CliOptions {
         opts.dryRun = true;
         break;
       case '--all':
+        // Kept for scripts written before existing DOIs were checked by default.
         opts.all = true;
+        break;
+      case '--fix-existing':
+        opts.fixExisting = true;
+        break;
+      case '--no-check-existing':
+        opts.noCheckExisting = true;
         break;
       case '--quiet':
         opts.quiet = true;

@@ -8,7 +8,7 @@ import { discoverProject, loadBibFile, type LoadedBib } from '../core/tex/projec
 import { checkProject } from '../core/tex/check';
 import { Library } from '../core/jobs/library';
 import { Job, type JobEntry, type JobSnapshot } from '../core/jobs/run';
-import { unifiedDiff, writeDoisToFile, planDoiEdits } from '../core/resolve/writeback';
+import { unifiedDiff, writeDoisToFile, planDoiEdits, type DoiWrite } from '../core/resolve/writeback';
 import { applyEdits } from '../core/bib/edit';
 import { LibraryIndex } from '../core/index/library';
 import { StorageWriter } from '../core/storage/writer';
@@ -73,7 +73,7 @@ function progressLine(io: CliIO, job: Job, quiet: boolean): () => void {
 async function runJob(kind: 'resolve' | 'fetch', storage: string, bibs: LoadedBib[], cited: Set<string>, opts: CliOptions, io: CliIO): Promise<{ job: Job; snap: JobSnapshot }> {
   const lib = await Library.open(storage, { http: httpOptions(opts, io) });
   try {
-    const job = new Job(lib, { kind, entries: entriesOf(bibs), priority: cited, checkExisting: kind === 'resolve' && opts.all, signal: io.signal });
+    const job = new Job(lib, { kind, entries: entriesOf(bibs), priority: cited, checkExisting: kind === 'resolve' && !opts.noCheckExisting, signal: io.signal });
     const stop = progressLine(io, job, opts.quiet);
     try {
       return { job, snap: await job.run() };
@@ -94,6 +94,7 @@ function summaryLine(snap: JobSnapshot): string {
 }
 
 export async function runResolve(opts: CliOptions, io: CliIO): Promise<number> {
+  if (opts.fixExisting && opts.noCheckExisting) throw new ScholarError('E_USAGE', '--fix-existing needs the existing DOIs checked; drop --no-check-existing');
   const target = path.resolve(io.cwd, opts.positionals[0]);
   const storage = path.resolve(io.cwd, opts.storage);
   const { bibs, cited } = await bibsOf(target, storage, io.signal);
@@ -101,7 +102,16 @@ export async function runResolve(opts: CliOptions, io: CliIO): Promise<number> {
   // Write-back (or the diff, with --dry-run), file by file.
   const perFile: { path: string; written: number; diff?: string; error?: string }[] = [];
   for (const bib of bibs) {
-    const writes = [...job.resolutions.values()].filter((r) => r.outcome === 'accept' && r.doi && bib.file.entries.some((e) => e.key === r.key)).map((r) => ({ key: r.key, doi: r.doi! }));
+    const inFile = (key: string) => bib.file.entries.some((e) => e.key === key);
+    const writes: DoiWrite[] = [];
+    for (const r of job.resolutions.values()) {
+      if (!inFile(r.key)) continue;
+      if (r.outcome === 'accept' && r.doi) writes.push({ key: r.key, doi: r.doi });
+      // A user's DOI is rewritten only when they ask for it, and only with a confident replacement.
+      else if (opts.fixExisting && (r.outcome === 'doi_unknown' || r.outcome === 'doi_mismatch') && r.replacement && r.existing) {
+        writes.push({ key: r.key, doi: r.replacement.doi, replaces: bib.file.entries.find((e) => e.key === r.key)?.fields.get('doi')?.value ?? r.existing.doi });
+      }
+    }
     if (!writes.length) continue;
     const rel = path.relative(io.cwd, bib.path) || path.basename(bib.path);
     if (opts.dryRun) {
@@ -121,7 +131,18 @@ export async function runResolve(opts: CliOptions, io: CliIO): Promise<number> {
   }
   const entries = [...job.results.values()].map((r) => {
     const res = job.resolutions.get(r.key);
-    return { key: r.key, file: path.relative(io.cwd, r.bibPath), outcome: r.outcome, doi: res?.doi ?? null, score: res?.score !== undefined ? Math.round(res.score * 1000) / 1000 : null, reason: r.reason ?? (res?.outcome === 'has_doi' ? res.existing?.status : undefined) ?? null, message: r.message ?? res?.why ?? null };
+    return {
+      key: r.key,
+      file: path.relative(io.cwd, r.bibPath),
+      outcome: r.outcome,
+      doi: res?.doi ?? null,
+      score: res?.score !== undefined ? Math.round(res.score * 1000) / 1000 : null,
+      reason: r.reason ?? (res?.outcome === 'has_doi' ? res.existing?.status : undefined) ?? null,
+      message: r.message ?? res?.why ?? null,
+      cited: res?.cited ?? null,
+      replacement: res?.replacement ? { doi: res.replacement.doi, score: Math.round(res.replacement.score * 1000) / 1000, title: res.replacement.title } : null,
+      published: res?.published ?? null,
+    };
   });
   const failed = entries.filter((e) => e.outcome === 'failed').length;
   const fileErrors = perFile.filter((f) => f.error).length;
@@ -132,7 +153,10 @@ export async function runResolve(opts: CliOptions, io: CliIO): Promise<number> {
     io.stderr.write(`resolve: ${summaryLine(snap)}${opts.dryRun ? '' : ` · ${written} DOIs written`}\n`);
     for (const e of entries.filter((x) => x.outcome === 'review')) io.stderr.write(`  review: ${e.key} (best ${e.score})\n`);
     for (const e of entries.filter((x) => x.outcome === 'failed')) io.stderr.write(`  failed: ${e.key}: ${e.reason} ${e.message ?? ''}\n`);
-    for (const e of entries.filter((x) => x.outcome === 'doi_mismatch')) io.stderr.write(`  check: ${e.key}: ${e.message}\n`);
+    for (const e of entries.filter((x) => x.outcome === 'doi_mismatch' || x.outcome === 'doi_unknown')) {
+      const fix = e.replacement ? (opts.fixExisting ? ` (replaced with ${e.replacement.doi})` : ` (--fix-existing replaces it with ${e.replacement.doi})`) : ' (no confident replacement found)';
+      io.stderr.write(`  ${e.outcome === 'doi_unknown' ? 'unknown DOI' : 'wrong DOI'}: ${e.key}: ${e.doi}: ${e.message}${fix}\n`);
+    }
   }
   if (io.signal.aborted) return 2;
   return failed > 0 || fileErrors > 0 ? 1 : 0;

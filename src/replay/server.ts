@@ -71,6 +71,13 @@ export interface FaultRule {
   doi?: string;
   /** Applies to the first `times` matching requests only (default: all). */
   times?: number;
+  /**
+   * Applies to this share (0–1) of the matching requests, drawn from a seeded generator so a run is
+   * reproducible: `{ kind: 'status', status: 503, share: 0.1 }` fails one response in ten.
+   */
+  share?: number;
+  /** Seed of the generator behind `share` (default 1). */
+  seed?: number;
   /** `status`: status code (default 503). */
   status?: number;
   /** `status`/`rateLimit`: Retry-After header value (seconds or HTTP date). */
@@ -325,11 +332,23 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
       const hits = (faultHits.get(f) ?? 0) + 1;
       faultHits.set(f, hits);
       if (f.times !== undefined && hits > f.times) continue;
+      if (f.share !== undefined && !drawFault(f)) continue;
       const handled = await applyFault(f, service, req, res, url);
       if (handled) return;
       break;
     }
     return route(service, rest, url, req, res);
+  }
+
+  const faultRng = new Map<FaultRule, () => number>();
+  function drawFault(f: FaultRule): boolean {
+    let rng = faultRng.get(f);
+    if (!rng) {
+      let x = (f.seed ?? 1) >>> 0 || 1;
+      rng = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+      faultRng.set(f, rng);
+    }
+    return rng() < f.share!;
   }
 
   async function applyFault(f: FaultRule, service: ReplayService, req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {

@@ -80,9 +80,45 @@ test('abbreviated venues match their full names', () => {
   assert.ok(venueSimilarity('Nature', 'Physical Review Letters') < 0.5);
 });
 
-test('a preprint entry tolerates a wider year gap to its published version', () => {
+test('a preprint entry tolerates a wider year gap to its own record, and never takes the published version (real pair)', () => {
+  // 10.1101/2024.04.01.587366 (bioRxiv, 2024) is-preprint-of 10.1016/j.xgen.2025.100814 (Cell Genomics, 2025).
   const w = work('crossref-work-10.1016_j.xgen.2025.100814.json');
-  const base: EntryFacts = { key: 'k', type: 'article', title: w.title, authors: w.authors.map((a) => a.family), hasOthers: false, year: (w.year ?? 2025) - 2, isPreprint: false };
+  const pre = work('crossref-work-10.1101_2024.04.01.587366.json');
+  const base: EntryFacts = { key: 'k', type: 'article', title: w.title, authors: w.authors.map((a) => a.family), hasOthers: false, year: (w.year ?? 2025) - 2, isPreprint: false, cited: 'published' };
   assert.notEqual(decide(base, [w]).outcome, 'accept', 'two years off is too far for a published entry');
-  assert.equal(decide({ ...base, isPreprint: true }, [w]).outcome, 'accept');
+  const preprintEntry: EntryFacts = { ...base, isPreprint: true, cited: 'preprint', year: (pre.year ?? 2024) + 2 };
+  assert.equal(decide(preprintEntry, [pre]).outcome, 'accept');
+  assert.equal(decide(preprintEntry, [pre, w]).best?.candidate.doi, '10.1101/2024.04.01.587366');
+  const onlyPublished = decide(preprintEntry, [w]);
+  assert.equal(onlyPublished.outcome, 'review', onlyPublished.why);
+  assert.match(onlyPublished.why, /only the published version was found/);
+});
+
+test('versions are never swapped, in either direction, and a citation that does not say goes to review (real pair)', () => {
+  const w = work('crossref-work-10.1016_j.xgen.2025.100814.json');
+  const pre = work('crossref-work-10.1101_2024.04.01.587366.json');
+  const authors = w.authors.map((a) => `${a.family}, ${a.given ?? ''}`).join(' and ');
+  const journal = facts(`@article{j, title={${w.title}}, author={${authors}}, journal={Cell Genomics}, year={2025}}`);
+  const biorxiv = facts(`@article{b, title={${w.title}}, author={${authors}}, journal={bioRxiv}, year={2024}}`);
+  const bare = facts(`@misc{m, title={${w.title}}, author={${authors}}, year={2024}}`);
+  assert.equal(journal.cited, 'published');
+  assert.equal(biorxiv.cited, 'preprint');
+  assert.equal(bare.cited, 'unknown');
+  // Both versions found: each citation gets its own.
+  const dj = decide(journal, [pre, w]);
+  assert.equal(dj.outcome, 'accept');
+  assert.equal(dj.best?.candidate.doi, '10.1016/j.xgen.2025.100814');
+  const db = decide(biorxiv, [w, pre]);
+  assert.equal(db.outcome, 'accept');
+  assert.equal(db.best?.candidate.doi, '10.1101/2024.04.01.587366');
+  // Only the other version found: review, with the other version shown.
+  const onlyPre = decide(journal, [pre]);
+  assert.equal(onlyPre.outcome, 'review');
+  assert.equal(onlyPre.best?.reasons.versionOk, false);
+  assert.match(describeReasons(onlyPre.best!.reasons), /preprint \(another version\)/);
+  assert.equal(decide(biorxiv, [w]).outcome, 'review');
+  // A citation that names no venue: both versions are a question for the user.
+  const dm = decide(bare, [w, pre]);
+  assert.equal(dm.outcome, 'review');
+  assert.match(dm.why, /preprint and a published version/);
 });

@@ -147,7 +147,7 @@ export class Job {
             const e = r.errors?.[0];
             return { kind: 'fail', item, reason: e?.code ?? 'E_RESOLVE_FAILED', message: r.why, permanent: false };
           }
-          return { kind: 'done', item, outcome: r.outcome === 'has_doi' && r.existing?.status === 'mismatch' ? 'doi_mismatch' : r.outcome };
+          return { kind: 'done', item, outcome: r.outcome };
         },
       },
     ];
@@ -266,7 +266,13 @@ export class Job {
           const r = m.data as ResolveResult;
           this.resolutions.set(m.key, r);
           const item = this.itemByKey.get(m.key);
-          if (item && r.outcome !== 'skipped' && r.outcome !== 'failed') this.write(this.lib.writer.writeMetadata(m.key, resolvePatch(item, r)), `metadata of ${m.key}`);
+          if (item && r.outcome !== 'skipped' && r.outcome !== 'failed') {
+            const patch = resolvePatch(item, r);
+            // A DOI once found wrong and now right (the user corrected it): the old finding goes.
+            const prev = this.lib.index.get(m.key)?.match?.outcome;
+            if (r.outcome === 'has_doi' && r.existing?.status === 'ok' && (prev === 'doi_unknown' || prev === 'doi_mismatch')) patch.match = null;
+            this.write(this.lib.writer.writeMetadata(m.key, patch), `metadata of ${m.key}`);
+          }
         } else if (m.stage === 'enrich') {
           this.write(this.lib.writer.writeMetadata(m.key, m.data as MetadataPatch), `metadata of ${m.key}`);
         }
@@ -340,7 +346,17 @@ function resolvePatch(item: FetchItem, r: ResolveResult): MetadataPatch {
     patch.provenance = { ...patch.provenance, doi: r.source ?? 'crossref' };
   }
   if (r.arxivId) patch.identifiers = { ...(patch.identifiers ?? {}), arxiv: r.arxivId };
-  if (r.outcome !== 'has_doi') {
+  if (r.outcome === 'doi_unknown' || r.outcome === 'doi_mismatch') {
+    // The entry's own DOI is wrong: kept for review beside the replacement, never replaced here.
+    const cands = r.replacement ? [{ doi: r.replacement.doi, title: r.replacement.title, score: Math.round(r.replacement.score * 1000) / 1000, source: r.replacement.source }] : [];
+    for (const c of r.candidates) if (!cands.some((x) => x.doi === c.doi)) cands.push({ doi: c.doi, title: c.title, year: c.year, score: c.score, source: c.source } as (typeof cands)[number]);
+    patch.match = {
+      score: Math.round((r.replacement?.score ?? r.existing?.score ?? 0) * 1000) / 1000,
+      outcome: r.outcome,
+      source: r.replacement?.source,
+      candidates: cands.slice(0, 5),
+    };
+  } else if (r.outcome !== 'has_doi') {
     patch.match = {
       score: Math.round((r.score ?? 0) * 1000) / 1000,
       outcome: r.outcome === 'accept' ? 'accepted' : r.outcome === 'review' ? 'review' : 'not_found',

@@ -3,8 +3,7 @@ import type { BibEntry, BibFile } from '../bib/parse';
 import { resolvedFields } from '../bib/parse';
 import { latexToUnicode, parseAuthors } from '../bib/latex';
 import type { EntryFacts } from './score';
-
-const PREPRINT_VENUE = /\b(arxiv|biorxiv|medrxiv|chemrxiv|ssrn|preprints?|research square|psyarxiv|osf preprints|essoar|techrxiv|eartharxiv)\b/i;
+import { citedVersion } from './version';
 
 function text(fields: Map<string, { value: string }>, name: string): string | undefined {
   const f = fields.get(name);
@@ -20,12 +19,7 @@ export function entryFacts(file: BibFile, entry: BibEntry): EntryFacts {
   const yearText = text(fields, 'year') ?? text(fields, 'date');
   const yearMatch = yearText ? /\b(1[5-9]\d\d|20\d\d)\b/.exec(yearText) : null;
   const venue = text(fields, 'journal') ?? text(fields, 'journaltitle') ?? text(fields, 'booktitle') ?? text(fields, 'howpublished') ?? text(fields, 'publisher');
-  const eprintType = (text(fields, 'archiveprefix') ?? text(fields, 'eprinttype') ?? '').toLowerCase();
-  const isPreprint =
-    eprintType === 'arxiv' ||
-    (!!fields.get('eprint') && !fields.get('journal') && !fields.get('booktitle')) ||
-    (!!venue && PREPRINT_VENUE.test(venue)) ||
-    /arxiv\.org\/abs\//i.test(fields.get('url')?.value ?? '');
+  const cited = citedVersion({ type: entry.type, get: (n) => text(fields, n) ?? (n === 'url' ? fields.get('url')?.value : undefined) });
   return {
     key: entry.key,
     type: entry.type,
@@ -36,6 +30,7 @@ export function entryFacts(file: BibFile, entry: BibEntry): EntryFacts {
     venue,
     volume: text(fields, 'volume'),
     pages: text(fields, 'pages'),
-    isPreprint,
+    isPreprint: cited === 'preprint',
+    cited,
   };
 }

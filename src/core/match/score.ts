@@ -6,6 +6,7 @@
  * accepted. Thresholds were tuned on the labelled set in test/fixtures/labelled (see docs/decisions.md).
  */
 import { normalizeForMatch } from '../bib/latex';
+import { describeVersion, versionCompatible, workVersion, type CitedVersion, type WorkVersion } from './version';
 
 export interface EntryFacts {
   key: string;
@@ -23,6 +24,8 @@ export interface EntryFacts {
   pages?: string;
   /** The entry describes a preprint (arXiv eprint, archivePrefix, or a preprint server as venue). */
   isPreprint: boolean;
+  /** The version the entry cites (match/version.ts); absent means unknown. */
+  cited?: CitedVersion;
 }
 
 export interface CandidateWork {
@@ -36,6 +39,9 @@ export interface CandidateWork {
   volume?: string;
   pages?: string;
   source: string;
+  /** The source's own statement of the version; otherwise derived from DOI, type and relations. */
+  version?: WorkVersion;
+  relations?: { type: string; id: string }[];
 }
 
 export interface ScoreReasons {
@@ -51,6 +57,10 @@ export interface ScoreReasons {
   volumePages: number | null;
   /** Why the candidate is not the paper itself, although it shares its title. */
   penalty?: 'correction' | 'retraction' | 'reply' | 'review' | 'component' | 'other-edition';
+  /** The candidate's version (preprint or published), as its record states it. */
+  version: WorkVersion;
+  /** false: the candidate is another version than the one the entry cites; null: one side is unknown. */
+  versionOk: boolean | null;
 }
 
 export interface ScoredCandidate<C extends CandidateWork = CandidateWork> {
@@ -310,10 +320,14 @@ export function scoreCandidate<C extends CandidateWork>(entry: EntryFacts, cand:
   // A confident title with a clearly different first author is another work of the same name.
   if (firstAuthor === false && (authorOverlap ?? 0) < 0.5) score = Math.min(score, 0.8);
 
+  const version = workVersion(cand);
+  const cited = entry.cited ?? (entry.isPreprint ? 'preprint' : 'unknown');
+  const versionOk = cited === 'unknown' || version === 'unknown' ? (cited === 'preprint' ? false : null) : versionCompatible(cited, version);
+
   return {
     candidate: cand,
     score: Math.max(0, Math.min(1, score)),
-    reasons: { title, firstAuthor, authorOverlap, yearDelta, venue, typeCompatible: typeOk, volumePages, penalty },
+    reasons: { title, firstAuthor, authorOverlap, yearDelta, venue, typeCompatible: typeOk, volumePages, penalty, version, versionOk },
   };
 }
 
@@ -333,12 +347,31 @@ export function decide<C extends CandidateWork>(entry: EntryFacts, candidates: C
     } else scored.push(s);
   }
   scored.sort((a, b) => b.score - a.score);
-  const [best, second] = scored;
+  // Another version of the work (a preprint for a journal citation, or the other way round) is shown
+  // for review but never competes: it is not the work cited, however well its title matches.
+  const eligible = scored.filter((s) => s.reasons.versionOk !== false);
+  const otherVersion = scored.find((s) => s.reasons.versionOk === false && s.score >= THRESHOLDS.review);
+  const [best, second] = eligible;
+  const cited = entry.cited ?? (entry.isPreprint ? 'preprint' : 'unknown');
+  const ranked = best ? [best, ...scored.filter((s) => s !== best)] : scored;
   if (!best || best.score < THRESHOLDS.review) {
-    return { outcome: 'not_found', ranked: scored, why: best ? `best score ${best.score.toFixed(2)} below ${THRESHOLDS.review}` : 'no candidate' };
+    if (otherVersion) {
+      return {
+        outcome: 'review',
+        best: otherVersion,
+        ranked: [otherVersion, ...scored.filter((s) => s !== otherVersion)],
+        why: `only the ${describeVersion(otherVersion.reasons.version)} was found; the entry cites the ${describeVersion(cited)}`,
+      };
+    }
+    return { outcome: 'not_found', ranked, why: best ? `best score ${best.score.toFixed(2)} below ${THRESHOLDS.review}` : 'no candidate' };
   }
   const r = best.reasons;
   const ambiguous = second !== undefined && best.score - second.score < THRESHOLDS.ambiguity && second.score >= THRESHOLDS.review;
+  // When the citation does not say which version it cites, two versions of one work are a question for the user.
+  const twoVersions =
+    cited === 'unknown' &&
+    r.version !== 'unknown' &&
+    eligible.some((s) => s !== best && s.reasons.version !== 'unknown' && s.reasons.version !== r.version && s.reasons.title >= THRESHOLDS.acceptTitle && s.reasons.firstAuthor !== false);
   const confident =
     best.score >= (r.firstAuthor === null ? THRESHOLDS.acceptAuthorless : THRESHOLDS.accept) &&
     r.title >= THRESHOLDS.acceptTitle &&
@@ -348,12 +381,16 @@ export function decide<C extends CandidateWork>(entry: EntryFacts, candidates: C
     (r.firstAuthor === true ||
       (r.title >= 0.98 && r.yearDelta !== null && Math.abs(r.yearDelta) <= 1 && ((r.venue ?? 0) >= 0.8 || r.volumePages === 1))) &&
     (r.yearDelta === null || Math.abs(r.yearDelta) <= (entry.isPreprint ? 3 : 1));
-  if (confident && !ambiguous) return { outcome: 'accept', best, ranked: scored, why: `score ${best.score.toFixed(2)}` };
+  if (confident && !ambiguous && !twoVersions) return { outcome: 'accept', best, ranked, why: `score ${best.score.toFixed(2)}` };
   return {
     outcome: 'review',
     best,
-    ranked: scored,
-    why: ambiguous ? `two candidates within ${THRESHOLDS.ambiguity} (${best.score.toFixed(2)} vs ${second!.score.toFixed(2)})` : `score ${best.score.toFixed(2)} needs a human look`,
+    ranked,
+    why: twoVersions
+      ? 'a preprint and a published version share this title; the entry does not say which it cites'
+      : ambiguous
+        ? `two candidates within ${THRESHOLDS.ambiguity} (${best.score.toFixed(2)} vs ${second!.score.toFixed(2)})`
+        : `score ${best.score.toFixed(2)} needs a human look`,
   };
 }
 
@@ -367,5 +404,6 @@ export function describeReasons(r: ScoreReasons): string {
   if (r.typeCompatible === false) parts.push('type differs');
   if (r.volumePages !== null) parts.push(`volume/pages ${r.volumePages === 1 ? '✓' : r.volumePages === 0 ? '✗' : '½'}`);
   if (r.penalty) parts.push(`is a ${r.penalty}`);
+  if (r.version !== 'unknown') parts.push(r.versionOk === false ? `${describeVersion(r.version)} (another version)` : describeVersion(r.version));
   return parts.join(', ');
 }

@@ -13,6 +13,8 @@ import * as s2 from '../sources/semanticScholar';
 import * as arxiv from '../sources/arxiv';
 import type { WorkRecord } from '../sources/types';
 import { entryFacts } from '../match/facts';
+import { isPreprintDoi, type CitedVersion, type WorkVersion } from '../match/version';
+import * as doiOrg from '../sources/doi';
 import { decide, describeReasons, scoreCandidate, THRESHOLDS, type Decision, type EntryFacts, type ScoredCandidate } from '../match/score';
 import { errorCode, errorMessage, isAbortError } from '../errors';
 
@@ -22,8 +24,12 @@ export type ResolveOutcome =
   /** Candidates exist but a human must choose. */
   | 'review'
   | 'not_found'
-  /** The entry already has a DOI (checked when asked to). */
+  /** The entry already has a DOI (checked, when asked to, and found right). */
   | 'has_doi'
+  /** The entry's DOI does not exist (Crossref and doi.org both say so) or is malformed. */
+  | 'doi_unknown'
+  /** The entry's DOI names another work (title and authors disagree). */
+  | 'doi_mismatch'
   /** The entry opted out (`scholar = {skip}`) or has nothing to search with. */
   | 'skipped'
   | 'failed';
@@ -37,11 +43,26 @@ export interface CandidateSummary {
   source: string;
   score: number;
   reasons: string;
+  /** preprint / published / unknown, as the candidate's record states it. */
+  version: WorkVersion;
+  /** false: another version than the one the entry cites (shown for review, never accepted). */
+  versionOk: boolean | null;
+}
+
+/** A published version known for a cited preprint: what the upgrade step can offer. */
+export interface PublishedVersion {
+  doi: string;
+  title?: string;
+  venue?: string;
+  year?: number;
+  /** Where the link comes from, strongest first: `arxiv-doi`, `arxiv-journal-ref`, `crossref-relation`. */
+  evidence: string[];
 }
 
 export interface ResolveResult {
   key: string;
   outcome: ResolveOutcome;
+  /** accept: the DOI to write. has_doi / doi_unknown / doi_mismatch: the entry's own DOI. */
   doi?: string;
   score?: number;
   /** Where the accepted DOI came from: `entry-url`, `crossref`, `openalex`, `semanticScholar`, `arxiv`. */
@@ -52,8 +73,14 @@ export interface ResolveResult {
   /** The work record behind the chosen DOI, for metadata.json. */
   work?: WorkRecord;
   arxivId?: string;
+  /** The version the entry cites. */
+  cited?: CitedVersion;
   /** For entries that already carry a DOI: what checking it found. */
   existing?: { doi: string; status: 'ok' | 'malformed' | 'unknown' | 'mismatch'; score?: number; title?: string };
+  /** doi_unknown / doi_mismatch: the DOI the normal search found with confidence, if any. */
+  replacement?: { doi: string; score: number; source: string; title: string; work?: WorkRecord };
+  /** A cited preprint's published version, when a source links them (never written by resolve). */
+  published?: PublishedVersion;
   /** Transient services that failed on the way (the result may improve on retry). */
   errors?: { service: string; code: string; message: string }[];
 }
@@ -80,6 +107,8 @@ function summarize(s: ScoredCandidate<WorkRecord>): CandidateSummary {
     source: c.source,
     score: Math.round(s.score * 1000) / 1000,
     reasons: describeReasons(s.reasons),
+    version: s.reasons.version,
+    versionOk: s.reasons.versionOk,
   };
 }
 
@@ -115,63 +144,212 @@ function fromDecision(key: string, d: Decision<WorkRecord>, extra: Partial<Resol
   };
 }
 
+const ARXIV_DOI = /^10\.48550\/arxiv\.(.+)$/i;
+const arxivDoi = (id: string) => `10.48550/arxiv.${id}`.toLowerCase();
+
+/** The arXiv record as the arXiv-DOI work it is (the feed's `doi` is the published version's). */
+function asArxivWork(r: WorkRecord, id: string): WorkRecord {
+  const published = r.doi && !ARXIV_DOI.test(r.doi) ? r.doi : undefined;
+  return {
+    ...r,
+    doi: arxivDoi(r.arxivId ?? id),
+    type: 'posted-content',
+    version: 'preprint',
+    venue: 'arXiv',
+    relations: published ? [{ type: 'is-preprint-of', id: published }] : undefined,
+  };
+}
+
+function publishedFromArxiv(r: WorkRecord): PublishedVersion | undefined {
+  if (!r.doi || ARXIV_DOI.test(r.doi)) return undefined;
+  return { doi: r.doi, venue: r.venue, evidence: r.venue ? ['arxiv-doi', 'arxiv-journal-ref'] : ['arxiv-doi'] };
+}
+
+function publishedFromRelations(w: WorkRecord | undefined): PublishedVersion | undefined {
+  const rel = w?.relations?.find((r) => r.type === 'is-preprint-of' && /^10\./.test(r.id) && !isPreprintDoi(r.id));
+  return rel ? { doi: rel.id, evidence: ['crossref-relation'] } : undefined;
+}
+
+/**
+ * Whether a DOI's record names the entry's work. A different title, or clearly different authors,
+ * means the DOI belongs to another work (a typo that hit another DOI, or a copy-paste from the wrong entry).
+ */
+function namesAnotherWork(s: ScoredCandidate<WorkRecord>): boolean {
+  const r = s.reasons;
+  return r.title < 0.75 || (r.firstAuthor === false && (r.authorOverlap ?? 0) < 0.5) || (r.firstAuthor === false && r.title < 0.9);
+}
+
+type Existing = NonNullable<ResolveResult['existing']>;
+
+/**
+ * Checks the DOI an entry carries with one singleton lookup: arXiv DOIs at arXiv, the rest at Crossref,
+ * and a DOI Crossref does not know at doi.org (DataCite, mEDRA … register DOIs too). Only "both say it
+ * does not exist" makes a DOI unknown; a failed lookup is a failure, retried later, never a verdict.
+ */
+async function checkExistingDoi(
+  http: ScholarHttp,
+  facts: EntryFacts,
+  doi: string,
+  errors: NonNullable<ResolveResult['errors']>,
+  signal?: AbortSignal,
+): Promise<{ existing: Existing; work?: WorkRecord; scored?: ScoredCandidate<WorkRecord>; why: string } | undefined> {
+  const ax = ARXIV_DOI.exec(doi)?.[1];
+  let work: WorkRecord | null | undefined;
+  if (ax) {
+    const recs = await attempt('arxiv', errors, () => arxiv.byIds(http, [ax], signal), signal);
+    if (recs === undefined) return undefined;
+    const r = recs.find((x) => x.arxivId?.toLowerCase() === ax.toLowerCase()) ?? recs[0];
+    work = r ? asArxivWork(r, ax) : null;
+  } else {
+    work = await attempt('crossref', errors, () => crossref.workByDoi(http, doi, signal), signal);
+    if (work === undefined) return undefined;
+  }
+  if (work === null) {
+    if (ax) return { existing: { doi, status: 'unknown' }, why: 'arXiv has no paper with this id' };
+    const h = await attempt('doi', errors, () => doiOrg.handle(http, doi, signal), signal);
+    if (h === undefined) return undefined;
+    if (h.exists) return { existing: { doi, status: 'ok' }, why: 'registered outside Crossref (doi.org knows it); not compared' };
+    return { existing: { doi, status: 'unknown' }, why: 'neither Crossref nor doi.org knows this DOI' };
+  }
+  const s = scoreCandidate(facts, work);
+  const mismatch = namesAnotherWork(s);
+  return {
+    existing: { doi, status: mismatch ? 'mismatch' : 'ok', score: s.score, title: work.title },
+    work,
+    scored: s,
+    why: mismatch ? `the DOI names another work: "${work.title}"` : 'the DOI matches the entry',
+  };
+}
+
 /** Resolves one entry. Never throws for a service failure: it reports `failed` with the reasons. */
 export async function resolveEntry(http: ScholarHttp, file: BibFile, entry: BibEntry, opts: ResolveOptions = {}): Promise<ResolveResult> {
   const { signal } = opts;
   const key = entry.key;
   if (hasOptOut(entry)) return { key, outcome: 'skipped', why: 'the entry opts out (scholar = {skip})', candidates: [] };
   const facts = entryFacts(file, entry);
+  const cited = facts.cited;
   const errors: NonNullable<ResolveResult['errors']> = [];
   const arxivId = entryArxivId(entry);
+  const errs = () => (errors.length ? errors : undefined);
 
   const doiField = entry.fields.get('doi')?.value.trim();
+  let bad: { existing: Existing; why: string; candidate?: CandidateSummary } | undefined;
   if (doiField) {
     const doi = normalizeDoi(doiField);
-    if (!isValidDoi(doi)) return { key, outcome: 'has_doi', why: 'the doi field is malformed', candidates: [], existing: { doi: doiField, status: 'malformed' } };
-    if (!opts.checkExisting) return { key, outcome: 'has_doi', doi, why: 'already has a DOI', candidates: [], existing: { doi, status: 'ok' } };
-    const work = await attempt('crossref', errors, () => crossref.workByDoi(http, doi, signal), signal);
-    if (work === undefined) return { key, outcome: 'failed', why: 'could not check the DOI', candidates: [], errors };
-    if (work === null) return { key, outcome: 'has_doi', doi, why: 'Crossref does not know this DOI', candidates: [], existing: { doi, status: 'unknown' } };
-    const s = scoreCandidate(facts, work);
-    const mismatch = s.reasons.title < 0.75 || (s.reasons.firstAuthor === false && s.reasons.title < 0.9);
-    return {
+    const malformed = !isValidDoi(doi);
+    if (!opts.checkExisting) {
+      if (malformed) return { key, outcome: 'has_doi', why: 'the doi field is malformed', candidates: [], cited, existing: { doi: doiField, status: 'malformed' } };
+      return { key, outcome: 'has_doi', doi, why: 'already has a DOI', candidates: [], cited, existing: { doi, status: 'ok' } };
+    }
+    if (malformed) bad = { existing: { doi: doiField, status: 'malformed' }, why: 'the doi field is not a DOI' };
+    else {
+      const c = await checkExistingDoi(http, facts, doi, errors, signal);
+      if (!c) return { key, outcome: 'failed', why: 'could not check the DOI', candidates: [], cited, errors };
+      if (c.existing.status === 'ok') {
+        return { key, outcome: 'has_doi', doi, score: c.scored?.score, why: c.why, candidates: c.scored ? [summarize(c.scored)] : [], work: c.work, cited, existing: c.existing, arxivId };
+      }
+      bad = { existing: c.existing, why: c.why, candidate: c.scored ? summarize(c.scored) : undefined };
+    }
+    if (!facts.title) {
+      return { key, outcome: bad.existing.status === 'mismatch' ? 'doi_mismatch' : 'doi_unknown', doi: bad.existing.doi, why: bad.why, candidates: bad.candidate ? [bad.candidate] : [], cited, existing: bad.existing, errors: errs() };
+    }
+    // A wrong DOI: look for the right one the normal way, and offer it as a replacement.
+    const found = await searchEntry(http, entry, facts, arxivId, errors, opts, bad.existing.doi);
+    const out: ResolveResult = {
       key,
-      outcome: 'has_doi',
-      doi,
-      score: s.score,
-      why: mismatch ? `the DOI points to another work: "${work.title}"` : 'the DOI matches the entry',
-      candidates: [summarize(s)],
-      work,
-      existing: { doi, status: mismatch ? 'mismatch' : 'ok', score: s.score, title: work.title },
+      outcome: bad.existing.status === 'mismatch' ? 'doi_mismatch' : 'doi_unknown',
+      doi: bad.existing.doi,
+      why: bad.why,
+      candidates: found.candidates,
+      cited,
+      existing: bad.existing,
+      arxivId,
+      published: found.published,
+      errors: errs(),
     };
+    if (found.outcome === 'accept' && found.doi && found.doi.toLowerCase() !== bad.existing.doi.toLowerCase()) {
+      out.replacement = { doi: found.doi, score: found.score ?? 0, source: found.source ?? 'crossref', title: found.work?.title ?? '', work: found.work };
+      out.why += `; the right DOI is ${found.doi}`;
+    }
+    return out;
   }
+  return searchEntry(http, entry, facts, arxivId, errors, opts);
+}
 
-  // 1. A DOI hidden in url / note / howpublished: verify it names this work, then take it.
+/** Finding a DOI for an entry that has none (or whose own DOI is wrong: `exclude`). */
+async function searchEntry(
+  http: ScholarHttp,
+  entry: BibEntry,
+  facts: EntryFacts,
+  arxivId: string | undefined,
+  errors: NonNullable<ResolveResult['errors']>,
+  opts: ResolveOptions,
+  exclude?: string,
+): Promise<ResolveResult> {
+  const { signal } = opts;
+  const key = entry.key;
+  const cited = facts.cited;
+  const errs = () => (errors.length ? errors : undefined);
+  const notExcluded = (w: WorkRecord) => !exclude || w.doi?.toLowerCase() !== exclude.toLowerCase();
+
+  // 1. A DOI hidden in url / note / howpublished: verify it names this work, and this version, then take it.
   for (const name of ['url', 'note', 'howpublished']) {
     const v = entry.fields.get(name)?.value;
     const found = v ? extractDoi(v) : undefined;
-    if (!found) continue;
+    if (!found || (exclude && found.toLowerCase() === exclude.toLowerCase()) || ARXIV_DOI.test(found)) continue;
     const work = await attempt('crossref', errors, () => crossref.workByDoi(http, found, signal), signal);
     if (work) {
       const s = scoreCandidate(facts, work);
-      if (s.reasons.title >= 0.8 && !s.reasons.penalty) {
-        return { key, outcome: 'accept', doi: work.doi ?? found, score: s.score, source: `entry-${name}`, why: `DOI found in the ${name} field`, candidates: [summarize(s)], work, arxivId };
+      if (s.reasons.title >= 0.8 && !s.reasons.penalty && s.reasons.versionOk !== false) {
+        return { key, outcome: 'accept', doi: work.doi ?? found, score: s.score, source: `entry-${name}`, why: `DOI found in the ${name} field`, candidates: [summarize(s)], work, arxivId, cited, errors: errs() };
       }
     }
   }
 
-  if (!facts.title) return { key, outcome: 'skipped', why: 'the entry has no title to search with', candidates: [], errors: errors.length ? errors : undefined };
+  if (!facts.title) return { key, outcome: 'skipped', why: 'the entry has no title to search with', candidates: [], cited, errors: errs() };
 
   const pool: WorkRecord[] = [];
-  // 2. An arXiv id: the published version's DOI if arXiv knows one, else the arXiv DOI.
+  let published: PublishedVersion | undefined;
+  // 2. An arXiv id. A citation of the preprint gets the arXiv DOI once arXiv confirms the id names
+  //    this work; the published version arXiv links to is reported, not written. A citation of the
+  //    journal version uses the id to reach the journal DOI.
   if (arxivId && (!opts.fallbacks || opts.fallbacks.includes('arxiv'))) {
     const recs = await attempt('arxiv', errors, () => arxiv.byIds(http, [arxivId], signal), signal);
-    for (const r of recs ?? []) {
-      if (r.doi && !/^10\.48550\//i.test(r.doi)) {
-        const published = await attempt('crossref', errors, () => crossref.workByDoi(http, r.doi!, signal), signal);
-        pool.push(published ?? r);
+    if (recs === undefined && cited !== 'published') {
+      // Without arXiv's word the id is unconfirmed, and the search below would only find other versions.
+      return { key, outcome: 'failed', why: 'could not confirm the arXiv id', candidates: [], arxivId, cited, errors };
+    }
+    const r = (recs ?? []).find((x) => x.arxivId?.toLowerCase() === arxivId.toLowerCase()) ?? recs?.[0];
+    if (r) {
+      const preprint = asArxivWork(r, arxivId);
+      published = publishedFromArxiv(r);
+      if (cited !== 'published') {
+        const s = scoreCandidate(facts, preprint);
+        if (s.reasons.title >= THRESHOLDS.acceptTitle && s.reasons.firstAuthor !== false && !s.reasons.penalty && notExcluded(preprint)) {
+          return {
+            key,
+            outcome: 'accept',
+            doi: preprint.doi,
+            score: s.score,
+            source: 'arxiv',
+            why: `the arXiv id ${arxivId} names this work (confirmed by the arXiv API)`,
+            candidates: [summarize(s)],
+            work: preprint,
+            arxivId,
+            cited,
+            published,
+            errors: errs(),
+          };
+        }
       }
-      pool.push({ ...r, doi: r.doi && /^10\.48550\//i.test(r.doi) ? r.doi : `10.48550/arxiv.${r.arxivId ?? arxivId}`.toLowerCase() });
+      pool.push(preprint);
+      if (published) {
+        const pub = await attempt('crossref', errors, () => crossref.workByDoi(http, published!.doi, signal), signal);
+        if (pub) {
+          pool.push(pub);
+          published = { ...published, title: pub.title, venue: pub.venue ?? published.venue, year: pub.year };
+        }
+      }
     }
   }
 
@@ -179,8 +357,8 @@ export async function resolveEntry(http: ScholarHttp, file: BibFile, entry: BibE
   const q = searchText(facts);
   const cr = await attempt('crossref', errors, () => crossref.searchBibliographic(http, { ...q, rows: 5 }, signal), signal);
   pool.push(...(cr ?? []));
-  let d = decide(facts, pool);
-  if (d.outcome === 'accept') return fromDecision(key, d, { arxivId, errors: errors.length ? errors : undefined });
+  let d = decide(facts, pool.filter(notExcluded));
+  if (d.outcome === 'accept') return withPublished(fromDecision(key, d, { arxivId, cited, errors: errs() }), published);
 
   // 4. OpenAlex and Semantic Scholar when Crossref has nothing confident.
   const fallbacks = opts.fallbacks ?? ['openalex', 'semanticScholar', 'arxiv'];
@@ -191,15 +369,22 @@ export async function resolveEntry(http: ScholarHttp, file: BibFile, entry: BibE
   }
   if (facts.isPreprint && !arxivId && fallbacks.includes('arxiv')) {
     const recs = await attempt('arxiv', errors, () => arxiv.searchTitle(http, facts.title, { rows: 3, signal }), signal);
-    for (const r of recs ?? []) pool.push({ ...r, doi: r.doi ?? (r.arxivId ? `10.48550/arxiv.${r.arxivId}`.toLowerCase() : undefined) });
+    for (const r of recs ?? []) if (r.arxivId) pool.push(asArxivWork(r, r.arxivId));
   }
-  d = decide(facts, pool);
-  const result = fromDecision(key, d, { arxivId, errors: errors.length ? errors : undefined });
+  d = decide(facts, pool.filter(notExcluded));
+  const result = withPublished(fromDecision(key, d, { arxivId, cited, errors: errs() }), published);
   // Every service failed and nothing was found: a retry may succeed, so it is a failure, not "not found".
   if (result.outcome === 'not_found' && errors.length > 0 && pool.length === 0) {
     return { ...result, outcome: 'failed', why: `services failed: ${errors.map((e) => `${e.service} ${e.code}`).join(', ')}` };
   }
   return result;
+}
+
+/** A cited preprint's published version: from arXiv, or from the accepted preprint's own Crossref relation. */
+function withPublished(r: ResolveResult, published: PublishedVersion | undefined): ResolveResult {
+  if (r.cited !== 'preprint') return r;
+  const p = published ?? (r.outcome === 'accept' ? publishedFromRelations(r.work) : undefined);
+  return p ? { ...r, published: p } : r;
 }
 
 export { THRESHOLDS };

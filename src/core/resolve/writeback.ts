@@ -14,15 +14,22 @@ import type { LoadedBib } from '../tex/project';
 export interface DoiWrite {
   key: string;
   doi: string;
+  /** A repair: the wrong DOI the entry carries. The edit is made only while the field still holds it. */
+  replaces?: string;
 }
 
-/** The edits adding `doi` fields, skipping entries that vanished or already have a DOI. */
+/**
+ * The edits adding `doi` fields (or replacing a wrong one, for a write that names it), skipping
+ * entries that vanished, that have a DOI, or whose DOI is no longer the one the repair was found for.
+ */
 export function planDoiEdits(file: BibFile, writes: readonly DoiWrite[]): { edits: TextEdit[]; skipped: string[] } {
   const edits: TextEdit[] = [];
   const skipped: string[] = [];
   for (const w of writes) {
     const entry = findEntry(file, w.key);
-    if (!entry || entry.fields.get('doi')?.value.trim()) {
+    const current = entry?.fields.get('doi')?.value.trim();
+    const ok = w.replaces === undefined ? !current : current !== undefined && current === w.replaces.trim();
+    if (!entry || !ok) {
       skipped.push(w.key);
       continue;
     }

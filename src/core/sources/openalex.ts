@@ -60,6 +60,8 @@ export function parseOpenAlexWork(w: Json): WorkRecord {
     year: typeof w.publication_year === 'number' ? w.publication_year : undefined,
     venue: str(w.primary_location?.source?.display_name),
     type: str(w.type_crossref) ?? str(w.type),
+    // OpenAlex states the version: its own type "preprint", or a primary location that is the submitted version.
+    version: w.type === 'preprint' || w.primary_location?.version === 'submittedVersion' ? 'preprint' : undefined,
     volume: str(b.volume),
     pages,
     arxivId,

@@ -1,4 +1,5 @@
 import type { ServiceName } from '../net/policy';
+import type { WorkVersion } from '../match/version';
 
 export type { ServiceName } from '../net/policy';
 
@@ -35,6 +36,8 @@ export interface WorkRecord {
   venue?: string;
   /** Crossref-style type (journal-article, posted-content, proceedings-article…). */
   type?: string;
+  /** The version the record states it is, where the source says so (else derived: match/version.ts). */
+  version?: WorkVersion;
   volume?: string;
   pages?: string;
   arxivId?: string;

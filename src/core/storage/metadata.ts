@@ -5,7 +5,8 @@ import { ScholarError } from '../errors';
 
 export const METADATA_SCHEMA_VERSION = 1 as const;
 
-export type MatchOutcome = 'accepted' | 'review' | 'not_found' | 'manual' | 'no_doi';
+/** `doi_unknown` / `doi_mismatch`: the entry's own DOI was checked and found wrong (awaits the user). */
+export type MatchOutcome = 'accepted' | 'review' | 'not_found' | 'manual' | 'no_doi' | 'doi_unknown' | 'doi_mismatch';
 export type PdfVerification = 'doi' | 'title' | 'unverified' | 'mismatch';
 export type NoticeType = 'retraction' | 'correction' | 'expression_of_concern' | 'withdrawal' | 'other';
 
@@ -88,7 +89,7 @@ export type MetadataPatch = {
   provenance?: Record<string, string | null>;
 };
 
-const MATCH_OUTCOMES: readonly string[] = ['accepted', 'review', 'not_found', 'manual', 'no_doi'];
+const MATCH_OUTCOMES: readonly string[] = ['accepted', 'review', 'not_found', 'manual', 'no_doi', 'doi_unknown', 'doi_mismatch'];
 const VERIFICATIONS: readonly string[] = ['doi', 'title', 'unverified', 'mismatch'];
 const NOTICE_TYPES: readonly string[] = ['retraction', 'correction', 'expression_of_concern', 'withdrawal', 'other'];
 const IDENTIFIER_KINDS = ['arxiv', 'pmid', 'openalex', 's2'] as const;

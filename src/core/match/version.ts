@@ -1,0 +1,143 @@
+/**
+ * Versions are data. A preprint and the journal article published from it share their title and
+ * authors, so no text score can tell them apart: what tells them apart is what the records say about
+ * themselves (Crossref `type`/`subtype`/`relation`, OpenAlex `type` and location `version`, arXiv,
+ * DataCite's resource type) and what the citation says about itself (a venue or not, an eprint, a
+ * preprint server named somewhere). The matcher compares the two and never swaps one for the other.
+ */
+
+/** What a DOI stands for. An accepted manuscript carries its article's DOI, so it counts as published. */
+export type WorkVersion = 'preprint' | 'published' | 'unknown';
+
+/** What a citation cites. */
+export type CitedVersion = 'preprint' | 'published' | 'unknown';
+
+/**
+ * DOI shapes of preprint servers. Each is the server's own registration pattern; a prefix alone is not
+ * enough where the same prefix also registers journals (10.1101 is bioRxiv and medRxiv, but also Cold
+ * Spring Harbor's journals, whose DOIs have a journal code: 10.1101/gad.…; 10.5194 is Copernicus,
+ * whose Discussions papers carry a year where the final paper carries a volume).
+ */
+const PREPRINT_DOI: RegExp[] = [
+  /^10\.48550\/arxiv\./i, // arXiv (DataCite)
+  /^10\.1101\/(\d{6,}|\d{4}\.\d{2}\.\d{2}\.\d+)(v\d+)?$/i, // bioRxiv, medRxiv: 014852, 2020.06.17.20133843
+  /^10\.21203\/rs\.\d+\.rs-/i, // Research Square
+  /^10\.2139\/ssrn\./i, // SSRN
+  /^10\.26434\/chemrxiv/i, // ChemRxiv
+  /^10\.33774\/chemrxiv/i, // ChemRxiv (Cambridge Open Engage)
+  /^10\.1002\/essoar\./i, // ESS Open Archive
+  /^10\.22541\/(au|essoar)\./i, // Authorea
+  /^10\.312\d\d\/osf\.io\//i, // OSF Preprints and its community servers (PsyArXiv, SocArXiv, EarthArXiv …)
+  /^10\.31223\//i, // EarthArXiv
+  /^10\.32942\//i, // EcoEvoRxiv
+  /^10\.35542\/osf\.io\//i, // EdArXiv
+  /^10\.20944\/preprints/i, // Preprints.org
+  /^10\.36227\/techrxiv/i, // TechRxiv
+  /^10\.7287\/peerj\.preprints/i, // PeerJ Preprints
+  /^10\.1590\/scielopreprints/i, // SciELO Preprints
+  /^10\.5194\/[a-z]+-\d{4}-\d+$/i, // Copernicus Discussions since 2016: acp-2016-3 (final papers: acp-16-1234-2016)
+  /^10\.5194\/[a-z]+d-\d+-\d+-\d{4}$/i, // Copernicus Discussions journals before 2016: acpd-15-1234-2015
+];
+
+export function isPreprintDoi(doi: string | undefined): boolean {
+  return !!doi && PREPRINT_DOI.some((re) => re.test(doi.trim()));
+}
+
+const PREPRINT_TYPES = new Set(['posted-content', 'preprint']);
+/** Types that are a work's version of record (as opposed to a preprint, a dataset or a notice). */
+const PUBLISHED_TYPES = new Set([
+  'journal-article',
+  'proceedings-article',
+  'book-chapter',
+  'book',
+  'monograph',
+  'edited-book',
+  'reference-book',
+  'book-part',
+  'book-section',
+  'reference-entry',
+  'article',
+  'review',
+  'letter',
+  'editorial',
+  'paper-conference',
+  'chapter',
+  'dissertation',
+]);
+
+export interface VersionEvidence {
+  doi?: string;
+  type?: string;
+  /** The source's own statement, when it makes one (OpenAlex `type: preprint`, location `version`). */
+  version?: WorkVersion;
+  relations?: { type: string; id: string }[];
+  venue?: string;
+}
+
+/** The version a work record stands for, from the strongest statement available. */
+export function workVersion(w: VersionEvidence): WorkVersion {
+  if (w.version && w.version !== 'unknown') return w.version;
+  if (isPreprintDoi(w.doi)) return 'preprint';
+  const type = w.type?.toLowerCase();
+  if (type && PREPRINT_TYPES.has(type)) return 'preprint';
+  if (w.relations?.some((r) => r.type === 'is-preprint-of')) return 'preprint';
+  if (w.venue && namesPreprintServer(w.venue)) return 'preprint';
+  if (type && PUBLISHED_TYPES.has(type)) return 'published';
+  return 'unknown';
+}
+
+/**
+ * Names of preprint servers as researchers write them in `journal`, `howpublished`, `note`,
+ * `publisher` or `institution`. "CoRR" is how DBLP's BibTeX names arXiv; "In Review" is Research
+ * Square's; "Discussions"/"Discuss." are Copernicus's open-discussion journals.
+ */
+export const PREPRINT_SERVER =
+  /\b(arxiv|biorxiv|medrxiv|chemrxiv|chemarxiv|ssrn|research ?square|in review|psyarxiv|socarxiv|edarxiv|eartharxiv|ecoevorxiv|engrxiv|techrxiv|osf preprints|essoar|ess open archive|earth and space science open archive|authorea|preprints\.org|peerj preprints|scielo preprints|preprint|preprints|(?<!faraday )discussions|(?<!faraday )discuss\.)(?=$|[^a-z])/i;
+/** DBLP's name for arXiv; case matters ("Corr." abbreviates other words). */
+const CORR = /\bCoRR\b/;
+
+function namesPreprintServer(v: string): boolean {
+  return PREPRINT_SERVER.test(v) || CORR.test(v);
+}
+
+const PREPRINT_URL = /(arxiv\.org\/(abs|pdf)\/|biorxiv\.org\/content\/|medrxiv\.org\/content\/|researchsquare\.com\/article\/|ssrn\.com\/|chemrxiv\.org\/|essopenarchive\.org\/|preprints\.org\/manuscript\/|osf\.io\/preprints\/|eartharxiv\.org\/|psyarxiv\.com\/|authorea\.com\/)/i;
+
+export interface CitationFields {
+  type: string;
+  get(name: string): string | undefined;
+}
+
+/**
+ * The version an entry cites. A named venue that is not a preprint server means the published
+ * version, even when an eprint is given beside it (many journals' BibTeX carries the arXiv id too).
+ */
+export function citedVersion(c: CitationFields): CitedVersion {
+  const venueOf = (n: string) => c.get(n)?.trim() || undefined;
+  const journal = venueOf('journal') ?? venueOf('journaltitle') ?? venueOf('booktitle');
+  const pubstate = (c.get('pubstate') ?? '').toLowerCase();
+  if (/prepublished|submitted|preprint/.test(pubstate)) return 'preprint';
+  if (journal) return namesPreprintServer(journal) ? 'preprint' : 'published';
+  const type = c.type.toLowerCase();
+  if (type === 'unpublished') return 'preprint';
+  for (const n of ['howpublished', 'publisher', 'institution', 'organization', 'note', 'type']) {
+    const v = c.get(n);
+    if (v && namesPreprintServer(v)) return 'preprint';
+  }
+  const prefix = (c.get('archiveprefix') ?? c.get('eprinttype') ?? '').toLowerCase();
+  if (c.get('eprint') && (!prefix || /arxiv|biorxiv|medrxiv|ssrn|chemrxiv/.test(prefix))) return 'preprint';
+  if (PREPRINT_URL.test(c.get('url') ?? '')) return 'preprint';
+  if (isPreprintDoi(c.get('doi'))) return 'preprint';
+  if (['book', 'inbook', 'incollection', 'inproceedings', 'conference', 'phdthesis', 'mastersthesis', 'thesis'].includes(type)) return 'published';
+  return 'unknown';
+}
+
+/** Whether a candidate of version `w` may stand for a citation of version `c`. */
+export function versionCompatible(c: CitedVersion, w: WorkVersion): boolean {
+  if (c === 'preprint') return w === 'preprint';
+  if (c === 'published') return w !== 'preprint';
+  return true;
+}
+
+export function describeVersion(v: WorkVersion | CitedVersion): string {
+  return v === 'preprint' ? 'preprint' : v === 'published' ? 'published version' : 'version unknown';
+}
