@@ -7,9 +7,25 @@
 //    same-title works by other authors.
 //  - negatives: real entries of the fixture .bib files (written by researchers), whose works are not
 //    in the corpus. Label: null (the right answer is "not found", at most "review").
+//  - versions (issue 14): the corpus's own preprint/published relations (is-preprint-of,
+//    has-preprint). Where one side of a relation is missing from the corpus, a twin record is derived
+//    from the side that is there (same title and authors, the related DOI, the other version's type,
+//    year and venue) for half of the pairs, into version-twins.jsonl, which the matching benchmark
+//    serves beside the corpus; the other half stay one-sided. Entries cite each side the way
+//    researchers cite preprints (journal = {bioRxiv}, howpublished = {Research Square}, Copernicus
+//    Discussions …) and journal articles. Citing a side that is not served: label null.
+//  - arXiv citations of published works: corpus works the replay puts on arXiv, cited by their
+//    arXiv id (eprint, journal = {arXiv preprint arXiv:…}, an arXiv URL, DBLP's CoRR). Label: the
+//    arXiv DOI 10.48550/arxiv.<id>.
+//  - existing DOIs: real works cited with a truncated, mistyped, transposed, nonexistent or another
+//    work's DOI (label: the right DOI, which --fix-existing should write), and with their right DOI
+//    (label: that DOI; it must be left alone).
+// Every key is assigned to a tuning share or a held-out share (about 30 %) by a hash of the key;
+// no threshold is tuned on the held-out share, and the reported figures are its figures.
 // Deterministic: a seeded PRNG, so the file only changes when this script does.
 // Usage: node test/bench/make-labelled.mjs
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -93,9 +109,10 @@ const NOTICE = /^(correction|corrigendum|erratum|retracted|retraction|review for
 const out = [];
 const labels = {};
 let n = 0;
-const add = (bib, key, doi, kind) => {
+const heldOut = (key) => createHash('sha1').update(`heldout:${key}`).digest().readUInt32BE(0) % 10 < 3;
+const add = (bib, key, doi, kind, extra = {}) => {
   out.push(bib);
-  labels[key] = { doi, kind };
+  labels[key] = { doi, kind, split: heldOut(key) ? 'heldout' : 'tuning', ...extra };
 };
 
 // Positives.
@@ -154,9 +171,185 @@ for (let i = 0; i < 300 && negatives.length; i++) {
   add(negatives.splice(j, 1)[0].replace('NEGKEY', key), key, null, 'negative');
 }
 
+// ---------------------------------------------------------------------------------------------
+// Versions: preprint/published pairs from the corpus's own relations.
+const twins = [];
+const COPERNICUS = { acp: 'Atmos. Chem. Phys. Discuss.', cp: 'Clim. Past Discuss.', essd: 'Earth Syst. Sci. Data Discuss.', hess: 'Hydrol. Earth Syst. Sci. Discuss.', bg: 'Biogeosciences Discuss.', tc: 'The Cryosphere Discuss.', gmd: 'Geosci. Model Dev. Discuss.', amt: 'Atmos. Meas. Tech. Discuss.' };
+const PREPRINT_PREFIX = [
+  [/^10\.1101\//, (d) => (/^10\.1101\/\d{4}\.\d{2}\.\d{2}\.2\d{7}/.test(d) ? 'medRxiv' : 'bioRxiv'), 'Cold Spring Harbor Laboratory'],
+  [/^10\.21203\//, () => 'Research Square', 'Research Square Platform LLC'],
+  [/^10\.1002\/essoar/, () => 'ESS Open Archive', 'Wiley'],
+  [/^10\.2139\/ssrn/, () => 'SSRN', 'Elsevier BV'],
+  [/^10\.26434\/chemrxiv/, () => 'ChemRxiv', 'American Chemical Society (ACS)'],
+  [/^10\.5194\//, (d) => COPERNICUS[/^10\.5194\/([a-z]+)-/.exec(d)?.[1]] ?? 'Copernicus Discussions', 'Copernicus GmbH'],
+  [/^10\.31223\//, () => 'EarthArXiv', 'California Digital Library (CDL)'],
+  [/^10\.20944\//, () => 'Preprints.org', 'MDPI AG'],
+];
+const serverOf = (doi) => PREPRINT_PREFIX.find(([re]) => re.test(doi));
+
+/** A preprint cited as researchers cite preprints: the server named as journal, howpublished or note. */
+function preprintEntryFor(w, key, server) {
+  const title = strip(w.title?.[0] ?? '');
+  const fields = [];
+  const author = authorsField(w.author ?? []);
+  if (author) fields.push(['author', latexify(author)]);
+  fields.push(['title', latexify(titleVariant(title))]);
+  const y = year(w);
+  if (y) fields.push(['year', String(y)]);
+  const r = rand();
+  let type = 'article';
+  if (/Discuss\./.test(server) || r < 0.45) fields.push(['journal', server]); // Google Scholar's and Copernicus's form
+  else if (r < 0.75) {
+    type = 'misc';
+    fields.push(['howpublished', server], ['note', 'Preprint']);
+  } else {
+    type = 'unpublished';
+    fields.push(['note', `Preprint at ${server}`]);
+  }
+  if (rand() < 0.4 && w.publisher) fields.push(['publisher', latexify(w.publisher)]);
+  return `@${type}{${key},\n${fields.map(([k, v]) => `  ${k} = {${v}}`).join(',\n')}\n}\n`;
+}
+
+// Who registers a DOI prefix (Crossref's members): the publisher of a published twin.
+const PUBLISHER_OF_PREFIX = { '10.1186': 'Springer Science and Business Media LLC', '10.1029': 'American Geophysical Union (AGU)', '10.5194': 'Copernicus GmbH', '10.1016': 'Elsevier BV', '10.1038': 'Springer Science and Business Media LLC', '10.1371': 'Public Library of Science (PLoS)', '10.1002': 'Wiley' };
+
+function twinOf(w, otherDoi, otherIsPreprint) {
+  const y = year(w);
+  const base = {
+    DOI: otherDoi,
+    title: w.title,
+    author: w.author,
+    publisher: otherIsPreprint ? (serverOf(otherDoi)?.[2] ?? w.publisher) : (PUBLISHER_OF_PREFIX[otherDoi.split('/')[0]] ?? 'Replay Publisher'),
+    'scholar-derived-from': w.DOI,
+  };
+  if (otherIsPreprint) {
+    const server = serverOf(otherDoi)?.[1](otherDoi) ?? 'Preprint server';
+    return { ...base, type: 'posted-content', subtype: 'preprint', institution: [{ name: server }], issued: { 'date-parts': [[y ? y - 1 : 2019]] }, relation: { 'is-preprint-of': [{ 'id-type': 'doi', id: w.DOI, 'asserted-by': 'subject' }] } };
+  }
+  // The journal's name is not in the preprint's record: a name of the publisher's is made up for it.
+  // (Research Square's group title, "In Review", is not a subject.)
+  const subject = w['group-title'] && !/in review/i.test(w['group-title']) ? strip(w['group-title']) : 'Published Research';
+  const journal = `${base.publisher.replace(/\s*\(.*\)|\s+(BV|LLC|GmbH|Inc\.?)$/g, '')} Journal of ${subject}`;
+  return { ...base, type: 'journal-article', 'container-title': [journal], volume: String(((y ?? 2020) % 50) + 1), issued: { 'date-parts': [[y ? y + 1 : 2021]] }, relation: { 'has-preprint': [{ 'id-type': 'doi', id: w.DOI, 'asserted-by': 'object' }] } };
+}
+
+const edges = [];
+for (const w of works) {
+  if (!usable(w)) continue;
+  for (const [rel, isPreprintSide] of [['has-preprint', false], ['is-preprint-of', true]]) {
+    for (const r of w.relation?.[rel] ?? []) {
+      if (r['id-type'] !== 'doi') continue;
+      const other = String(r.id).toLowerCase();
+      // Zenodo/figshare "preprints" are deposits, not a preprint server's records.
+      if (/^10\.(5281|6084)\//.test(other) || /^10\.48550\//.test(other)) continue;
+      if (!isPreprintSide && !serverOf(other)) continue;
+      edges.push({ w, other, wIsPreprint: isPreprintSide });
+    }
+  }
+}
+let pairNo = 0;
+const seenPair = new Set();
+for (const { w, other, wIsPreprint } of edges) {
+  const id = [w.DOI.toLowerCase(), other].sort().join(' ');
+  if (seenPair.has(id)) continue;
+  seenPair.add(id);
+  const both = byDoi.has(other);
+  const twin = !both && pairNo++ % 2 === 0;
+  const otherRec = both ? byDoi.get(other) : twinOf(w, other, !wIsPreprint);
+  if (twin) twins.push(otherRec);
+  const served = both || twin;
+  const pre = wIsPreprint ? w : otherRec;
+  const pub = wIsPreprint ? otherRec : w;
+  const server = serverOf(pre.DOI.toLowerCase())?.[1](pre.DOI.toLowerCase()) ?? pre.institution?.[0]?.name ?? 'Preprint';
+  const preServed = wIsPreprint || served;
+  const pubServed = !wIsPreprint || served;
+  // Two citations of each side, each written its own way.
+  for (let v = 0; v < 2; v++) {
+    const kPre = `verpre${++n}`;
+    add(preprintEntryFor(pre, kPre, server), kPre, preServed ? pre.DOI.toLowerCase() : null, served ? 'version-cites-preprint' : preServed ? 'version-cites-preprint-one-sided' : 'version-cites-unserved-preprint', { other: pub.DOI.toLowerCase() });
+    const kPub = `verpub${++n}`;
+    add(entryFor({ ...pub, type: 'journal-article' }, kPub), kPub, pubServed ? pub.DOI.toLowerCase() : null, served ? 'version-cites-published' : pubServed ? 'version-cites-published-one-sided' : 'version-cites-unserved-published', { other: pre.DOI.toLowerCase() });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// arXiv citations of published works. The replay puts a deterministic share of the corpus on arXiv
+// (src/replay/corpus.ts: posted content, and every work whose DOI hash is 0 mod 5), with ids shaped
+// like real ones; the same rule picks them here.
+function replayArxivId(w) {
+  const h = createHash('sha1').update(w.DOI.toLowerCase()).digest().readUInt32BE(0);
+  if (!(w.type === 'posted-content' || h % 5 === 0)) return undefined;
+  const y = Math.min(Math.max(year(w) ?? 2015, 2008), 2099) % 100;
+  return `${String(y).padStart(2, '0')}${String((h % 12) + 1).padStart(2, '0')}.${String(h % 100000).padStart(5, '0')}`;
+}
+const onArxiv = works.filter((w) => w.type === 'journal-article' && usable(w) && !NOTICE.test(strip(w.title[0])) && replayArxivId(w) && !chosen.has(w));
+for (let i = 0; i < 60 && onArxiv.length; i++) {
+  const w = onArxiv.splice(Math.floor(rand() * onArxiv.length), 1)[0];
+  const id = replayArxivId(w);
+  const key = `arxiv${++n}`;
+  const title = latexify(titleVariant(strip(w.title[0])));
+  const author = latexify(authorsField(w.author ?? []) ?? 'Anonymous');
+  const y = year(w);
+  const r = rand();
+  let bib;
+  if (r < 0.3) bib = `@article{${key},\n  author = {${author}},\n  title = {${title}},\n  journal = {arXiv preprint arXiv:${id}},\n  year = {${y}}\n}\n`;
+  else if (r < 0.6) bib = `@misc{${key},\n  author = {${author}},\n  title = {${title}},\n  year = {${y}},\n  eprint = {${id}},\n  archivePrefix = {arXiv},\n  primaryClass = {cs.DL}\n}\n`;
+  else if (r < 0.8) bib = `@article{${key},\n  author = {${author}},\n  title = {${title}},\n  journal = {CoRR},\n  volume = {abs/${id}},\n  year = {${y}},\n  url = {https://arxiv.org/abs/${id}},\n  eprinttype = {arXiv},\n  eprint = {${id}}\n}\n`;
+  else bib = `@online{${key},\n  author = {${author}},\n  title = {${title}},\n  date = {${y}},\n  url = {https://arxiv.org/abs/${id}v2}\n}\n`;
+  add(bib, key, `10.48550/arxiv.${id}`, 'arxiv-cited', { published: w.DOI.toLowerCase() });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Existing DOIs: wrong ones (the label is the right DOI, written by --fix-existing), and right ones.
+const withDoi = (bib, doi) => bib.replace(/\n\}\n$/, `,\n  doi = {${doi}}\n}\n`);
+const fresh = positives.filter((w) => !chosen.has(w) && !/^10\.48550\//i.test(w.DOI));
+const takeFresh = () => fresh.splice(Math.floor(rand() * fresh.length), 1)[0];
+const mutate = {
+  truncated: (d) => d.slice(0, d.length - 1 - Math.floor(rand() * 3)),
+  transposed: (d) => {
+    const suffix = d.indexOf('/') + 1;
+    const spots = [];
+    for (let i = suffix; i < d.length - 1; i++) if (/\d/.test(d[i]) && /\d/.test(d[i + 1]) && d[i] !== d[i + 1]) spots.push(i);
+    if (!spots.length) return undefined;
+    const i = pick(spots);
+    return d.slice(0, i) + d[i + 1] + d[i] + d.slice(i + 2);
+  },
+  typo: (d) => {
+    const suffix = d.indexOf('/') + 1;
+    const i = suffix + Math.floor(rand() * (d.length - suffix));
+    const c = d[i];
+    const r = /\d/.test(c) ? String((Number(c) + 1 + Math.floor(rand() * 8)) % 10) : /[a-z]/.test(c) ? String.fromCharCode(97 + ((c.charCodeAt(0) - 97 + 1 + Math.floor(rand() * 24)) % 26)) : 'x';
+    return d.slice(0, i) + r + d.slice(i + 1);
+  },
+  nonexistent: (d) => `${d.split('/')[0]}/${createHash('sha1').update(d).digest('hex').slice(0, 10)}`,
+};
+for (const [how, f] of Object.entries(mutate)) {
+  for (let i = 0; i < 15 && fresh.length; i++) {
+    const w = takeFresh();
+    const wrong = f(w.DOI);
+    if (!wrong || wrong.toLowerCase() === w.DOI.toLowerCase()) continue;
+    // A mutation that happens to hit another real DOI is that other work's DOI.
+    const kind = byDoi.has(wrong.toLowerCase()) ? 'existing-another-work' : `existing-${how}`;
+    const key = `exist${++n}`;
+    add(withDoi(entryFor(w, key), wrong), key, w.DOI.toLowerCase(), kind, { inputDoi: wrong });
+  }
+}
+for (let i = 0; i < 15 && fresh.length > 1; i++) {
+  const w = takeFresh();
+  const other = takeFresh();
+  const key = `exist${++n}`;
+  add(withDoi(entryFor(w, key), other.DOI), key, w.DOI.toLowerCase(), 'existing-another-work', { inputDoi: other.DOI });
+}
+for (let i = 0; i < 40 && fresh.length; i++) {
+  const w = takeFresh();
+  const key = `exist${++n}`;
+  add(withDoi(entryFor(w, key), rand() < 0.3 ? `https://doi.org/${w.DOI}` : w.DOI), key, w.DOI.toLowerCase(), 'existing-right', { inputDoi: w.DOI });
+}
+
 const header = `% Labelled DOI-matching set, generated by test/bench/make-labelled.mjs from real records:\n% test/fixtures/corpus (Crossref records, see its README) and test/fixtures/bib (see its index.json).\n\n`;
 writeFileSync(path.join(root, 'test/fixtures/labelled/labelled.bib'), header + out.join('\n'));
 writeFileSync(path.join(root, 'test/fixtures/labelled/labels.json'), JSON.stringify(labels, null, 1) + '\n');
+writeFileSync(path.join(root, 'test/fixtures/labelled/version-twins.jsonl'), twins.map((t) => JSON.stringify(t)).join('\n') + '\n');
 const kinds = {};
 for (const l of Object.values(labels)) kinds[l.kind] = (kinds[l.kind] ?? 0) + 1;
-console.log(JSON.stringify({ entries: out.length, kinds }));
+console.log(JSON.stringify({ entries: out.length, twins: twins.length, heldOut: Object.values(labels).filter((l) => l.split === 'heldout').length, kinds }));

@@ -35,7 +35,7 @@ test('every posted-content record of the corpus reads as a preprint, every journ
 test('preprint DOI shapes: servers, Copernicus Discussions against final papers, Cold Spring Harbor journals', () => {
   for (const d of ['10.48550/arXiv.1706.03762', '10.1101/014852', '10.1101/2020.06.17.20133843', '10.21203/rs.3.rs-17805/v2', '10.2139/ssrn.5250900', '10.26434/chemrxiv-2021-djssr', '10.1002/essoar.10503377.3', '10.5194/acp-2016-3', '10.5194/acpd-15-1234-2015', '10.31219/osf.io/abcde', '10.31234/osf.io/xyz12'])
     assert.ok(isPreprintDoi(d), d);
-  for (const d of ['10.5194/acp-16-1234-2016', '10.1101/gad.123456.110', '10.1002/ece3.2314', '10.1016/j.xgen.2025.100814', '10.1029/2020JG005891']) assert.ok(!isPreprintDoi(d), d);
+  for (const d of ['10.5194/acp-16-1234-2016', '10.5194/essd-8-199-2016', '10.5194/gmd-12-1234-2019', '10.1101/gad.123456.110', '10.1002/ece3.2314', '10.1016/j.xgen.2025.100814', '10.1029/2020JG005891']) assert.ok(!isPreprintDoi(d), d);
 });
 
 test('OpenAlex states a preprint by its type or its primary location', () => {

@@ -3,7 +3,7 @@ import type { BibEntry, BibFile } from '../bib/parse';
 import { resolvedFields } from '../bib/parse';
 import { latexToUnicode, parseAuthors } from '../bib/latex';
 import type { EntryFacts } from './score';
-import { citedVersion } from './version';
+import { citedServer, citedVersion } from './version';
 
 function text(fields: Map<string, { value: string }>, name: string): string | undefined {
   const f = fields.get(name);
@@ -19,7 +19,8 @@ export function entryFacts(file: BibFile, entry: BibEntry): EntryFacts {
   const yearText = text(fields, 'year') ?? text(fields, 'date');
   const yearMatch = yearText ? /\b(1[5-9]\d\d|20\d\d)\b/.exec(yearText) : null;
   const venue = text(fields, 'journal') ?? text(fields, 'journaltitle') ?? text(fields, 'booktitle') ?? text(fields, 'howpublished') ?? text(fields, 'publisher');
-  const cited = citedVersion({ type: entry.type, get: (n) => text(fields, n) ?? (n === 'url' ? fields.get('url')?.value : undefined) });
+  const citation = { type: entry.type, get: (n: string) => text(fields, n) ?? (n === 'url' ? fields.get('url')?.value : undefined) };
+  const cited = citedVersion(citation);
   return {
     key: entry.key,
     type: entry.type,
@@ -32,5 +33,6 @@ export function entryFacts(file: BibFile, entry: BibEntry): EntryFacts {
     pages: text(fields, 'pages'),
     isPreprint: cited === 'preprint',
     cited,
+    preprintServer: cited === 'preprint' ? citedServer(citation) : undefined,
   };
 }

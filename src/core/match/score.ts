@@ -6,7 +6,7 @@
  * accepted. Thresholds were tuned on the labelled set in test/fixtures/labelled (see docs/decisions.md).
  */
 import { normalizeForMatch } from '../bib/latex';
-import { describeVersion, versionCompatible, workVersion, type CitedVersion, type WorkVersion } from './version';
+import { describeVersion, versionCompatible, workServer, workVersion, type CitedVersion, type WorkVersion } from './version';
 
 export interface EntryFacts {
   key: string;
@@ -26,6 +26,8 @@ export interface EntryFacts {
   isPreprint: boolean;
   /** The version the entry cites (match/version.ts); absent means unknown. */
   cited?: CitedVersion;
+  /** For a cited preprint: the server the citation names (arxiv, biorxiv, researchsquare …), if any. */
+  preprintServer?: string;
 }
 
 export interface CandidateWork {
@@ -61,6 +63,8 @@ export interface ScoreReasons {
   version: WorkVersion;
   /** false: the candidate is another version than the one the entry cites; null: one side is unknown. */
   versionOk: boolean | null;
+  /** A preprint on another server than the one the citation names (then versionOk is false). */
+  otherServer?: string;
 }
 
 export interface ScoredCandidate<C extends CandidateWork = CandidateWork> {
@@ -322,12 +326,15 @@ export function scoreCandidate<C extends CandidateWork>(entry: EntryFacts, cand:
 
   const version = workVersion(cand);
   const cited = entry.cited ?? (entry.isPreprint ? 'preprint' : 'unknown');
-  const versionOk = cited === 'unknown' || version === 'unknown' ? (cited === 'preprint' ? false : null) : versionCompatible(cited, version);
+  let versionOk = cited === 'unknown' || version === 'unknown' ? (cited === 'preprint' ? false : null) : versionCompatible(cited, version);
+  const server = versionOk && entry.preprintServer ? workServer({ ...cand, version }) : undefined;
+  const otherServer = server && server !== entry.preprintServer ? server : undefined;
+  if (otherServer) versionOk = false;
 
   return {
     candidate: cand,
     score: Math.max(0, Math.min(1, score)),
-    reasons: { title, firstAuthor, authorOverlap, yearDelta, venue, typeCompatible: typeOk, volumePages, penalty, version, versionOk },
+    reasons: { title, firstAuthor, authorOverlap, yearDelta, venue, typeCompatible: typeOk, volumePages, penalty, version, versionOk, ...(otherServer ? { otherServer } : {}) },
   };
 }
 
@@ -404,6 +411,7 @@ export function describeReasons(r: ScoreReasons): string {
   if (r.typeCompatible === false) parts.push('type differs');
   if (r.volumePages !== null) parts.push(`volume/pages ${r.volumePages === 1 ? '✓' : r.volumePages === 0 ? '✗' : '½'}`);
   if (r.penalty) parts.push(`is a ${r.penalty}`);
-  if (r.version !== 'unknown') parts.push(r.versionOk === false ? `${describeVersion(r.version)} (another version)` : describeVersion(r.version));
+  if (r.otherServer) parts.push(`preprint on ${r.otherServer} (another server than cited)`);
+  else if (r.version !== 'unknown') parts.push(r.versionOk === false ? `${describeVersion(r.version)} (another version)` : describeVersion(r.version));
   return parts.join(', ');
 }

@@ -36,7 +36,9 @@ const PREPRINT_DOI: RegExp[] = [
   /^10\.7287\/peerj\.preprints/i, // PeerJ Preprints
   /^10\.1590\/scielopreprints/i, // SciELO Preprints
   /^10\.5194\/[a-z]+-\d{4}-\d+$/i, // Copernicus Discussions since 2016: acp-2016-3 (final papers: acp-16-1234-2016)
-  /^10\.5194\/[a-z]+d-\d+-\d+-\d{4}$/i, // Copernicus Discussions journals before 2016: acpd-15-1234-2015
+  // Copernicus Discussions journals before 2016 (acpd-15-1234-2015); named one by one, because final
+  // journals end in "d" too (essd, gmd, wcd).
+  /^10\.5194\/(acpd|amtd|bgd|cpd|esdd|essdd|gmdd|hessd|nhessd|npgd|osd|sed|tcd|esurfd|angeod|soild|wesd)-\d+-\d+-\d{4}$/i,
 ];
 
 export function isPreprintDoi(doi: string | undefined): boolean {
@@ -140,4 +142,45 @@ export function versionCompatible(c: CitedVersion, w: WorkVersion): boolean {
 
 export function describeVersion(v: WorkVersion | CitedVersion): string {
   return v === 'preprint' ? 'preprint' : v === 'published' ? 'published version' : 'version unknown';
+}
+
+/**
+ * Which preprint server a preprint is on. A citation of a bioRxiv preprint is not a citation of an
+ * arXiv copy of the same work: where both sides name their server, they must name the same one.
+ * Each server: its DOI shape, and how people and records name it (including its web address).
+ */
+const SERVERS: readonly (readonly [string, RegExp, RegExp])[] = [
+  ['arxiv', /^10\.48550\/arxiv\./i, /\barxiv\b/i],
+  ['biorxiv', /^10\.1101\/(\d{6,}|\d{4}\.\d{2}\.\d{2}\.\d+)/i, /\b(bio|med)rxiv\b|cold spring harbor laboratory/i],
+  ['researchsquare', /^10\.21203\//i, /research ?square|\bin review\b/i],
+  ['ssrn', /^10\.2139\/ssrn/i, /\bssrn\b/i],
+  ['chemrxiv', /^10\.(26434|33774)\/chemrxiv/i, /\bchem(ar)?xiv\b/i],
+  ['essoar', /^10\.(1002|22541)\/essoar/i, /essoar|ess ?open ?archive|earth and space science open archive/i],
+  ['authorea', /^10\.22541\/au\./i, /\bauthorea\b/i],
+  ['osf', /^10\.(312\d\d|35542)\/osf\.io\//i, /osf preprints|osf\.io|\b(psy|soc|ed)arxiv\b/i],
+  ['eartharxiv', /^10\.31223\//i, /\beartharxiv\b/i],
+  ['preprints.org', /^10\.20944\//i, /preprints\.org/i],
+  ['techrxiv', /^10\.36227\//i, /\btechrxiv\b/i],
+  ['peerj-preprints', /^10\.7287\/peerj\.preprints/i, /peerj preprints/i],
+  ['scielo-preprints', /^10\.1590\/scielopreprints/i, /scielo preprints/i],
+  ['copernicus-discussions', /^10\.5194\//i, /(?<!faraday )discuss(ions|\.)/i],
+];
+
+/** The server of a preprint record: by its DOI, else by its venue. */
+export function workServer(w: { doi?: string; venue?: string; version?: WorkVersion }): string | undefined {
+  if (w.doi) for (const [id, doiRe] of SERVERS) if (doiRe.test(w.doi) && (id !== 'copernicus-discussions' || isPreprintDoi(w.doi))) return id;
+  if (w.venue) for (const [id, , nameRe] of SERVERS) if (nameRe.test(w.venue)) return id;
+  return undefined;
+}
+
+/** The server a citation names: in its venue fields, its URL, or its eprint type ("CoRR" is arXiv). */
+export function citedServer(c: CitationFields): string | undefined {
+  for (const n of ['journal', 'journaltitle', 'booktitle', 'howpublished', 'eprinttype', 'archiveprefix', 'note', 'publisher', 'institution', 'organization', 'url']) {
+    const v = c.get(n);
+    if (!v) continue;
+    if (n === 'journal' && CORR.test(v)) return 'arxiv';
+    for (const [id, , nameRe] of SERVERS) if (nameRe.test(v)) return id;
+  }
+  if (c.get('eprint') && !c.get('eprinttype') && !c.get('archiveprefix')) return 'arxiv';
+  return undefined;
 }

@@ -367,7 +367,8 @@ async function searchEntry(
     const m = await attempt('semanticScholar', errors, () => s2.searchMatch(http, facts.title, signal), signal);
     if (m) pool.push(m);
   }
-  if (facts.isPreprint && !arxivId && fallbacks.includes('arxiv')) {
+  // arXiv's title search can only find arXiv preprints: of no use to a citation of another server's.
+  if (facts.isPreprint && !arxivId && (!facts.preprintServer || facts.preprintServer === 'arxiv') && fallbacks.includes('arxiv')) {
     const recs = await attempt('arxiv', errors, () => arxiv.searchTitle(http, facts.title, { rows: 3, signal }), signal);
     for (const r of recs ?? []) if (r.arxivId) pool.push(asArxivWork(r, r.arxivId));
   }
