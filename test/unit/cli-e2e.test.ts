@@ -1,10 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, cpSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, cpSync, readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/main';
+import { parseBib } from '../../src/core/bib/parse';
 import { startReplayServer, type ReplayServer } from '../../src/replay/server';
 
 const repo = path.resolve(__dirname, '../..');
@@ -116,4 +117,74 @@ test('a missing file is a one-line error and exit code 2', async () => {
   const r = await cli(tmpdir(), 'fetch', 'does-not-exist.bib');
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^scholar: no such file or folder: .*does-not-exist\.bib \(E_NOT_FOUND\)\n$/);
+});
+
+/** A .bib of labelled-set entries that carry a DOI: two of each wrong kind, and four right ones. */
+function existingDoiProject(): { dir: string; labels: Record<string, { doi: string; kind: string; inputDoi: string }> } {
+  const lab = path.join(repo, 'test/fixtures/labelled');
+  const text = readFileSync(path.join(lab, 'labelled.bib'), 'utf8');
+  const all = JSON.parse(readFileSync(path.join(lab, 'labels.json'), 'utf8')) as Record<string, { doi: string; kind: string; inputDoi: string }>;
+  const file = parseBib(text);
+  const perKind = new Map<string, number>();
+  const picked: string[] = [];
+  const labels: Record<string, { doi: string; kind: string; inputDoi: string }> = {};
+  for (const e of file.entries) {
+    const l = all[e.key];
+    if (!l?.kind.startsWith('existing-')) continue;
+    const n = perKind.get(l.kind) ?? 0;
+    if (n >= (l.kind === 'existing-right' ? 4 : 2)) continue;
+    perKind.set(l.kind, n + 1);
+    picked.push(text.slice(e.span.start, e.span.end));
+    labels[e.key] = l;
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'scholar-cli-doi-'));
+  writeFileSync(path.join(dir, 'refs.bib'), `% entries from test/fixtures/labelled\n\n${picked.join('\n\n')}\n`);
+  return { dir, labels };
+}
+
+test('resolve reports every wrong DOI by default and changes none; --fix-existing repairs them and changes nothing else', async () => {
+  const { dir, labels } = existingDoiProject();
+  const bib = path.join(dir, 'refs.bib');
+  const before = readFileSync(bib, 'utf8');
+  const wrong = Object.entries(labels).filter(([, l]) => l.kind !== 'existing-right');
+  assert.ok(wrong.length >= 8, 'two of each wrong kind');
+
+  const r = await cli(dir, 'resolve', 'refs.bib', '--json');
+  const out = JSON.parse(r.stdout);
+  const byKey = Object.fromEntries(out.entries.map((e: { key: string }) => [e.key, e]));
+  for (const [key, l] of Object.entries(labels)) {
+    if (l.kind === 'existing-right') assert.equal(byKey[key].outcome, 'has_doi', `${key}: a right DOI is kept`);
+    else {
+      assert.ok(['doi_unknown', 'doi_mismatch'].includes(byKey[key].outcome), `${key} (${l.kind}): ${byKey[key].outcome} ${byKey[key].message}`);
+      assert.equal(byKey[key].replacement?.doi, l.doi, `${key}: the replacement found is the right DOI`);
+    }
+  }
+  assert.equal(readFileSync(bib, 'utf8'), before, 'without --fix-existing no DOI is rewritten');
+
+  const dry = await cli(dir, 'resolve', 'refs.bib', '--fix-existing', '--dry-run');
+  assert.match(dry.stdout, /^-  doi = \{/m);
+  assert.equal(readFileSync(bib, 'utf8'), before, '--dry-run changes nothing');
+
+  const fixed = await cli(dir, 'resolve', 'refs.bib', '--fix-existing', '--json');
+  assert.equal(fixed.code, 0, fixed.stderr);
+  const after = readFileSync(bib, 'utf8');
+  // The diff checker: the files differ only inside the doi values of the repaired entries, each now the label.
+  const a = parseBib(before);
+  const b = parseBib(after);
+  assert.equal(b.entries.length, a.entries.length);
+  let rebuilt = after;
+  for (const e of [...b.entries].reverse()) {
+    const old = a.entries.find((x) => x.key === e.key)!;
+    const l = labels[e.key];
+    const now = e.fields.get('doi')!;
+    if (l.kind === 'existing-right') assert.equal(now.value, old.fields.get('doi')!.value);
+    else assert.equal(now.value, l.doi, `${e.key} repaired`);
+    rebuilt = rebuilt.slice(0, now.valueSpan.start) + before.slice(old.fields.get('doi')!.valueSpan.start, old.fields.get('doi')!.valueSpan.end) + rebuilt.slice(now.valueSpan.end);
+  }
+  assert.equal(rebuilt, before, 'only the bytes of the repaired doi values differ');
+
+  // Run again: every DOI now checks out, nothing more is changed.
+  const again = JSON.parse((await cli(dir, 'resolve', 'refs.bib', '--fix-existing', '--json')).stdout);
+  for (const e of again.entries) assert.equal(e.outcome, 'has_doi', `${e.key}: ${e.message}`);
+  assert.equal(readFileSync(bib, 'utf8'), after);
 });
