@@ -232,16 +232,19 @@ export class Controller {
     const meta = index?.get(node.key);
     const res: ResolveResult | undefined = this.session.previousJob?.resolutions.get(node.key);
     const candidates = res?.candidates ?? meta?.match?.candidates?.map((c) => ({ doi: c.doi ?? '', title: c.title ?? '', year: c.year, score: c.score, source: c.source ?? '', reasons: '', authors: '' })) ?? [];
-    type Item = vscode.QuickPickItem & { action: 'accept' | 'reject' | 'no_doi'; doi?: string };
+    type Item = vscode.QuickPickItem & { action: 'accept' | 'reject' | 'no_doi' | 'keep'; doi?: string };
+    const wrongDoi = meta?.match?.outcome === 'doi_unknown' || meta?.match?.outcome === 'doi_mismatch' ? node.entry.fields.get('doi')?.value.trim() : undefined;
     const entryLine = `${fieldText(node.entry, 'title') ?? ''} — ${fieldText(node.entry, 'author') ?? ''} (${fieldText(node.entry, 'year') ?? '?'})`;
     const items: Item[] = [
       ...candidates.filter((c) => c.doi).map((c): Item => ({
         label: `${c.score.toFixed(2)}  ${c.title}`,
         description: c.doi,
-        detail: [c.authors, c.year, c.source, (c as { reasons?: string }).reasons].filter(Boolean).join(' · '),
+        // Versions side by side: a preprint and its published version share a title, so say which is which.
+        detail: [versionLabel(c as { version?: string; versionOk?: boolean | null }), c.authors, c.year, c.source, (c as { reasons?: string }).reasons].filter(Boolean).join(' · '),
         action: 'accept',
         doi: c.doi,
       })),
+      ...(wrongDoi ? [{ label: `$(check) Keep ${wrongDoi}`, description: `${meta?.match?.why ?? 'found wrong'}; keep it anyway and do not flag it again`, action: 'keep' as const }] : []),
       { label: '$(close) None of these', description: 'reject all candidates; ask again next time', action: 'reject' },
       { label: '$(circle-slash) This entry has no DOI', description: 'remember, and do not ask again', action: 'no_doi' },
     ];
@@ -249,6 +252,7 @@ export class Controller {
     if (!pick) return;
     const lib = folder ? await this.session.library(folder) : undefined;
     if (!lib) return;
+    if (pick.action === 'keep') return this.keepDoi({ key: node.key, bibUri: node.bibUri });
     if (pick.action === 'accept' && pick.doi) {
       const doc = this.project.bibDoc(node.bibUri);
       const entry = doc?.file.entries.find((e) => e.key === node.key) ?? node.entry;
@@ -269,6 +273,23 @@ export class Controller {
     this.tree.refreshNow();
   }
 
+  /** The user's word that the DOI an entry carries is right: remembered, and never flagged or replaced. */
+  async keepDoi(arg: unknown): Promise<void> {
+    if (!this.requireTrust()) return;
+    const a = arg as { key?: string; bibUri?: vscode.Uri } | undefined;
+    if (!a?.key || !a.bibUri) return;
+    const folder = this.session.folderFor(a.bibUri);
+    if (!folder) return;
+    const lib = await this.session.library(folder);
+    const doi = this.project.bibDoc(a.bibUri)?.file.entries.find((e) => e.key === a.key)?.fields.get('doi')?.value.trim();
+    await lib.writer.writeMetadata(a.key, { match: { score: 1, outcome: 'manual', source: 'user' }, ...(doi ? { doi: normalizeDoi(doi), provenance: { doi: 'user' } } : {}) });
+    await lib.writer.flush();
+    this.session.invalidateMetadata(a.key);
+    this.tree.refreshNow();
+    // Diagnostics that depend on the decision are recomputed by the session's listeners.
+    this.session.notifyChanged();
+  }
+
   async markNoDoi(arg: unknown): Promise<void> {
     if (!this.requireTrust()) return;
     const node = await this.pickEntry(arg, 'Scholar: mark which entry as having no DOI?');
@@ -284,7 +305,9 @@ export class Controller {
 
   table(): CommandTable {
     return {
-      'scholar.resolveAllDois': (arg) => this.run('resolve', arg instanceof vscode.Uri ? [arg] : undefined),
+      'scholar.resolveAllDois': (arg) =>
+        this.run('resolve', arg instanceof vscode.Uri ? [arg] : undefined, { checkExisting: vscode.workspace.getConfiguration('scholar').get<boolean>('resolve.checkExistingDois', true) }),
+      'scholar.keepDoi': (arg) => this.keepDoi(arg),
       'scholar.fetchPdfs': async (arg, more) => {
         const uris = await this.targetBibs(Array.isArray(more) && more.length ? more : arg, false);
         if (uris === null) return undefined;
@@ -429,4 +452,10 @@ export class Controller {
   setSecretWriter(fn: (id: string, value: string) => Promise<void>): void {
     this.sessionSecrets = fn;
   }
+}
+
+function versionLabel(c: { version?: string; versionOk?: boolean | null }): string | undefined {
+  if (!c.version || c.version === 'unknown') return undefined;
+  const v = c.version === 'preprint' ? 'preprint' : 'published version';
+  return c.versionOk === false ? `${v} — not the version this entry cites` : v;
 }

@@ -85,23 +85,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
       if (!withDoi.size) return void vscode.window.showInformationMessage('Scholar: no entry has a DOI to check.');
       const summary = await controller.run('resolve', undefined, { checkExisting: true, writeBack: false, only: withDoi });
       if (!summary) return undefined;
+      // The findings live in each entry's metadata.json (written by the job); the diagnostics read them there.
       let problems = 0;
-      for (const r of summary.job.resolutions.values()) {
-        const ex = r.existing;
-        if (r.outcome !== 'has_doi' || !ex) continue;
-        const bad = ex.status === 'mismatch' || ex.status === 'unknown' || ex.status === 'malformed';
-        if (bad) problems++;
-        latex.setDoiFinding(
-          r.key,
-          bad
-            ? {
-                doi: (project.findEntry(r.key)?.entry.fields.get('doi')?.value ?? ex.doi).trim(),
-                code: ex.status === 'mismatch' ? 'W_DOI_MISMATCH' : ex.status === 'unknown' ? 'W_DOI_UNKNOWN' : 'W_BAD_DOI',
-                message: ex.status === 'mismatch' ? `This DOI names another work: "${ex.title ?? '?'}"` : ex.status === 'unknown' ? 'Crossref does not know this DOI' : 'Malformed DOI',
-              }
-            : undefined,
-        );
-      }
+      for (const r of summary.job.resolutions.values()) if (r.outcome === 'doi_unknown' || r.outcome === 'doi_mismatch') problems++;
+      latex.updateSoon();
       void vscode.window.showInformationMessage(problems ? `Scholar: ${problems} DOIs need a look (see the Problems view).` : 'Scholar: every existing DOI checks out.');
       return problems;
     };

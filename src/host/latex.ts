@@ -7,7 +7,16 @@ import type { Session } from './session';
 import type { LibraryTree } from './libraryTree';
 import { doiUrl } from './controller';
 
-const TEX: vscode.DocumentSelector = [{ scheme: 'file', language: 'latex' }, { scheme: 'file', pattern: '**/*.tex' }];
+const TEX = [{ scheme: 'file', language: 'latex' }, { scheme: 'file', pattern: '**/*.tex' }];
+const BIB = [{ scheme: 'file', language: 'bibtex' }, { scheme: 'file', pattern: '**/*.bib' }];
+
+/** A DOI an entry carries that a resolve found wrong (metadata.json `match`), and its fix if known. */
+interface DoiFinding {
+  key: string;
+  code: 'W_DOI_UNKNOWN' | 'W_DOI_MISMATCH';
+  message: string;
+  replacement?: string;
+}
 
 /**
  * In .tex files: a hover on a cited key, diagnostics for keys defined in no .bib and for cited
@@ -26,18 +35,11 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
   ) {
     this.disposables.push(
       vscode.languages.registerHoverProvider(TEX, this),
-      vscode.languages.registerCodeActionsProvider(TEX, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+      vscode.languages.registerCodeActionsProvider([...TEX, ...BIB], this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
     );
   }
 
-  private readonly doiFindings = new Map<string, { doi: string; code: string; message: string }>();
-
-  /** Results of checking existing DOIs: shown on the entry's doi field until the DOI changes. */
-  setDoiFinding(key: string, finding: { doi: string; code: string; message: string } | undefined): void {
-    if (finding) this.doiFindings.set(key, finding);
-    else this.doiFindings.delete(key);
-    this.updateSoon();
-  }
+  private readonly doiFindings = new Map<string, DoiFinding>();
 
   /** Recomputes all diagnostics, at most a few times a second. */
   updateSoon(): void {
@@ -62,22 +64,33 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       d.code = f.code;
       add(vscode.Uri.parse(f.file), d);
     }
-    // Existing DOIs checked by "Check Existing DOIs": unknown to Crossref, or naming another work.
-    for (const [key, f] of this.doiFindings) {
-      const found = this.project.findEntry(key);
-      const field = found?.entry.fields.get('doi');
-      if (!found || !field || field.value.trim() !== f.doi) continue;
-      const text = found.doc.file.text;
-      const lineStart = (off: number) => text.slice(0, off).split('\n');
-      // The value inside its braces or quotes.
-      const inset = field.delimiter === '{' || field.delimiter === '"' ? 1 : 0;
-      const a = lineStart(field.valueSpan.start + inset);
-      const b = lineStart(field.valueSpan.end - inset);
-      const range = new vscode.Range(a.length - 1, a[a.length - 1].length, b.length - 1, b[b.length - 1].length);
-      const d = new vscode.Diagnostic(range, f.message, vscode.DiagnosticSeverity.Warning);
-      d.source = 'Scholar';
-      d.code = f.code;
-      add(found.doc.uri, d);
+    // Existing DOIs a resolve found wrong (unknown, or naming another work), as long as the entry
+    // still carries that DOI: on the doi field, with the replacement as a quick fix.
+    this.doiFindings.clear();
+    for (const doc of docs) {
+      for (const entry of doc.file.entries) {
+        const field = entry.fields.get('doi');
+        const m = field ? this.session.metadata(entry.key)?.match : undefined;
+        if (!field || !m || (m.outcome !== 'doi_unknown' && m.outcome !== 'doi_mismatch') || m.replaces !== field.value.trim()) continue;
+        const text = doc.file.text;
+        const lineStart = (off: number) => text.slice(0, off).split('\n');
+        // The value inside its braces or quotes.
+        const inset = field.delimiter === '{' || field.delimiter === '"' ? 1 : 0;
+        const a = lineStart(field.valueSpan.start + inset);
+        const b = lineStart(field.valueSpan.end - inset);
+        const range = new vscode.Range(a.length - 1, a[a.length - 1].length, b.length - 1, b[b.length - 1].length);
+        const finding: DoiFinding = {
+          key: entry.key,
+          code: m.outcome === 'doi_mismatch' ? 'W_DOI_MISMATCH' : 'W_DOI_UNKNOWN',
+          message: `${m.outcome === 'doi_mismatch' ? 'This DOI names another work' : 'This DOI does not exist'}: ${m.why ?? ''}`.replace(/: $/, ''),
+          replacement: m.replacement,
+        };
+        const d = new vscode.Diagnostic(range, finding.message, vscode.DiagnosticSeverity.Warning);
+        d.source = 'Scholar';
+        d.code = finding.code;
+        this.doiFindings.set(`${doc.uri.toString()}#${entry.key}`, finding);
+        add(doc.uri, d);
+      }
     }
     const defined = this.project.definedKeys();
     for (const site of this.project.citeSites()) {
@@ -142,7 +155,8 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     return new vscode.Hover(md, new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length)));
   }
 
-  provideCodeActions(doc: vscode.TextDocument, range: vscode.Range): vscode.CodeAction[] {
+  provideCodeActions(doc: vscode.TextDocument, range: vscode.Range, ctx: vscode.CodeActionContext): vscode.CodeAction[] {
+    if (/\.bib$/i.test(doc.uri.path)) return this.bibActions(doc, ctx);
     const scan = this.project.texScan(doc.uri);
     const offset = doc.offsetAt(range.start);
     const cite = scan?.cites.find((c) => offset >= c.offset && offset <= c.offset + c.key.length);
@@ -158,6 +172,29 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       const resolve = new vscode.CodeAction(`Resolve the DOI of '${cite.key}'`, vscode.CodeActionKind.QuickFix);
       resolve.command = { command: 'scholar.resolveEntry', title: 'Resolve DOI', arguments: [node] };
       actions.push(resolve);
+    }
+    return actions;
+  }
+
+  /** On a wrong DOI: replace it with the one found (an undoable edit of the value only), or keep it for good. */
+  private bibActions(doc: vscode.TextDocument, ctx: vscode.CodeActionContext): vscode.CodeAction[] {
+    const actions: vscode.CodeAction[] = [];
+    for (const d of ctx.diagnostics) {
+      if (d.source !== 'Scholar' || (d.code !== 'W_DOI_UNKNOWN' && d.code !== 'W_DOI_MISMATCH')) continue;
+      const finding = [...this.doiFindings.entries()].find(([k, f]) => k.startsWith(`${doc.uri.toString()}#`) && f.code === d.code && doc.getText(d.range) === this.project.bibDoc(doc.uri)?.file.entries.find((e) => e.key === f.key)?.fields.get('doi')?.value.trim())?.[1];
+      if (!finding) continue;
+      if (finding.replacement) {
+        const fix = new vscode.CodeAction(`Replace with ${finding.replacement}`, vscode.CodeActionKind.QuickFix);
+        fix.diagnostics = [d];
+        fix.isPreferred = true;
+        fix.edit = new vscode.WorkspaceEdit();
+        fix.edit.replace(doc.uri, d.range, finding.replacement, { label: `Scholar: doi of ${finding.key}`, needsConfirmation: false });
+        actions.push(fix);
+      }
+      const keep = new vscode.CodeAction('Keep this DOI (do not flag it again)', vscode.CodeActionKind.QuickFix);
+      keep.diagnostics = [d];
+      keep.command = { command: 'scholar.keepDoi', title: 'Keep this DOI', arguments: [{ key: finding.key, bibUri: doc.uri }] };
+      actions.push(keep);
     }
     return actions;
   }

@@ -103,7 +103,10 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     const outcome = meta?.match?.outcome;
     let doiState: EntryStatus['doiState'] = 'none';
     // The .bib is the truth for "has a DOI": after an undo the library may remember a DOI the file no longer has.
-    if (entryHasDoi) doiState = 'found';
+    // A DOI found wrong (and still the entry's) waits for the user as much as a doubtful one: both are under Needs review.
+    const wrongDoi = !!entryHasDoi && (outcome === 'doi_unknown' || outcome === 'doi_mismatch') && meta?.match?.replaces === entryHasDoi;
+    if (wrongDoi) doiState = 'review';
+    else if (entryHasDoi) doiState = 'found';
     else if (outcome === 'no_doi') doiState = 'no_doi';
     else if (outcome === 'review' || current?.outcome === 'review') doiState = 'review';
     else if (outcome === 'not_found' || current?.outcome === 'not_found') doiState = 'not_found';

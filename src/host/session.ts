@@ -227,6 +227,11 @@ export class Session implements vscode.Disposable {
   private readonly metaStale = new Set<string>();
 
   /** Forget cached metadata (all of it, or one key's). */
+  /** Tells the views that the library's data changed outside a job (a decision the user recorded). */
+  notifyChanged(): void {
+    this.changed.fire();
+  }
+
   invalidateMetadata(key?: string): void {
     if (key === undefined) this.metaCache = undefined;
     else if (this.metaCache) {

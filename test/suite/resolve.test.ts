@@ -146,3 +146,65 @@ test('resolve: with unsaved changes in the .bib, the DOI lands in the dirty docu
     await replay.dispose();
   }
 }, { timeoutMs: 120_000 });
+
+test('resolve: Resolve All checks the DOIs entries carry; a wrong one is flagged on its doi field, listed under Needs review, and its quick fix replaces only the value (undo restores)', async () => {
+  const api = await scholarApi();
+  const replay = await startReplay();
+  try {
+    // Real records of test/fixtures/corpus: one with the DOI of another real record, one with a truncated DOI, one right.
+    const mismatch = { key: 'chk-mismatch', right: '10.1007/s10468-019-09889-1', wrong: '10.1007/s00382-019-04712-5' };
+    const truncated = { key: 'chk-truncated', right: '10.1007/s10827-016-0622-8', wrong: '10.1007/s10827-016-0622' };
+    const original =
+      '% Entries copied from test/fixtures/corpus (Crossref records), with wrong DOIs.\n\n' +
+      bibEntry(mismatch.key, record(mismatch.right), { extra: { doi: mismatch.wrong } }) +
+      '\n' +
+      bibEntry(truncated.key, record(truncated.right), { extra: { doi: truncated.wrong } }) +
+      '\n' +
+      bibEntry('chk-right', record('10.1002/aqc.3262'), { doi: true });
+    const uri = await writeWorkspaceFile(api, 'resolve/check-existing.bib', original);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+
+    const summary = (await vscode.commands.executeCommand('scholar.resolveAllDois', uri)) as JobSummary | undefined;
+    assert.ok(summary);
+    assert.equal(summary.job.resolutions.get(mismatch.key)?.outcome, 'doi_mismatch');
+    assert.equal(summary.job.resolutions.get(truncated.key)?.outcome, 'doi_unknown');
+    assert.equal(summary.job.resolutions.get('chk-right')?.outcome, 'has_doi');
+    assert.equal(doc.getText(), original, 'Resolve All never rewrites a DOI the user wrote');
+
+    const diags = await waitFor(() => {
+      const d = vscode.languages.getDiagnostics(uri).filter((x) => x.code === 'W_DOI_MISMATCH' || x.code === 'W_DOI_UNKNOWN');
+      return d.length === 2 ? d : undefined;
+    }, 15_000, 'two wrong-DOI diagnostics');
+    assert.deepEqual(diags.map((d) => doc.getText(d.range)).sort(), [mismatch.wrong, truncated.wrong].sort());
+    // Both wait for the user under Needs review.
+    assert.equal(api.tree.status(mismatch.key).doiState, 'review');
+    assert.equal(api.tree.status(truncated.key).doiState, 'review');
+    assert.equal(api.tree.status('chk-right').doiState, 'found');
+    await screenshot('resolve-wrong-doi');
+
+    const d = diags.find((x) => doc.getText(x.range) === mismatch.wrong)!;
+    const actions = (await vscode.commands.executeCommand('vscode.executeCodeActionProvider', uri, d.range)) as vscode.CodeAction[];
+    const fix = actions.find((a) => a.title === `Replace with ${mismatch.right}`);
+    assert.ok(fix?.edit, `actions: ${actions.map((a) => a.title).join(' | ')}`);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    assert.equal(doc.getText(), original.replace(mismatch.wrong, mismatch.right), 'only the doi value changed');
+    await waitFor(() => (vscode.languages.getDiagnostics(uri).some((x) => doc.getText(x.range) === mismatch.right) ? undefined : true), 10_000, 'the fixed DOI to lose its diagnostic');
+    await vscode.commands.executeCommand('undo');
+    assert.equal(doc.getText(), original, 'undo restores the file');
+
+    // "Keep this DOI" is remembered: the diagnostic goes, and a later Resolve All leaves the entry alone.
+    const t = vscode.languages.getDiagnostics(uri).find((x) => doc.getText(x.range) === truncated.wrong)!;
+    const keep = ((await vscode.commands.executeCommand('vscode.executeCodeActionProvider', uri, t.range)) as vscode.CodeAction[]).find((a) => a.title.startsWith('Keep this DOI'));
+    assert.ok(keep?.command);
+    await vscode.commands.executeCommand(keep.command.command, ...(keep.command.arguments ?? []));
+    await waitFor(() => (vscode.languages.getDiagnostics(uri).some((x) => doc.getText(x.range) === truncated.wrong) ? undefined : true), 10_000, 'the kept DOI to lose its diagnostic');
+    const again = (await vscode.commands.executeCommand('scholar.resolveAllDois', uri)) as JobSummary | undefined;
+    assert.equal(again?.job.results.get(truncated.key)?.outcome, 'skipped', 'the decision is not asked again');
+    assert.equal(readMetadata(truncated.key).match.outcome, 'manual');
+    await doc.save();
+  } finally {
+    await replay.dispose();
+    await closeAllEditors();
+  }
+}, { timeoutMs: 120_000 });

@@ -355,7 +355,13 @@ function resolvePatch(item: FetchItem, r: ResolveResult): MetadataPatch {
       outcome: r.outcome,
       source: r.replacement?.source,
       candidates: cands.slice(0, 5),
+      replaces: item.entry.fields.get('doi')?.value.trim() ?? r.existing?.doi,
+      replacement: r.replacement?.doi,
+      why: r.why,
     };
+    // A wrong DOI is not the library's DOI of this work.
+    patch.doi = null;
+    patch.provenance = { ...patch.provenance, doi: null };
   } else if (r.outcome !== 'has_doi') {
     patch.match = {
       score: Math.round((r.score ?? 0) * 1000) / 1000,

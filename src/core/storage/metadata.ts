@@ -35,6 +35,12 @@ export interface MatchInfo {
   outcome: MatchOutcome;
   source?: string;
   candidates?: MatchCandidate[];
+  /** doi_unknown / doi_mismatch: the DOI text the entry carried when it was found wrong. */
+  replaces?: string;
+  /** doi_unknown / doi_mismatch: the confident replacement, when the search found one. */
+  replacement?: string;
+  /** What was wrong with the DOI, in words. */
+  why?: string;
 }
 
 export interface PdfInfo {
@@ -167,6 +173,9 @@ export function validateMetadata(input: unknown, where = 'metadata'): Metadata {
       score: c.num(m.score, 'match.score'),
       outcome: c.oneOf<MatchOutcome>(m.outcome, MATCH_OUTCOMES, 'match.outcome'),
       source: c.optStr(m.source, 'match.source'),
+      replaces: c.optStr(m.replaces, 'match.replaces'),
+      replacement: c.optStr(m.replacement, 'match.replacement'),
+      why: c.optStr(m.why, 'match.why'),
       candidates:
         m.candidates === undefined
           ? undefined
