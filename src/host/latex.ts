@@ -149,6 +149,10 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       md.appendMarkdown(`DOI: [`);
       appendUntrusted(md, st.doi);
       md.appendMarkdown(`](${doiUrl(st.doi)})\n\n`);
+      const m = st.meta?.match;
+      if (st.doiState === 'review' && (m?.outcome === 'doi_unknown' || m?.outcome === 'doi_mismatch')) {
+        appendUntrusted(md, `⚠ ${m.why ?? 'this DOI was found wrong'}${m.replacement ? ` (the entry is ${m.replacement}; quick fix on the doi field)` : ''}\n\n`);
+      }
     } else appendUntrusted(md, `DOI: ${st.doiState === 'review' ? 'needs review' : 'none yet'}\n\n`);
     appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? 'stored' : st.pdfState === 'failed' ? 'failed' : 'not fetched'}\n\n`);
     for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type.replace(/_/g, ' ')} notice${n.doi ? `: ${n.doi}` : ''}\n\n`);
