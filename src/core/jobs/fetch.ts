@@ -226,12 +226,22 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
         }
         const doiRaw = item.entry.fields.get('doi')?.value;
         item.arxivId = entryArxivId(item.entry);
+        // A DOI a resolve found wrong would fetch another paper (or nothing): it waits for the user.
+        const m = meta?.match;
+        if (doiRaw && (m?.outcome === 'doi_unknown' || m?.outcome === 'doi_mismatch') && m.replaces === doiRaw.trim()) {
+          return fail(item, 'E_DOI_WRONG', `the entry's DOI ${m.outcome === 'doi_unknown' ? 'does not exist' : 'names another work'}; review it first`, true);
+        }
         if (doiRaw && isValidDoi(normalizeDoi(doiRaw))) {
           item.doi = normalizeDoi(doiRaw);
           return next(item);
         }
         if (meta?.doi && meta.match?.outcome !== 'review') {
           item.doi = meta.doi;
+          return next(item);
+        }
+        // The user's decision "this entry has no DOI" stands: no resolve asks again, nothing replaces it.
+        if (meta?.match?.outcome === 'no_doi') {
+          if (!item.arxivId && !entryPdfCandidates(item, lib.root).length) return fail(item, 'E_NO_DOI', 'marked as having no DOI', true);
           return next(item);
         }
         const r = await resolveEntry(http, item.file, item.entry, { signal: ctx.signal });
