@@ -17,9 +17,9 @@ test('fetch and resolve keep the decisions no_doi, manual and a kept wrong DOI',
   const replay = await startReplayServer();
   const storage = mkdtempSync(path.join(tmpdir(), 'scholar-decisions-'));
   // Real corpus records: the first would resolve to 10.1007/s10468-019-09889-1 if asked.
-  const text = `@article{nodoi, title={Representation theory of retracts}, author={Chirvasitu, Alexandru}, year={2019}}
-@article{manual, title={Representation theory of retracts}, author={Chirvasitu, Alexandru}, year={2019}}
-@article{kept, title={Representation theory of retracts}, author={Chirvasitu, Alexandru}, year={2019}, doi={10.1007/s00382-019-04712-5}}
+  const text = `@article{nodoi, title={Integrals in Left Coideal Subalgebras and Group-Like Projections}, author={Chirvasitu, Alexandru and Kasprzak, Pawe{\l} and Szulim, Piotr}, year={2019}}
+@article{manual, title={Integrals in Left Coideal Subalgebras and Group-Like Projections}, author={Chirvasitu, Alexandru and Kasprzak, Pawe{\l} and Szulim, Piotr}, year={2019}}
+@article{kept, title={Integrals in Left Coideal Subalgebras and Group-Like Projections}, author={Chirvasitu, Alexandru and Kasprzak, Pawe{\l} and Szulim, Piotr}, year={2019}, doi={10.1007/s00382-019-04712-5}}
 `;
   const file = parseBib(text);
   const entries = file.entries.map((entry) => ({ key: entry.key, bibPath: path.join(storage, 'refs.bib'), file, entry }));
