@@ -8,8 +8,7 @@ import { discoverProject, loadBibFile, type LoadedBib } from '../core/tex/projec
 import { checkProject } from '../core/tex/check';
 import { Library } from '../core/jobs/library';
 import { Job, type JobEntry, type JobSnapshot } from '../core/jobs/run';
-import { unifiedDiff, writeDoisToFile, planDoiEdits, type DoiWrite } from '../core/resolve/writeback';
-import { applyEdits } from '../core/bib/edit';
+import { unifiedDiffOfEdits, writeDoisToFile, planDoiEdits, type DoiWrite } from '../core/resolve/writeback';
 import { LibraryIndex } from '../core/index/library';
 import { StorageWriter } from '../core/storage/writer';
 import { startupCleanup } from '../core/storage/locks';
@@ -116,7 +115,7 @@ export async function runResolve(opts: CliOptions, io: CliIO): Promise<number> {
     const rel = path.relative(io.cwd, bib.path) || path.basename(bib.path);
     if (opts.dryRun) {
       const { edits } = planDoiEdits(bib.file, writes);
-      const diff = unifiedDiff(bib.file.text, applyEdits(bib.file.text, edits), rel);
+      const diff = unifiedDiffOfEdits(bib.file.text, edits, rel);
       perFile.push({ path: rel, written: 0, diff });
       if (!opts.json) io.stdout.write(diff);
     } else {

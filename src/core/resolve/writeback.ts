@@ -54,13 +54,10 @@ export async function writeDoisToFile(bib: LoadedBib, writes: readonly DoiWrite[
   return { written: edits.length, skipped, before, after };
 }
 
-/** A unified diff of two texts (line based), as `diff -u` would print it, for `--dry-run`. */
-export function unifiedDiff(before: string, after: string, name: string, context = 3): string {
-  if (before === after) return '';
-  const a = before.split('\n');
-  const b = after.split('\n');
-  // Myers would be overkill: our edits only insert lines and touch a comma; an LCS on the
-  // differing window between the common prefix and suffix is exact and cheap.
+type DiffOp = { t: ' ' | '-' | '+'; s: string; ai: number; bi: number };
+
+/** Line operations turning `a` into `b` (an LCS on the window between the common prefix and suffix). */
+function diffOps(a: readonly string[], b: readonly string[], aBase = 0, bBase = 0): DiffOp[] {
   let pre = 0;
   while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
   let suf = 0;
@@ -69,35 +66,38 @@ export function unifiedDiff(before: string, after: string, name: string, context
   const B = b.slice(pre, b.length - suf);
   const n = A.length;
   const m = B.length;
+  // Quadratic in the window: callers keep windows small (unifiedDiffOfEdits diffs each edit's lines alone).
   const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
   for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = A[i] === B[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-  type Op = { t: ' ' | '-' | '+'; s: string; ai: number; bi: number };
-  const ops: Op[] = [];
-  for (let k = 0; k < pre; k++) ops.push({ t: ' ', s: a[k], ai: k, bi: k });
+  const ops: DiffOp[] = [];
+  for (let k = 0; k < pre; k++) ops.push({ t: ' ', s: a[k], ai: aBase + k, bi: bBase + k });
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && A[i] === B[j]) {
-      ops.push({ t: ' ', s: A[i], ai: pre + i, bi: pre + j });
+      ops.push({ t: ' ', s: A[i], ai: aBase + pre + i, bi: bBase + pre + j });
       i++;
       j++;
     } else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) {
       // Deletions before insertions, as `diff -u` prints them.
-      ops.push({ t: '-', s: A[i], ai: pre + i, bi: pre + j });
+      ops.push({ t: '-', s: A[i], ai: aBase + pre + i, bi: bBase + pre + j });
       i++;
     } else {
-      ops.push({ t: '+', s: B[j], ai: pre + i, bi: pre + j });
+      ops.push({ t: '+', s: B[j], ai: aBase + pre + i, bi: bBase + pre + j });
       j++;
     }
   }
-  for (let k = 0; k < suf; k++) ops.push({ t: ' ', s: a[a.length - suf + k], ai: a.length - suf + k, bi: b.length - suf + k });
+  for (let k = 0; k < suf; k++) ops.push({ t: ' ', s: a[a.length - suf + k], ai: aBase + a.length - suf + k, bi: bBase + b.length - suf + k });
+  return ops;
+}
 
+function formatHunks(ops: DiffOp[], name: string, context: number): string {
   const out = [`--- a/${name}`, `+++ b/${name}`];
   let k = 0;
   while (k < ops.length) {
     while (k < ops.length && ops[k].t === ' ') k++;
     if (k >= ops.length) break;
-    let start = Math.max(0, k - context);
+    const start = Math.max(0, k - context);
     let end = k;
     // Extend the hunk while changes are within 2×context lines of each other.
     for (;;) {
@@ -116,7 +116,65 @@ export function unifiedDiff(before: string, after: string, name: string, context
     out.push(`@@ -${aLen ? aStart : aStart - 1},${aLen} +${bLen ? bStart : bStart - 1},${bLen} @@`);
     for (const o of hunk) out.push(`${o.t}${o.s.replace(/\r$/, '')}`);
     k = stop;
-    start = stop;
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * A unified diff of two texts (line based), as `diff -u` would print it. Its cost grows with the
+ * product of the differing window's lengths: for edits of a large file use unifiedDiffOfEdits.
+ */
+export function unifiedDiff(before: string, after: string, name: string, context = 3): string {
+  if (before === after) return '';
+  return formatHunks(diffOps(before.split('\n'), after.split('\n')), name, context);
+}
+
+/**
+ * The unified diff of applying `edits` to `before`, built from the edits themselves: each group of
+ * edits touching the same lines is diffed alone, so the cost is linear in the file (a DOI added at
+ * the top and one at the bottom of a 20,000-line .bib cost two tiny windows, not 20,000²).
+ */
+export function unifiedDiffOfEdits(before: string, edits: readonly TextEdit[], name: string, context = 3): string {
+  if (!edits.length) return '';
+  const lines = before.split('\n');
+  const starts: number[] = [0];
+  for (let i = 0; i < before.length; i++) if (before.charCodeAt(i) === 10) starts.push(i + 1);
+  const lineOf = (off: number) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  const sorted = [...edits].sort((a, b) => a.offset - b.offset);
+  const groups: { l0: number; l1: number; edits: TextEdit[] }[] = [];
+  for (const e of sorted) {
+    const l0 = lineOf(e.offset);
+    const l1 = lineOf(e.offset + e.length);
+    const g = groups[groups.length - 1];
+    if (g && l0 <= g.l1) {
+      g.l1 = Math.max(g.l1, l1);
+      g.edits.push(e);
+    } else groups.push({ l0, l1, edits: [e] });
+  }
+  const ops: DiffOp[] = [];
+  let a = 0;
+  let shift = 0;
+  for (const g of groups) {
+    for (; a < g.l0; a++) ops.push({ t: ' ', s: lines[a], ai: a, bi: a + shift });
+    const blockStart = starts[g.l0];
+    const blockEnd = g.l1 + 1 < starts.length ? starts[g.l1 + 1] - 1 : before.length;
+    const block = before.slice(blockStart, blockEnd);
+    const changed = applyEdits(block, g.edits.map((e) => ({ ...e, offset: e.offset - blockStart })));
+    const oldLines = block.split('\n');
+    const newLines = changed.split('\n');
+    ops.push(...diffOps(oldLines, newLines, g.l0, g.l0 + shift));
+    shift += newLines.length - oldLines.length;
+    a = g.l1 + 1;
+  }
+  for (; a < lines.length; a++) ops.push({ t: ' ', s: lines[a], ai: a, bi: a + shift });
+  return formatHunks(ops, name, context);
 }
