@@ -14,11 +14,18 @@ export function pending(what: string): CommandHandler {
   };
 }
 
+/** A command that threw: caught at the edge, and kept so that tests (and the log) can see it. */
+export interface CommandFailure {
+  id: string;
+  message: string;
+}
+
 /**
  * Registers every command of the table. Failures are caught at the edge: the user sees a message,
- * the log gets the stack, and the command's promise resolves instead of rejecting into the void.
+ * the log gets the stack, the failure is appended to `failures`, and the command's promise resolves
+ * instead of rejecting into the void.
  */
-export function registerCommands(table: CommandTable, log: Log): vscode.Disposable[] {
+export function registerCommands(table: CommandTable, log: Log, failures: CommandFailure[] = []): vscode.Disposable[] {
   return Object.entries(table).map(([id, handler]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
@@ -26,6 +33,8 @@ export function registerCommands(table: CommandTable, log: Log): vscode.Disposab
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         log.error(`${id} failed`, err instanceof Error ? err : new Error(message));
+        failures.push({ id, message });
+        if (failures.length > 100) failures.splice(0, failures.length - 100);
         void vscode.window.showErrorMessage(`Scholar: ${message}`);
         return undefined;
       }

@@ -276,15 +276,17 @@ export class Controller {
   /** The user's word that the DOI an entry carries is right: remembered, and never flagged or replaced. */
   async keepDoi(arg: unknown): Promise<void> {
     if (!this.requireTrust()) return;
-    const a = arg as { key?: string; bibUri?: vscode.Uri } | undefined;
-    if (!a?.key || !a.bibUri) return;
+    const a = arg as { key?: unknown; bibUri?: unknown } | undefined;
+    // Reached from a quick fix or the review pick with an entry; anything else is a caller's bug.
+    if (typeof a?.key !== 'string' || !(a.bibUri instanceof vscode.Uri)) throw new ScholarError('E_USAGE', 'Keep This DOI needs an entry of a .bib file');
+    const key = a.key;
     const folder = this.session.folderFor(a.bibUri);
     if (!folder) return;
     const lib = await this.session.library(folder);
-    const doi = this.project.bibDoc(a.bibUri)?.file.entries.find((e) => e.key === a.key)?.fields.get('doi')?.value.trim();
-    await lib.writer.writeMetadata(a.key, { match: { score: 1, outcome: 'manual', source: 'user' }, ...(doi ? { doi: normalizeDoi(doi), provenance: { doi: 'user' } } : {}) });
+    const doi = this.project.bibDoc(a.bibUri)?.file.entries.find((e) => e.key === key)?.fields.get('doi')?.value.trim();
+    await lib.writer.writeMetadata(key, { match: { score: 1, outcome: 'manual', source: 'user' }, ...(doi ? { doi: normalizeDoi(doi), provenance: { doi: 'user' } } : {}) });
     await lib.writer.flush();
-    this.session.invalidateMetadata(a.key);
+    this.session.invalidateMetadata(key);
     this.tree.refreshNow();
     // Diagnostics that depend on the decision are recomputed by the session's listeners.
     this.session.notifyChanged();

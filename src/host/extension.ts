@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { createLog } from './log';
-import { registerCommands } from './commands';
+import { registerCommands, type CommandFailure } from './commands';
 import { LibraryTree, type TreeNode } from './libraryTree';
 import { ProjectModel } from './project';
 import { Session } from './session';
@@ -22,6 +22,8 @@ export interface ScholarApi {
   controller: Controller;
   latex: LatexFeatures;
   pdfViewer: PdfViewer;
+  /** Commands that threw since activation (the user saw a message; tests assert there are none). */
+  commandFailures: readonly CommandFailure[];
 }
 
 let active: { session: Session } | undefined;
@@ -96,7 +98,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
       const n = arg as { key?: string; bibUri?: vscode.Uri } | undefined;
       return n?.key && n.bibUri ? controller.run('resolve', [n.bibUri], { only: new Set([n.key]) }) : undefined;
     };
-    context.subscriptions.push(...registerCommands(table, log));
+    const commandFailures: CommandFailure[] = [];
+    context.subscriptions.push(...registerCommands(table, log, commandFailures));
 
     context.subscriptions.push(
       project.onDidChange(() => {
@@ -164,7 +167,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     };
     active = { session };
     log.info(`Scholar ${context.extension.packageJSON.version} activated`);
-    return { session, project, tree, dashboard, controller, latex, pdfViewer };
+    return { session, project, tree, dashboard, controller, latex, pdfViewer, commandFailures };
   } catch (err) {
     log.error('activation failed', err instanceof Error ? err : new Error(String(err)));
     void vscode.window.showErrorMessage(`Scholar failed to start: ${err instanceof Error ? err.message : String(err)}`);

@@ -43,10 +43,24 @@ test('the Scholar view container opens and shows the library tree', async () => 
 });
 
 test('a command with nothing to act on answers with a message instead of throwing', async () => {
+  const api = await scholarApi();
+  const failedBefore = api.commandFailures.length;
   // No job is running: cancel must resolve (showing "no job is running"), never reject.
   const result = await vscode.commands.executeCommand('scholar.cancel');
   assert.equal(result, undefined);
+  // registerCommands catches every exception, so "did not reject" proves nothing: the record of caught failures does.
+  assert.deepEqual(api.commandFailures.slice(failedBefore), [], 'the command threw (caught at the edge)');
   await screenshot('nothing-to-cancel');
+});
+
+test('a command that throws is caught at the edge and recorded, so the check above can fail', async () => {
+  const api = await scholarApi();
+  const failedBefore = api.commandFailures.length;
+  // Keep This DOI refuses (throws E_USAGE) an argument that is not an entry of a .bib file.
+  const result = await vscode.commands.executeCommand('scholar.keepDoi', { key: 'k', bibUri: 'not a uri' });
+  assert.equal(result, undefined, 'a caught failure resolves to undefined');
+  assert.equal(api.commandFailures.length, failedBefore + 1, JSON.stringify(api.commandFailures.slice(failedBefore)));
+  assert.equal(api.commandFailures[failedBefore].id, 'scholar.keepDoi');
 });
 
 test('a long .bib is shown in ranges of 1,000 entries, each expanding to its entries in file order', async () => {
