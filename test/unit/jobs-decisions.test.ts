@@ -46,3 +46,34 @@ test('fetch and resolve keep the decisions no_doi, manual and a kept wrong DOI',
     await replay.close();
   }
 });
+
+test('a DOI found right is remembered: the next resolve does not look it up again, a changed one is checked', async () => {
+  const replay = await startReplayServer();
+  const storage = mkdtempSync(path.join(tmpdir(), 'scholar-doicheck-'));
+  const entry = (doi: string) => `@article{ok, title={Integrals in Left Coideal Subalgebras and Group-Like Projections}, author={Chirvasitu, Alexandru and Kasprzak, Pawe{\\l} and Szulim, Piotr}, year={2019}, doi={${doi}}}\n`;
+  const jobOf = (text: string, lib: Library) => {
+    const file = parseBib(text);
+    return new Job(lib, { kind: 'resolve', checkExisting: true, entries: file.entries.map((e) => ({ key: e.key, bibPath: path.join(storage, 'refs.bib'), file, entry: e })) });
+  };
+  const lib = await Library.open(storage, { http: { email: 'doicheck@scholar.invalid', endpoints: replay.endpoints, policies: { crossref: fast, openalex: fast, semanticScholar: fast, arxiv: fast, unpaywall: fast, doi: fast, pdf: fast } } });
+  const crossrefWorks = () => replay.stats().log.filter((l) => l.service === 'crossref' && /\/works\/10\./.test(l.path)).length;
+  try {
+    const first = jobOf(entry('10.1007/s10468-019-09889-1'), lib);
+    await first.run();
+    assert.equal(first.resolutions.get('ok')?.existing?.status, 'ok');
+    assert.equal(crossrefWorks(), 1);
+    assert.equal(lib.index.get('ok')?.doiCheck?.doi, '10.1007/s10468-019-09889-1');
+    const second = jobOf(entry('10.1007/s10468-019-09889-1'), lib);
+    await second.run();
+    assert.equal(second.results.get('ok')?.outcome, 'has_doi');
+    assert.equal(crossrefWorks(), 1, 'no second lookup');
+    // The user changed the DOI: it is checked again (and this one names another work).
+    const third = jobOf(entry('10.1007/s00382-019-04712-5'), lib);
+    await third.run();
+    assert.equal(third.results.get('ok')?.outcome, 'doi_mismatch');
+    assert.ok(crossrefWorks() >= 2);
+  } finally {
+    await lib.close();
+    await replay.close();
+  }
+});

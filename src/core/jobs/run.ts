@@ -12,6 +12,7 @@ import { resolveEntry, type ResolveResult } from '../resolve/resolver';
 import { bibPatch, fetchStages, workPatch, type FetchItem, type FetchOptions } from './fetch';
 import type { Library } from './library';
 import { errorMessage } from '../errors';
+import { normalizeDoi } from '../bib/check';
 
 export type JobKind = 'resolve' | 'fetch';
 
@@ -83,6 +84,9 @@ export interface JobOptions {
  */
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 
+/** How long a DOI found right stays checked: DOIs do not move, and a recheck costs a request per entry. */
+export const DOI_CHECK_TTL_MS = 30 * 24 * 3600 * 1000;
+
 const ACTIVITY_LIMIT = 200;
 const BUCKET_MS = 10_000;
 
@@ -140,7 +144,10 @@ export class Job {
           if (meta?.match?.outcome === 'no_doi' || meta?.match?.outcome === 'manual') {
             return { kind: 'done', item, outcome: 'skipped' };
           }
-          const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, checkExisting: opts.checkExisting });
+          // A DOI checked recently and unchanged since is not asked about again: re-runs stay cheap.
+          const doiNow = item.entry.fields.get('doi')?.value.trim();
+          const fresh = !!doiNow && !!meta?.doiCheck && meta.doiCheck.doi === normalizeDoi(doiNow) && Date.now() - Date.parse(meta.doiCheck.at) < DOI_CHECK_TTL_MS;
+          const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, checkExisting: opts.checkExisting && !fresh });
           item.resolve = r;
           ctx.emit({ type: 'result', key: item.key, stage: 'resolve', data: r });
           if (r.outcome === 'failed') {
@@ -362,7 +369,10 @@ function resolvePatch(item: FetchItem, r: ResolveResult): MetadataPatch {
     // A wrong DOI is not the library's DOI of this work.
     patch.doi = null;
     patch.provenance = { ...patch.provenance, doi: null };
-  } else if (r.outcome !== 'has_doi') {
+  } else if (r.outcome === 'has_doi') {
+    // Checked now (a lookup named this work, or doi.org knows it): remembered, so a re-run does not ask again.
+    if (r.existing?.status === 'ok' && r.existing.checked && r.doi) patch.doiCheck = { doi: r.doi, at: new Date().toISOString() };
+  } else {
     patch.match = {
       score: Math.round((r.score ?? 0) * 1000) / 1000,
       outcome: r.outcome === 'accept' ? 'accepted' : r.outcome === 'review' ? 'review' : 'not_found',

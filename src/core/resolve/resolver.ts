@@ -76,7 +76,7 @@ export interface ResolveResult {
   /** The version the entry cites. */
   cited?: CitedVersion;
   /** For entries that already carry a DOI: what checking it found. */
-  existing?: { doi: string; status: 'ok' | 'malformed' | 'unknown' | 'mismatch'; score?: number; title?: string };
+  existing?: { doi: string; status: 'ok' | 'malformed' | 'unknown' | 'mismatch'; score?: number; title?: string; /** A lookup was made (not just read from the entry). */ checked?: boolean };
   /** doi_unknown / doi_mismatch: the DOI the normal search found with confidence, if any. */
   replacement?: { doi: string; score: number; source: string; title: string; work?: WorkRecord };
   /** A cited preprint's published version, when a source links them (never written by resolve). */
@@ -208,13 +208,13 @@ async function checkExistingDoi(
     if (ax) return { existing: { doi, status: 'unknown' }, why: 'arXiv has no paper with this id' };
     const h = await attempt('doi', errors, () => doiOrg.handle(http, doi, signal), signal);
     if (h === undefined) return undefined;
-    if (h.exists) return { existing: { doi, status: 'ok' }, why: 'registered outside Crossref (doi.org knows it); not compared' };
+    if (h.exists) return { existing: { doi, status: 'ok', checked: true }, why: 'registered outside Crossref (doi.org knows it); not compared' };
     return { existing: { doi, status: 'unknown' }, why: 'neither Crossref nor doi.org knows this DOI' };
   }
   const s = scoreCandidate(facts, work);
   const mismatch = namesAnotherWork(s);
   return {
-    existing: { doi, status: mismatch ? 'mismatch' : 'ok', score: s.score, title: work.title },
+    existing: { doi, status: mismatch ? 'mismatch' : 'ok', score: s.score, title: work.title, checked: true },
     work,
     scored: s,
     why: mismatch ? `the DOI names another work: "${work.title}"` : 'the DOI matches the entry',

@@ -77,6 +77,8 @@ export interface Metadata {
   /** field name -> source that supplied it (crossref, openalex, bib, user, …) */
   provenance: Record<string, string>;
   match?: MatchInfo;
+  /** The DOI the entry carries, last checked (it exists and names this work) at `at`. */
+  doiCheck?: { doi: string; at: string };
   pdf?: PdfInfo;
   notices?: Notice[];
   tags?: string[];
@@ -213,6 +215,12 @@ export function validateMetadata(input: unknown, where = 'metadata'): Metadata {
     });
   }
 
+  let doiCheck: Metadata['doiCheck'];
+  if (o.doiCheck !== undefined) {
+    const d = c.obj(o.doiCheck, 'doiCheck');
+    doiCheck = { doi: c.str(d.doi, 'doiCheck.doi'), at: c.str(d.at, 'doiCheck.at') };
+  }
+
   let notices: Notice[] | undefined;
   if (o.notices !== undefined) {
     notices = c.arr(o.notices, 'notices').map((x, i) => {
@@ -246,6 +254,7 @@ export function validateMetadata(input: unknown, where = 'metadata'): Metadata {
     abstract: c.optStr(o.abstract, 'abstract'),
     provenance,
     match,
+    doiCheck,
     pdf,
     notices,
     tags,
