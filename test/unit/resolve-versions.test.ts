@@ -101,3 +101,17 @@ test('a failed check is a failure to retry, never a verdict on the DOI', async (
     replay.setOptions({ faults: [] });
   }
 });
+
+test('an existing DOI of the other version is reported, with the cited version as the replacement', async () => {
+  const authors = 'Moreau, Claire and Tanaka, Ken';
+  const journal = await resolve(`@article{j, title={Pooled screens of widget variants in yeast}, author={${authors}}, journal={Replay Genetics}, volume={3}, year={2022}, doi={10.1101/2021.03.01.433333}}`);
+  assert.equal(journal.outcome, 'doi_mismatch', journal.why);
+  assert.match(journal.why, /names the preprint of this work/);
+  assert.equal(journal.replacement?.doi, '10.5555/replay.versions.2');
+  const biorxiv = await resolve(`@article{b, title={Pooled screens of widget variants in yeast}, author={${authors}}, journal={bioRxiv}, year={2021}, doi={10.5555/replay.versions.2}}`);
+  assert.equal(biorxiv.outcome, 'doi_mismatch', biorxiv.why);
+  assert.equal(biorxiv.replacement?.doi, '10.1101/2021.03.01.433333');
+  // A citation that does not say which version it cites keeps either DOI: its DOI is not its own evidence.
+  const bare = await resolve(`@misc{m, title={Pooled screens of widget variants in yeast}, author={${authors}}, year={2021}, doi={10.1101/2021.03.01.433333}}`);
+  assert.equal(bare.outcome, 'has_doi', bare.why);
+});

@@ -128,7 +128,7 @@ export function citedVersion(c: CitationFields): CitedVersion {
   const prefix = (c.get('archiveprefix') ?? c.get('eprinttype') ?? '').toLowerCase();
   if (c.get('eprint') && (!prefix || /arxiv|biorxiv|medrxiv|ssrn|chemrxiv/.test(prefix))) return 'preprint';
   if (PREPRINT_URL.test(c.get('url') ?? '')) return 'preprint';
-  if (isPreprintDoi(c.get('doi'))) return 'preprint';
+  // Not the entry's own `doi`: the DOI is what checking the entry examines, so it cannot vouch for itself.
   if (['book', 'inbook', 'incollection', 'inproceedings', 'conference', 'phdthesis', 'mastersthesis', 'thesis'].includes(type)) return 'published';
   return 'unknown';
 }

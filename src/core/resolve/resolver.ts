@@ -13,7 +13,7 @@ import * as s2 from '../sources/semanticScholar';
 import * as arxiv from '../sources/arxiv';
 import type { WorkRecord } from '../sources/types';
 import { entryFacts } from '../match/facts';
-import { isPreprintDoi, type CitedVersion, type WorkVersion } from '../match/version';
+import { describeVersion, isPreprintDoi, type CitedVersion, type WorkVersion } from '../match/version';
 import * as doiOrg from '../sources/doi';
 import { decide, describeReasons, scoreCandidate, THRESHOLDS, type Decision, type EntryFacts, type ScoredCandidate } from '../match/score';
 import { errorCode, errorMessage, isAbortError } from '../errors';
@@ -212,12 +212,22 @@ async function checkExistingDoi(
     return { existing: { doi, status: 'unknown' }, why: 'neither Crossref nor doi.org knows this DOI' };
   }
   const s = scoreCandidate(facts, work);
-  const mismatch = namesAnotherWork(s);
+  // The other version of the cited work (a preprint DOI on a journal citation, or the other way
+  // round) is as wrong a DOI as another paper's: it changes what is cited.
+  const otherVersion = !namesAnotherWork(s) && s.reasons.version !== 'unknown' && s.reasons.versionOk === false;
+  const mismatch = namesAnotherWork(s) || otherVersion;
+  const why = otherVersion
+    ? s.reasons.otherServer
+      ? `the DOI names a copy on ${s.reasons.otherServer}, another preprint server than the entry cites`
+      : `the DOI names the ${describeVersion(s.reasons.version)} of this work; the entry cites the ${describeVersion(facts.cited ?? 'unknown')}`
+    : mismatch
+      ? `the DOI names another work: "${work.title}"`
+      : 'the DOI matches the entry';
   return {
     existing: { doi, status: mismatch ? 'mismatch' : 'ok', score: s.score, title: work.title, checked: true },
     work,
     scored: s,
-    why: mismatch ? `the DOI names another work: "${work.title}"` : 'the DOI matches the entry',
+    why,
   };
 }
 
