@@ -6,7 +6,8 @@ import { ScholarError } from '../errors';
 export const METADATA_SCHEMA_VERSION = 1 as const;
 
 export type MatchOutcome = 'accepted' | 'review' | 'not_found' | 'manual' | 'no_doi';
-export type PdfVerification = 'doi' | 'title' | 'unverified' | 'mismatch';
+/** `manual`: the file names neither the DOI nor the title, and the user chose to keep it. */
+export type PdfVerification = 'doi' | 'title' | 'unverified' | 'mismatch' | 'manual';
 export type NoticeType = 'retraction' | 'correction' | 'expression_of_concern' | 'withdrawal' | 'other';
 
 export interface Author {
@@ -89,7 +90,7 @@ export type MetadataPatch = {
 };
 
 const MATCH_OUTCOMES: readonly string[] = ['accepted', 'review', 'not_found', 'manual', 'no_doi'];
-const VERIFICATIONS: readonly string[] = ['doi', 'title', 'unverified', 'mismatch'];
+const VERIFICATIONS: readonly string[] = ['doi', 'title', 'unverified', 'mismatch', 'manual'];
 const NOTICE_TYPES: readonly string[] = ['retraction', 'correction', 'expression_of_concern', 'withdrawal', 'other'];
 const IDENTIFIER_KINDS = ['arxiv', 'pmid', 'openalex', 's2'] as const;
 
