@@ -137,7 +137,13 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       appendUntrusted(md, st.doi);
       md.appendMarkdown(`](${doiUrl(st.doi)})\n\n`);
     } else appendUntrusted(md, `DOI: ${st.doiState === 'review' ? 'needs review' : 'none yet'}\n\n`);
-    appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? 'stored' : st.pdfState === 'failed' ? 'failed' : 'not fetched'}\n\n`);
+    appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? 'stored' : st.pdfState === 'failed' ? 'failed' : 'not fetched'}`);
+    if (st.pdfState !== 'stored' && vscode.workspace.isTrusted) {
+      // The only command a hover may run: attach a PDF to this very entry (its key is an argument, not markup).
+      md.isTrusted = { enabledCommands: ['scholar.attachPdf'] };
+      md.appendMarkdown(` · [Attach PDF…](command:scholar.attachPdf?${encodeURIComponent(JSON.stringify([cite.key]))} "Attach a PDF you have to this entry")`);
+    }
+    md.appendMarkdown('\n\n');
     for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type.replace(/_/g, ' ')} notice${n.doi ? `: ${n.doi}` : ''}\n\n`);
     return new vscode.Hover(md, new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length)));
   }
