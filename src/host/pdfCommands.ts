@@ -133,6 +133,8 @@ export class PdfCommands {
         break;
       }
       await lib.writer.flush();
+      // The views read the index the session caches: a library first opened here must become it.
+      await this.session.indexFor(folder);
       this.session.invalidateMetadata(node.key);
       this.tree.refreshNow();
       this.log.info(`attach: ${name} → ${node.key} (${r.verified}, ${source})`);
@@ -267,6 +269,7 @@ export class PdfCommands {
       return r;
     });
     this.lastImport = report;
+    if (!dryRun) await this.session.indexFor(folder);
     this.session.invalidateMetadata();
     this.tree.refreshNow();
     const c = report.counts;
