@@ -84,22 +84,35 @@ export class EntryMatcher {
    */
   byText(text: string): { ref: EntryRef; by: MatchedBy } | { ambiguous: string[] } | undefined {
     if (!text) return undefined;
+    // Whole tokens only: 10.1000/abc must not be found inside 10.1000/abcd.
+    const padded = ` ${text} `;
     let best: { ref: EntryRef; at: number } | undefined;
     for (const d of this.withDoi) {
-      const at = text.indexOf(d.needle);
+      const at = padded.indexOf(` ${d.needle} `);
       if (at >= 0 && (!best || at < best.at)) best = { ref: d.ref, at };
     }
     if (best) return { ref: best.ref, by: 'doi' };
+    // Among titles most of whose words the text has, the one printed as a phrase wins, then the
+    // one with more of its words there: a short title's words are found in many papers.
     const hay = new Set(text.split(' '));
-    let top = 0;
+    const rank = (t: { ref: EntryRef; words: string[] }) => {
+      const found = t.words.filter((w) => hay.has(w)).length;
+      const share = found / t.words.length;
+      if (share < 0.7) return undefined;
+      const phrase = padded.includes(` ${normTitle(t.ref.title)} `) ? 1 : 0;
+      return [phrase, found, share] as const;
+    };
+    let top: readonly [number, number, number] | undefined;
     let tops: EntryRef[] = [];
+    const cmp = (a: readonly number[], b: readonly number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
     for (const t of this.withTitle) {
-      const share = t.words.filter((w) => hay.has(w)).length / t.words.length;
-      if (share < 0.7) continue;
-      if (share > top) {
-        top = share;
+      const r = rank(t);
+      if (!r) continue;
+      const c = top ? cmp(r, top) : 1;
+      if (c > 0) {
+        top = r;
         tops = [t.ref];
-      } else if (share === top) tops.push(t.ref);
+      } else if (c === 0) tops.push(t.ref);
     }
     if (tops.length === 1) return { ref: tops[0]!, by: 'title' };
     if (tops.length > 1) return { ambiguous: tops.map((r) => r.key) };

@@ -60,70 +60,75 @@ interface Candidate {
   match: ReturnType<EntryMatcher['byMetadata']>;
 }
 
+/** Files checked and copied at once: the writer applies them one by one, this overlaps reading and hashing with its fsyncs. */
+const IMPORT_CONCURRENCY = 4;
+
+const NAMES_NEITHER = 'the PDF names neither the DOI nor the title of the entry';
+const NO_TEXT = 'the PDF has no text to check it against the entry';
+
 async function apply(source: ImportSource, dir: string, entries: EntryRef[], candidates: Candidate[], unmatched: UnmatchedFile[], opts: ImportOptions): Promise<ImportReport> {
-  const matched: MatchedFile[] = [];
-  const done = new Set<string>();
   const hasPdf = (key: string) => (opts.lib ? !!opts.lib.index.get(key)?.pdf : false) || existsSync(pdfPath(opts.storageRoot, key));
+  // Files per entry, in the order found: an entry with several (a paper and its supplement) takes the first that verifies.
+  const groups = new Map<string, { ref: EntryRef; files: { c: Candidate; by: MatchedBy }[] }>();
   for (const c of candidates) {
-    opts.signal?.throwIfAborted();
     const m = c.match;
-    if (!m) {
-      unmatched.push({ file: c.file, label: c.label, reason: 'no entry of the project has its DOI or its title and year' });
-      continue;
+    if (!m) unmatched.push({ file: c.file, label: c.label, reason: 'no entry of the project has its DOI or its title and year' });
+    else if ('ambiguous' in m) unmatched.push({ file: c.file, label: c.label, reason: `matches several entries: ${m.ambiguous.join(', ')}` });
+    else if (m.ref.optOut) unmatched.push({ file: c.file, label: c.label, reason: `${m.ref.key} opts out of Scholar (scholar = {skip})` });
+    else {
+      const g = groups.get(m.ref.key) ?? { ref: m.ref, files: [] };
+      g.files.push({ c, by: m.by });
+      groups.set(m.ref.key, g);
     }
-    if ('ambiguous' in m) {
-      unmatched.push({ file: c.file, label: c.label, reason: `matches several entries: ${m.ambiguous.join(', ')}` });
-      continue;
-    }
-    const ref = m.ref;
-    if (ref.optOut) {
-      unmatched.push({ file: c.file, label: c.label, reason: `${ref.key} opts out of Scholar (scholar = {skip})` });
-      continue;
-    }
-    // An entry with several PDFs (a paper and its supplement): the first one that verifies wins.
-    if (done.has(ref.key)) continue;
+  }
+  const done = new Set<string>();
+  const one = async (ref: EntryRef, c: Candidate, by: MatchedBy): Promise<MatchedFile> => {
+    if (done.has(ref.key)) return { key: ref.key, file: c.file, by, status: 'exists', reason: 'another file of this import was kept for this entry' };
     if (hasPdf(ref.key)) {
-      matched.push({ key: ref.key, file: c.file, by: m.by, status: 'exists' });
       done.add(ref.key);
-      continue;
+      return { key: ref.key, file: c.file, by, status: 'exists' };
     }
     try {
       if (opts.dryRun || !opts.lib) {
         const { verdict } = await checkPdfFile(c.file, ref);
-        if (verdict === 'doi' || verdict === 'title') {
-          matched.push({ key: ref.key, file: c.file, by: m.by, status: 'would_store', verified: verdict });
-          done.add(ref.key);
-        } else matched.push({ key: ref.key, file: c.file, by: m.by, status: 'rejected', reason: verdict === 'unverified' ? 'the PDF has no text to check it against the entry' : 'the PDF names neither the DOI nor the title of the entry' });
-        continue;
+        if (verdict !== 'doi' && verdict !== 'title') return { key: ref.key, file: c.file, by, status: 'rejected', reason: verdict === 'unverified' ? NO_TEXT : NAMES_NEITHER };
+        done.add(ref.key);
+        return { key: ref.key, file: c.file, by, status: 'would_store', verified: verdict };
       }
       const r = await attachPdf(opts.lib, ref, c.file, { source, origin: c.origin, signal: opts.signal });
-      if (r.status === 'stored') {
-        matched.push({ key: ref.key, file: c.file, by: m.by, status: 'stored', verified: r.verified });
-        done.add(ref.key);
-      } else if (r.status === 'exists') {
-        matched.push({ key: ref.key, file: c.file, by: m.by, status: 'exists' });
-        done.add(ref.key);
-      } else {
-        matched.push({ key: ref.key, file: c.file, by: m.by, status: 'rejected', reason: r.verdict === 'unverified' ? 'the PDF has no text to check it against the entry' : 'the PDF names neither the DOI nor the title of the entry' });
-      }
+      if (r.status === 'mismatch') return { key: ref.key, file: c.file, by, status: 'rejected', reason: r.verdict === 'unverified' ? NO_TEXT : NAMES_NEITHER };
+      done.add(ref.key);
+      return r.status === 'stored' ? { key: ref.key, file: c.file, by, status: 'stored', verified: r.verified } : { key: ref.key, file: c.file, by, status: 'exists' };
     } catch (err) {
       if (isAbortError(err)) throw err;
-      matched.push({ key: ref.key, file: c.file, by: m.by, status: 'rejected', reason: `${errorCode(err)}: ${errorMessage(err)}` });
+      return { key: ref.key, file: c.file, by, status: 'rejected', reason: `${errorCode(err)}: ${errorMessage(err)}` };
     }
-  }
-  // A rejected copy does not count against an entry another copy was stored for.
-  const kept = matched.filter((x) => !(x.status === 'rejected' && done.has(x.key)));
-  const count = (s: MatchedFile['status']) => kept.filter((x) => x.status === s).length;
-  const stored = count('stored') + count('would_store');
+  };
+  const list = [...groups.values()];
+  const results: MatchedFile[][] = new Array(list.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < list.length; i = next++) {
+      opts.signal?.throwIfAborted();
+      const g = list[i]!;
+      const out: MatchedFile[] = [];
+      for (const f of g.files) out.push(await one(g.ref, f.c, f.by));
+      results[i] = out;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(IMPORT_CONCURRENCY, list.length) }, worker));
+  // A rejected copy does not count against an entry another copy was kept for.
+  const matched = results.flat().filter((x) => !(x.status === 'rejected' && done.has(x.key)));
+  const count = (st: MatchedFile['status']) => matched.filter((x) => x.status === st).length;
   const withoutPdf = entries.filter((e) => !e.optOut && !done.has(e.key) && !hasPdf(e.key)).map((e) => e.key);
   return {
     source,
     dir,
     dryRun: !!opts.dryRun,
-    matched: kept,
+    matched,
     unmatched,
     withoutPdf,
-    counts: { files: candidates.length, matched: kept.length, stored, exists: count('exists'), rejected: count('rejected'), unmatched: unmatched.length },
+    counts: { files: candidates.length, matched: matched.length, stored: count('stored') + count('would_store'), exists: count('exists'), rejected: count('rejected'), unmatched: unmatched.length },
   };
 }
 

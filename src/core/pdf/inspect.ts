@@ -174,7 +174,8 @@ export function verifyPdfText(facts: PdfFacts, expect: { doi?: string; title?: s
   if (!text || text.length < 40) return 'unverified';
   if (expect.doi) {
     const doi = normalizeForMatch(expect.doi);
-    if (doi && text.includes(doi)) return 'doi';
+    // As whole tokens: the DOI 10.1000/abc is not named by a page that prints 10.1000/abcd.
+    if (doi && ` ${text} `.includes(` ${doi} `)) return 'doi';
   }
   if (expect.title) {
     const words = normalizeForMatch(expect.title)
