@@ -18,7 +18,7 @@ export interface AttachTarget {
   key: string;
   doi?: string;
   title?: string;
-  /** Written with the PDF so the index knows the entry (title, year, DOI from the .bib). */
+  /** Written with the PDF when the library does not know the entry yet (title, year, DOI from the .bib). */
   patch?: MetadataPatch;
 }
 
@@ -61,7 +61,8 @@ export async function checkPdfFile(file: string, expect: { doi?: string; title?:
 }
 
 export async function attachPdf(lib: Library, target: AttachTarget, file: string, opts: AttachOptions): Promise<AttachResult> {
-  const existing = lib.index.get(target.key)?.pdf;
+  const known = lib.index.get(target.key);
+  const existing = known?.pdf;
   if (existing && !opts.replace) return { status: 'exists', verified: existing.verified };
   // Check the user's file where it is first: a bad file never enters storage.
   const { facts, verdict } = await checkPdfFile(file, target);
@@ -76,19 +77,24 @@ export async function attachPdf(lib: Library, target: AttachTarget, file: string
     if (size !== facts.size) throw new ScholarError('E_PDF_CHANGED', `${path.basename(file)} changed while it was being copied`, { file });
     const sha256 = await sha256Of(temp, opts.signal);
     const verified: PdfVerification = verdict === 'doi' || verdict === 'title' ? verdict : 'manual';
-    if (target.patch) await lib.writer.writeMetadata(target.key, target.patch);
-    const meta = await lib.writer.commitPdf(target.key, temp, {
-      sourceUrl: opts.origin ?? `file:${path.basename(file)}`,
-      source: opts.source,
-      sha256,
-      size,
-      pages: facts.pages ?? undefined,
-      retrievedAt: new Date().toISOString(),
-      verified,
-    });
-    // Provenance of the file itself: who put it there, beside where each metadata field came from.
-    const withProv = await lib.writer.writeMetadata(target.key, { provenance: { pdf: opts.source } }).catch(() => meta);
-    return { status: 'stored', verified, meta: withProv, sha256, size };
+    // One metadata write: the PDF, what the .bib says about the entry, and who put the file there
+    // (beside where each metadata field came from).
+    const meta = await lib.writer.commitPdf(
+      target.key,
+      temp,
+      {
+        sourceUrl: opts.origin ?? `file:${path.basename(file)}`,
+        source: opts.source,
+        sha256,
+        size,
+        pages: facts.pages ?? undefined,
+        retrievedAt: new Date().toISOString(),
+        verified,
+      },
+      // The .bib's fields only for an entry the library does not know: never over what a service supplied.
+      [...(target.patch && !known ? [target.patch] : []), { provenance: { pdf: opts.source } }],
+    );
+    return { status: 'stored', verified, meta, sha256, size };
   } catch (err) {
     // commitPdf renamed the temp away on success; anything left is ours to remove.
     await rm(temp, { force: true });
