@@ -107,10 +107,10 @@ export class PdfCommands {
   async attachFile(node: EntryNode, file: string, source: string): Promise<AttachOutcome> {
     const folder = this.session.folderFor(node.bibUri);
     if (!folder) return { key: node.key, status: 'error', code: 'E_NO_FOLDER', message: 'the entry is in no workspace folder', file };
-    const lib = await this.session.library(folder);
     const ref = this.refOf(node);
     const name = path.basename(file);
     try {
+      const lib = await this.session.library(folder);
       let replace = false;
       let acceptMismatch = false;
       let r: AttachResult;
@@ -318,6 +318,10 @@ export class TreeDrop implements vscode.TreeDragAndDropController<TreeNode> {
   constructor(private readonly pdfs: PdfCommands) {}
 
   async handleDrop(target: TreeNode | undefined, data: vscode.DataTransfer, token: vscode.CancellationToken): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage('Scholar writes nothing in Restricted Mode. Trust this folder to attach PDFs.');
+      return;
+    }
     if (!target || target.kind !== 'entry') {
       void vscode.window.showInformationMessage('Scholar: drop a PDF onto an entry of the library to attach it.');
       return;
