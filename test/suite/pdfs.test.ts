@@ -46,6 +46,10 @@ const ATTACH_BIB = `@article{att-drift,
   title = {A Paper Behind a Paywall},
   doi   = {${CLOSED}},
 }
+@article{att-download,
+  title = {Tolerant Parsing of Hand-Written Reference Lists},
+  note  = {the copy a user saved from their library's site},
+}
 `;
 
 async function withUserSettings<T>(values: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
@@ -166,7 +170,7 @@ test('pdfs: a PDF that names neither DOI nor title: by command, declined, nothin
   }
 });
 
-test('pdfs: Open via Library opens the DOI page through the EZproxy template, under the DOI link base', async () => {
+test('pdfs: Open via Library opens the DOI page through the EZproxy template, under the DOI link base; Attach from Downloads picks the download that names the entry', async () => {
   const api = await scholarApi();
   const replay = await startReplay();
   try {
@@ -180,6 +184,15 @@ test('pdfs: Open via Library opens the DOI page through the EZproxy template, un
     const none = (await vscode.commands.executeCommand('scholar.openViaLibrary', 'att-closed')) as OpenViaLibraryResult;
     assert.equal(none.opened, false);
     assert.match(String(none.reason), /institutionalProxy is not set/);
+    // Then Attach from Downloads: of the recent PDFs there, only the one whose text names the entry.
+    const downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'scholar-suite-downloads-'));
+    fs.copyFileSync(PDF('unrelated'), path.join(downloads, 'birds.pdf'));
+    fs.copyFileSync(PDF('paper-b'), path.join(downloads, '1-s2.0-S0000000000000000-main.pdf'));
+    const dl = (await vscode.commands.executeCommand('scholar.attachFromDownloads', 'att-download', vscode.Uri.file(downloads))) as { candidates: string[]; result?: AttachOutcome };
+    assert.deepEqual(dl.candidates.map((f) => path.basename(f)), ['1-s2.0-S0000000000000000-main.pdf']);
+    assert.equal(dl.result?.status, 'stored');
+    assert.equal(dl.result?.status === 'stored' && dl.result.verified, 'title');
+    assert.equal(readMetadata('att-download').pdf.source, 'downloads');
     assert.ok(api.pdfs, 'the API exposes the PDF commands');
   } finally {
     await replay.dispose();
