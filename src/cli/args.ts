@@ -4,7 +4,7 @@ export const SERVICE_NAMES = ['crossref', 'openalex', 'unpaywall', 'semanticScho
 export type EndpointName = (typeof SERVICE_NAMES)[number];
 
 export interface CliOptions {
-  command: 'resolve' | 'fetch' | 'check' | 'index' | 'search' | 'help' | 'version';
+  command: 'resolve' | 'fetch' | 'check' | 'index' | 'search' | 'attach' | 'import' | 'help' | 'version';
   positionals: string[];
   storage: string;
   endpoints: Partial<Record<EndpointName, string>>;
@@ -17,6 +17,12 @@ export interface CliOptions {
   /** resolve: skip checking the DOIs entries already carry. */
   noCheckExisting?: boolean;
   quiet: boolean;
+  /** attach/import: the .bib file (or folder) whose entries are meant (default: the current folder's project). */
+  bib?: string;
+  /** attach: keep a PDF that names neither DOI nor title, and replace a stored one. */
+  force: boolean;
+  /** A storage folder this run creates gets no .gitignore. */
+  noGitignore: boolean;
 }
 
 export const USAGE = `Usage: scholar <command> [options]
@@ -27,6 +33,10 @@ Commands:
   check [paths]               report parse errors, duplicates, undefined citations, malformed DOIs
   index rebuild               rebuild the library index from the <storage>/by_key folders
   search <query>              search the library (free text; filters author: year: tag: has:pdf status:)
+  attach <key> <file.pdf>     copy a PDF you have into <storage>/by_key/<KEY>/ (checked: it must name the
+                              entry's DOI or title; --force keeps it anyway, as verified "manual")
+  import zotero <dir>         copy the PDFs of a Zotero data directory (read-only) to the entries they match
+  import folder <dir>         the same for a folder of PDFs, matched by the DOI or title in their text
 
 Options:
   --storage DIR               storage folder (default ./storage)
@@ -38,6 +48,9 @@ Options:
   --fix-existing              resolve: also replace wrong DOIs (unknown, or naming another work)
                               with the confident replacement found; without it they are only reported
   --no-check-existing         resolve: do not check the DOIs entries already carry (checked by default)
+  --bib FILE|DIR              attach, import: the .bib file or project folder (default: the current folder)
+  --force                     attach: keep a PDF that names neither DOI nor title; replace a stored PDF
+  --no-gitignore              do not put a .gitignore into a storage folder this run creates
   --quiet                     no progress output
   --help                      show this help
   --version                   print the version
@@ -45,7 +58,7 @@ Options:
 Exit codes: 0 success; 1 problems found (check) or some entries failed; 2 usage or fatal error.
 `;
 
-const COMMANDS = new Set(['resolve', 'fetch', 'check', 'index', 'search', 'help']);
+const COMMANDS = new Set(['resolve', 'fetch', 'check', 'index', 'search', 'attach', 'import', 'help']);
 
 /** Parses argv (without node and script). Throws ScholarError E_USAGE with a one-line reason. */
 export function parseArgs(argv: string[]): CliOptions {
@@ -58,6 +71,8 @@ export function parseArgs(argv: string[]): CliOptions {
     dryRun: false,
     all: false,
     quiet: false,
+    force: false,
+    noGitignore: false,
   };
   let command: string | undefined;
   const usage = (msg: string) => new ScholarError('E_USAGE', msg);
@@ -94,6 +109,15 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       case '--quiet':
         opts.quiet = true;
+        break;
+      case '--force':
+        opts.force = true;
+        break;
+      case '--no-gitignore':
+        opts.noGitignore = true;
+        break;
+      case '--bib':
+        opts.bib = value();
         break;
       case '--storage':
         opts.storage = value();
@@ -140,6 +164,12 @@ export function parseArgs(argv: string[]): CliOptions {
       break;
     case 'search':
       if (opts.positionals.length === 0) throw usage('search needs a query');
+      break;
+    case 'attach':
+      if (opts.positionals.length !== 2) throw usage('attach takes a citation key and a PDF file');
+      break;
+    case 'import':
+      if (opts.positionals.length !== 2 || !['zotero', 'folder'].includes(opts.positionals[0]!)) throw usage('import takes zotero <dir> or folder <dir>');
       break;
   }
   return opts;

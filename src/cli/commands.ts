@@ -12,9 +12,10 @@ import { unifiedDiffOfEdits, writeDoisToFile, planDoiEdits, type DoiWrite } from
 import { LibraryIndex } from '../core/index/library';
 import { StorageWriter } from '../core/storage/writer';
 import { startupCleanup } from '../core/storage/locks';
+import { storageIsNew, writeStorageGitignore } from '../core/storage/gitignore';
 
 /** The .bib files a path names: the file itself, or every .bib of a folder (and those its .tex files name). */
-async function bibsOf(target: string, storage: string, signal: AbortSignal): Promise<{ root: string; bibs: LoadedBib[]; cited: Set<string> }> {
+export async function bibsOf(target: string, storage: string, signal: AbortSignal): Promise<{ root: string; bibs: LoadedBib[]; cited: Set<string> }> {
   let st;
   try {
     st = await stat(target);
@@ -35,7 +36,7 @@ function entriesOf(bibs: LoadedBib[]): JobEntry[] {
   return bibs.flatMap((b) => b.file.entries.map((entry) => ({ key: entry.key, bibPath: b.path, file: b.file, entry })));
 }
 
-function httpOptions(opts: CliOptions, io: CliIO) {
+export function httpOptions(opts: CliOptions, io: CliIO) {
   return {
     email: opts.mailto ?? io.env.SCHOLAR_MAILTO ?? undefined,
     endpoints: opts.endpoints,
@@ -70,7 +71,7 @@ function progressLine(io: CliIO, job: Job, quiet: boolean): () => void {
 
 /** One job over a storage folder, with the live progress line; the library is closed (write queue drained) after. */
 async function runJob(kind: 'resolve' | 'fetch', storage: string, bibs: LoadedBib[], cited: Set<string>, opts: CliOptions, io: CliIO): Promise<{ job: Job; snap: JobSnapshot }> {
-  const lib = await Library.open(storage, { http: httpOptions(opts, io) });
+  const lib = await Library.open(storage, { http: httpOptions(opts, io), gitignore: !opts.noGitignore });
   try {
     const job = new Job(lib, { kind, entries: entriesOf(bibs), priority: cited, checkExisting: kind === 'resolve' && !opts.noCheckExisting, signal: io.signal });
     const stop = progressLine(io, job, opts.quiet);
@@ -200,6 +201,7 @@ export async function runCheck(opts: CliOptions, io: CliIO): Promise<number> {
 
 export async function runIndex(opts: CliOptions, io: CliIO): Promise<number> {
   const storage = path.resolve(io.cwd, opts.storage);
+  if (storageIsNew(storage) && !opts.noGitignore) await writeStorageGitignore(storage);
   await startupCleanup(storage);
   const index = await LibraryIndex.open(storage, { reconcile: false });
   const writer = await StorageWriter.open(storage, { index });

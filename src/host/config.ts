@@ -6,6 +6,9 @@ import type { PolicyOverrides, ServiceName } from '../core/net/policy';
 import { ALL_PDF_SOURCES, type PdfSourceName } from '../core/jobs/fetch';
 import { DEFAULT_MAX_IN_FLIGHT } from '../core/jobs/run';
 import { ScholarError } from '../core/errors';
+import { parseResolvers, type PdfResolver } from '../core/resolvers/zotero';
+import { defaultDownloadsFolder } from '../core/attach/downloads';
+import { DEFAULT_DOI_LINK_BASE } from '../core/attach/links';
 
 export const SERVICES = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'] as const;
 
@@ -27,6 +30,28 @@ export interface ScholarConfig {
   pdfViewer: 'vscode' | 'system';
   maxInFlight: number;
   downloadWorkers: number;
+  /** EZproxy/OpenAthens template for "Open via Library" ('' = not set). */
+  institutionalProxy: string;
+  doiLinkBase: string;
+  pdfResolvers: PdfResolver[];
+  /** Resolver configurations that were refused, with the reason (shown in the log). */
+  resolverErrors: string[];
+  /** A storage folder Scholar creates gets a .gitignore that ignores everything in it. */
+  storageGitignore: boolean;
+  downloadsFolder: string;
+}
+
+/**
+ * Settings that send the user's traffic or their DOIs somewhere (a proxy, a link base, resolvers,
+ * a folder to read) are read from user settings only, like the endpoints.
+ */
+export function userLinkSettings(): { institutionalProxy: string; doiLinkBase: string; downloadsFolder: string } {
+  const cfg = vscode.workspace.getConfiguration('scholar');
+  return {
+    institutionalProxy: userValue<string>(cfg, 'institutionalProxy')?.trim() ?? '',
+    doiLinkBase: userValue<string>(cfg, 'doiLinkBase')?.trim() || DEFAULT_DOI_LINK_BASE,
+    downloadsFolder: userValue<string>(cfg, 'downloadsFolder')?.trim() || defaultDownloadsFolder(),
+  };
 }
 
 /** Resolves `scholar.storageFolder` inside the workspace folder, refusing anything that escapes it (also through symlinks). */
@@ -95,6 +120,7 @@ export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?:
   }
   const email = userValue<string>(cfg, 'contactEmail')?.trim() || undefined;
   const sources = (cfg.get<string[]>('pdf.sources') ?? [...ALL_PDF_SOURCES]).filter((x): x is PdfSourceName => (ALL_PDF_SOURCES as readonly string[]).includes(x));
+  const resolvers = parseResolvers(userValue<unknown>(cfg, 'pdf.resolvers'));
   return {
     storageRoot: storageRootFor(folder, cfg.get<string>('storageFolder')),
     http: { email, endpoints, policies, apiKeys: secrets },
@@ -103,5 +129,9 @@ export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?:
     pdfViewer: cfg.get<'vscode' | 'system'>('pdf.viewer') ?? 'vscode',
     maxInFlight: userValue<number>(cfg, 'pipeline.concurrency') ?? DEFAULT_MAX_IN_FLIGHT,
     downloadWorkers: userValue<number>(cfg, 'pipeline.downloadWorkers') ?? 8,
+    ...userLinkSettings(),
+    pdfResolvers: resolvers.resolvers,
+    resolverErrors: resolvers.errors,
+    storageGitignore: cfg.get<boolean>('storage.gitignore') ?? true,
   };
 }

@@ -16,6 +16,8 @@ import type { Dashboard } from './dashboard';
 import type { PdfViewer } from './pdfViewer';
 import type { SearchHitView } from '../shared/protocol';
 import { ScholarError } from '../core/errors';
+import { doiLink } from '../core/attach/links';
+import { userLinkSettings } from './config';
 
 /** Opens a link only when it is http(s) or a DOI; anything else from a response is refused. */
 export async function openSafeLink(url: string): Promise<boolean> {
@@ -29,8 +31,13 @@ export async function openSafeLink(url: string): Promise<boolean> {
   return vscode.env.openExternal(u);
 }
 
+/** The DOI's link, under `scholar.doiLinkBase` when the user set one (a malformed base falls back to doi.org). */
 export function doiUrl(doi: string): string {
-  return `https://doi.org/${doi.split('/').map(encodeURIComponent).join('/').replace(/%2F/g, '/')}`;
+  try {
+    return doiLink(doi, userLinkSettings().doiLinkBase);
+  } catch {
+    return doiLink(doi);
+  }
 }
 
 type EntryNode = Extract<TreeNode, { kind: 'entry' }>;
@@ -89,7 +96,7 @@ export class Controller {
     return pick ? [pick.uri] : null;
   }
 
-  async run(kind: JobKind, uris: vscode.Uri[] | undefined, opts: { only?: Set<string>; checkExisting?: boolean; writeBack?: boolean } = {}): Promise<JobSummary | undefined> {
+  async run(kind: JobKind, uris: vscode.Uri[] | undefined, opts: { only?: Set<string>; checkExisting?: boolean; writeBack?: boolean; automatic?: boolean } = {}): Promise<JobSummary | undefined> {
     if (!this.requireTrust()) return undefined;
     await this.project.ready();
     let { entries, folder } = this.entriesFor(uris);
@@ -118,7 +125,7 @@ export class Controller {
           }
         });
         try {
-          return await this.session.runJob(kind, entries, folder!, { priority, signal: controller.signal, checkExisting: opts.checkExisting });
+          return await this.session.runJob(kind, entries, folder!, { priority, signal: controller.signal, checkExisting: opts.checkExisting, automatic: opts.automatic });
         } finally {
           sub.dispose();
         }

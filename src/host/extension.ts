@@ -12,6 +12,7 @@ import { LatexFeatures } from './latex';
 import { PdfViewer } from './pdfViewer';
 import { interruptedJobs } from '../core/jobs/resume';
 import { parseBib } from '../core/bib/parse';
+import { PdfCommands, TreeDrop } from './pdfCommands';
 
 /** What the extension exposes to its own tests (and to other extensions): read-only views of its state. */
 export interface ScholarApi {
@@ -24,6 +25,8 @@ export interface ScholarApi {
   pdfViewer: PdfViewer;
   /** Commands that threw since activation (the user saw a message; tests assert there are none). */
   commandFailures: readonly CommandFailure[];
+  pdfs: PdfCommands;
+  treeDrop: TreeDrop;
 }
 
 let active: { session: Session } | undefined;
@@ -40,7 +43,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     const project = new ProjectModel(log, () => session?.storageFolders() ?? []);
     session = new Session(context, log);
     const tree = new LibraryTree(project, session);
-    const view = vscode.window.createTreeView<TreeNode>('scholar.library', { treeDataProvider: tree, showCollapseAll: true });
+    const pdfs = new PdfCommands(session, project, tree, log, vscode.Uri.joinPath(context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath);
+    const treeDrop = new TreeDrop(pdfs);
+    const view = vscode.window.createTreeView<TreeNode>('scholar.library', { treeDataProvider: tree, showCollapseAll: true, dragAndDropController: treeDrop });
     tree.attach(view);
     // The dashboard's search goes through the controller, which is built with the dashboard.
     const late: { controller?: Controller } = {};
@@ -79,7 +84,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     const status = new JobStatusBar(session);
     context.subscriptions.push(project, session, tree, view, dashboard, latex, status);
 
-    const table = controller.table();
+    const table = { ...controller.table(), ...pdfs.table() };
     table['scholar.showLog'] = () => log.show(true);
     table['scholar.checkDois'] = async () => {
       await project.ready();
@@ -134,7 +139,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
       log.info(`auto-process: ${added.size} new entries in ${vscode.workspace.asRelativePath(doc.uri)}`);
       await project.reread(doc.uri);
       await controller.run('resolve', [doc.uri], { only: added });
-      await controller.run('fetch', [doc.uri], { only: added });
+      await controller.run('fetch', [doc.uri], { only: added, automatic: true });
     };
 
     void project.ready().then(async () => {
@@ -167,7 +172,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     };
     active = { session };
     log.info(`Scholar ${context.extension.packageJSON.version} activated`);
-    return { session, project, tree, dashboard, controller, latex, pdfViewer, commandFailures };
+    return { session, project, tree, dashboard, controller, latex, pdfViewer, pdfs, treeDrop, commandFailures };
   } catch (err) {
     log.error('activation failed', err instanceof Error ? err : new Error(String(err)));
     void vscode.window.showErrorMessage(`Scholar failed to start: ${err instanceof Error ? err.message : String(err)}`);

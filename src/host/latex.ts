@@ -154,9 +154,19 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
         appendUntrusted(md, `⚠ ${m.why ?? 'this DOI was found wrong'}${m.replacement ? ` (the entry is ${m.replacement}; quick fix on the doi field)` : ''}\n\n`);
       }
     } else appendUntrusted(md, `DOI: ${st.doiState === 'review' ? 'needs review' : 'none yet'}\n\n`);
-    appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? 'stored' : st.pdfState === 'failed' ? 'failed' : 'not fetched'}\n\n`);
+    appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? (st.meta?.pdf?.verified === 'manual' ? 'stored (kept by you)' : 'stored') : st.pdfState === 'failed' ? 'failed' : 'not fetched'}\n\n`);
     for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type.replace(/_/g, ' ')} notice${n.doi ? `: ${n.doi}` : ''}\n\n`);
-    return new vscode.Hover(md, new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length)));
+    const range = new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length));
+    if (st.pdfState === 'stored' || !vscode.workspace.isTrusted) return new vscode.Hover(md, range);
+    // The link lives in its own MarkdownString, which holds no text from a .bib or an API: only
+    // it may run a command, and only this one, for this key (an argument, not markup).
+    const link = new vscode.MarkdownString(undefined, false);
+    link.isTrusted = { enabledCommands: ['scholar.attachPdf'] };
+    link.supportHtml = false;
+    // encodeURIComponent leaves ( ) ' as they are: a key holding ")" would end the link target.
+    const args = encodeURIComponent(JSON.stringify([cite.key])).replace(/[()']/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    link.appendMarkdown(`[Attach PDF…](command:scholar.attachPdf?${args} "Attach a PDF you have to this entry")`);
+    return new vscode.Hover([md, link], range);
   }
 
   provideCodeActions(doc: vscode.TextDocument, range: vscode.Range, ctx: vscode.CodeActionContext): vscode.CodeAction[] {

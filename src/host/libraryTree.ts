@@ -198,7 +198,7 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     const venue = st.meta?.venue ?? fieldText(node.entry, 'journal') ?? fieldText(node.entry, 'journaltitle') ?? fieldText(node.entry, 'booktitle');
     appendUntrusted(md, [venue, st.meta?.year ?? year].filter(Boolean).join(', ') + '\n\n');
     appendUntrusted(md, `DOI: ${st.doi ?? (st.libraryDoi ? `${st.libraryDoi} (found, not in the .bib)` : st.doiState === 'review' ? 'needs review' : st.doiState === 'not_found' ? 'not found' : st.doiState === 'no_doi' ? 'none (marked)' : '—')}\n\n`);
-    appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? `stored (${st.meta?.pdf?.source}, ${st.meta?.pdf?.verified === 'unverified' ? 'no text layer to verify' : 'verified'})` : st.pdfState}\n\n`);
+    appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? `stored (${st.meta?.pdf?.source}, ${st.meta?.pdf?.verified === 'unverified' ? 'no text layer to verify' : st.meta?.pdf?.verified === 'manual' ? 'kept by you: it does not name the entry' : 'verified'})` : st.pdfState}\n\n`);
     if (st.failure) appendUntrusted(md, `Last failure: ${st.failure}\n\n`);
     for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type}${n.doi ? ` (${n.doi})` : ''}\n\n`);
     return md;

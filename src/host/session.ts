@@ -9,6 +9,7 @@ import { readConfig, type ScholarConfig } from './config';
 import type { Log } from './log';
 import type { DashboardSnapshot, ServiceView } from '../shared/protocol';
 import { emptySnapshot } from '../shared/protocol';
+import { resolverHost } from '../core/resolvers/zotero';
 
 const SECRET_KEYS = { openalex: 'scholar.apiKey.openalex', semanticScholar: 'scholar.apiKey.semanticScholar' } as const;
 
@@ -28,6 +29,7 @@ export class Session implements vscode.Disposable {
   private lastJob: Job | undefined;
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private readonly rateWindow = new Map<string, { t: number; requests: number }[]>();
+  private resolverLanes = new Map<string, string>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -109,6 +111,7 @@ export class Session implements vscode.Disposable {
     if (!lib) {
       lib = this.config(folder).then((cfg) =>
         Library.open(cfg.storageRoot, {
+          gitignore: cfg.storageGitignore,
           http: { ...cfg.http, log: (e) => this.log.trace(`${e.service} ${e.method} ${e.url} → ${e.status ?? e.code} (${e.ms} ms)`) },
           wasmPath: vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath,
           onError: (err) => this.log.error('storage writer', err instanceof Error ? err : new Error(String(err))),
@@ -255,7 +258,7 @@ export class Session implements vscode.Disposable {
   }
 
   /** Runs one job at a time. Resolves with the finished job. */
-  async runJob(kind: JobKind, entries: JobEntry[], folder: vscode.WorkspaceFolder, opts: { priority?: Set<string>; signal?: AbortSignal; checkExisting?: boolean } = {}): Promise<Job> {
+  async runJob(kind: JobKind, entries: JobEntry[], folder: vscode.WorkspaceFolder, opts: { priority?: Set<string>; signal?: AbortSignal; checkExisting?: boolean; automatic?: boolean } = {}): Promise<Job> {
     if (this.job || this.starting) throw new Error('A Scholar job is already running. Cancel it or wait for it to finish.');
     // Set before the first await: two commands started together must not both get through.
     this.starting = true;
@@ -268,6 +271,10 @@ export class Session implements vscode.Disposable {
       this.starting = false;
     }
     this.cachedIndex = lib.index;
+    for (const e of cfg.resolverErrors) this.log.warn(`scholar.pdf.resolvers: ${e}`);
+    // Zotero's rule: a resolver without "automatic": true serves only runs the user asked for.
+    const resolvers = cfg.pdfResolvers.filter((r) => !opts.automatic || r.automatic);
+    this.resolverLanes = new Map(resolvers.map((r) => [`pdf:${resolverHost(r)}`, r.name]));
     const job = new Job(lib, {
       kind,
       entries,
@@ -275,7 +282,7 @@ export class Session implements vscode.Disposable {
       checkExisting: opts.checkExisting,
       signal: opts.signal,
       maxInFlight: cfg.maxInFlight,
-      fetch: { sources: cfg.pdfSources, concurrency: { download: cfg.downloadWorkers } },
+      fetch: { sources: cfg.pdfSources, concurrency: { download: cfg.downloadWorkers }, resolvers },
       onChange: () => this.changed.fire(),
       onMessage: (m) => {
         if ('key' in m) this.invalidateMetadata(m.key);
@@ -362,7 +369,8 @@ export class Session implements vscode.Disposable {
       const span = (now - w[0].t) / 1000;
       const rate = span > 0 ? (st.requests - w[0].requests) / span : 0;
       out.push({
-        service: st.key,
+        // A custom resolver's host is its own lane; the dashboard names it after the resolver.
+        service: this.resolverLanes.has(st.key) ? `resolver ${this.resolverLanes.get(st.key)} (${st.key.slice(4)})` : st.key,
         requests: st.requests,
         inFlight: st.inFlight,
         ratePerSec: rate,

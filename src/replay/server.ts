@@ -27,7 +27,8 @@ import {
 } from './corpus';
 import { makePdf } from './pdf';
 
-export type ReplayService = ServiceName | 'landing';
+/** `resolver`: a library's PDF resolver, answering Zotero-format custom resolvers (HTML and JSON). */
+export type ReplayService = ServiceName | 'landing' | 'resolver';
 
 export const SERVICE_PREFIX: Record<ReplayService, string> = {
   crossref: '/crossref',
@@ -38,6 +39,7 @@ export const SERVICE_PREFIX: Record<ReplayService, string> = {
   doi: '/doi',
   pdf: '/pdf',
   landing: '/landing',
+  resolver: '/resolver',
 };
 const PREFIX_SERVICE = new Map(Object.entries(SERVICE_PREFIX).map(([s, p]) => [p.slice(1), s as ReplayService]));
 
@@ -626,6 +628,22 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
         const pdf = e.oa === 'closed' && !e.arxivId ? undefined : urls.pdf(doi);
         return send(res, 200, 'text/html; charset=utf-8', landingHtml(e, url.searchParams.has('repository') || e.oa !== 'closed' ? pdf : undefined));
       }
+      case 'resolver': {
+        // A library's resolver finds subscription papers too: every DOI of the corpus, open or closed.
+        // /resolver/html/<doi>: a results page whose PDF link is relative; /resolver/json/<doi>: an API.
+        const m = /^\/(html|json)\/(.+)$/.exec(rest);
+        const doi = m ? decode(m[2]!).toLowerCase() : '';
+        const e = m ? corpus.get(doi) : undefined;
+        if (!m || !e) return m?.[1] === 'json' ? json(res, 404, { error: 'not found' }) : send(res, 404, 'text/html', '<html><body>No full text for this DOI</body></html>');
+        const pdfPath = `/pdf/${doi}.pdf`;
+        if (m[1] === 'json') return json(res, 200, { doi, links: [{ kind: 'landing', href: urls.landing(doi) }, { kind: 'pdf', href: `${origin}${pdfPath}` }], results: [{ pdf: `${origin}${pdfPath}`, page: urls.landing(doi) }] });
+        const esc = (x: string) => x.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+        return send(res, 200, 'text/html; charset=utf-8', `<!doctype html><html><head><title>Library full text</title></head><body>
+<div class="result"><span class="title">${esc(doi)}</span>
+<a class="landing" href="${esc(urls.landing(doi))}">Publisher page</a>
+<a id="pdf-link" class="download" href="${esc(pdfPath)}">Download PDF</a></div></body></html>
+`);
+      }
       case 'pdf': {
         const doi = decode(rest.slice(1)).replace(/\.pdf$/i, '').toLowerCase();
         const e = corpus.get(doi);
@@ -665,7 +683,7 @@ ${pdfUrl ? `<meta name="citation_pdf_url" content="${esc(pdfUrl)}">` : ''}
   }
 
   const endpoints = Object.fromEntries(
-    (Object.keys(SERVICE_PREFIX) as ReplayService[]).filter((s) => s !== 'landing').map((s) => [s, `${origin}${SERVICE_PREFIX[s]}`]),
+    (Object.keys(SERVICE_PREFIX) as ReplayService[]).filter((s) => s !== 'landing' && s !== 'resolver').map((s) => [s, `${origin}${SERVICE_PREFIX[s]}`]),
   ) as Record<ServiceName, string>;
 
   return {

@@ -6,7 +6,7 @@
 // --render rewrites the report from out/bench/results.json without measuring; --note records what
 // else ran on the machine. SCHOLAR_BENCH_CPU_PROF=DIR writes a CPU profile of each pipeline process.
 //
-// NAMEs: pipeline, rate, matching, storage, parse, bundle. With --only the report is printed and
+// NAMEs: pipeline, rate, matching, storage, parse, bundle, import. With --only the report is printed and
 // only the sections that ran are replaced in docs/benchmarks.md (between their markers) when that
 // file exists; `--only matching` is the quick loop for tuning the matcher (about half a minute).
 // --quick: fewer entries and runs, for a smoke test of the harness (its numbers are not the report's).
@@ -32,7 +32,7 @@ const opt = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const QUICK = argv.includes('--quick');
-const ALL = ['matching', 'rate', 'pipeline', 'storage', 'parse', 'bundle'];
+const ALL = ['matching', 'rate', 'pipeline', 'storage', 'parse', 'bundle', 'import'];
 const ONLY = opt('--only')?.split(',').map((s) => s.trim()) ?? ALL;
 for (const o of ONLY) if (!ALL.includes(o)) throw new Error(`--only: unknown figure ${o} (one of ${ALL.join(', ')})`);
 const want = (n) => ONLY.includes(n);
@@ -59,7 +59,7 @@ const log = (...a) => console.error('[bench]', ...a);
 async function build() {
   mkdirSync(outDir, { recursive: true });
   await esbuild.build({
-    entryPoints: ['replay-child', 'pipeline-child', 'matching', 'rate', 'policy'].map((n) => path.join(root, `test/bench/${n}.ts`)),
+    entryPoints: ['replay-child', 'pipeline-child', 'matching', 'rate', 'policy', 'import'].map((n) => path.join(root, `test/bench/${n}.ts`)),
     outdir: outDir,
     bundle: true,
     platform: 'node',
@@ -387,6 +387,32 @@ async function parseFigure() {
   const r = JSON.parse(out);
   log(`parse: 1,000 entries ${r.sizes[1000].medianMs} ms, 10,000 entries ${r.sizes[10000].medianMs} ms`);
   return r;
+}
+
+// ---------- figure: importing PDFs from Zotero and from a folder (issue 21) ----------
+async function importFigure() {
+  const args = QUICK ? ['--zotero', '300', '--folder', '100', '--entries', '1000'] : ['--zotero', '2000', '--folder', '500', '--entries', '5000'];
+  const r = JSON.parse(await runNode(path.join(outDir, 'import.js'), args));
+  log(`import: Zotero ${r.zotero.items} items read in ${Math.round(r.zotero.readMs)} ms, imported in ${Math.round(r.zotero.importMs)} ms; folder ${r.folder.files} files in ${Math.round(r.folder.importMs)} ms`);
+  return r;
+}
+
+function importSection(r) {
+  const z = r.zotero;
+  const f = r.folder;
+  return [
+    '## 8. Importing PDFs from Zotero and from a folder',
+    '',
+    `\`node out/bench/import.js\` (built by \`run.mjs\`): a Zotero data directory built from Zotero's \`userdata.sql\` with ${int(z.items)} items and one PDF each (synthetic 60 KB PDFs naming title and DOI; half the items carry a DOI, half match by title and year), imported into a fresh storage folder against a .bib of ${int(z.entries)} entries; then a folder of ${int(f.files)} PDFs with meaningless names, matched by the DOI or title in their text against the same ${int(f.entries)} entries. Every file is inspected, verified, copied and committed through the writer (fsync on).`,
+    '',
+    '| step | time | per file | result |',
+    '|---|---|---|---|',
+    `| read zotero.sqlite (copy, sql.js, ${int(z.items)} items) | ${fmtS(z.readMs)} | | ${int(z.items)} items |`,
+    `| import from Zotero (match, verify, copy, commit) | ${fmtS(z.importMs)} | ${f1(z.importMs / z.items)} ms | ${int(z.counts.stored)} stored, ${int(z.counts.unmatched)} unmatched, ${int(z.counts.rejected)} rejected |`,
+    `| import from a folder (read text, match against ${int(f.entries)} entries, verify, copy, commit) | ${fmtS(f.importMs)} | ${f1(f.importMs / f.files)} ms | ${int(f.counts.stored)} stored, ${int(f.counts.unmatched)} unmatched |`,
+    `| peak RSS of the process | ${int(r.maxRssMb)} MB | | |`,
+    '',
+  ];
 }
 
 // ---------- figure: bundle sizes, compile time ----------
@@ -773,6 +799,7 @@ async function main() {
     if (want('storage')) res.storage = await storageFigure();
     if (want('parse')) res.parse = await parseFigure();
     if (want('bundle')) res.bundle = await bundleFigure();
+    if (want('import')) res.import = await importFigure();
     m.load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
     totalMs = Date.now() - t0;
     // Only a full run replaces results.json (what --render reads); partial and quick runs keep their own file.
@@ -787,6 +814,7 @@ async function main() {
   if (res.bundle) sections.bundle = bundleSection(res.bundle, res.pipeline);
   if (res.matching) sections.matching = matchingSection(res.matching);
   if (res.rate) sections.rate = rateSection(res.rate);
+  if (res.import) sections.import = importSection(res.import);
   const vscodeFile = path.join(outDir, 'vscode.json');
   if (existsSync(vscodeFile)) sections.vscode = vscodeSection(JSON.parse(readFileSync(vscodeFile, 'utf8')));
 
@@ -825,14 +853,14 @@ async function main() {
     `| other load | ${m.note ?? 'timings include whatever else ran on the machine; a load average above the number of cores means CPU contention'} |`,
     `| commit | ${m.commit} |`,
     '',
-    'Every figure can be rerun alone: `node test/bench/run.mjs --only pipeline|rate|matching|storage|parse|bundle` (after `node esbuild.mjs --tests`); `--quick` for a smoke run, `--scale K` and `--runs R` to change the time scale and the number of runs. Raw numbers of the last full run: `out/bench/results.json`.',
+    'Every figure can be rerun alone: `node test/bench/run.mjs --only pipeline|rate|matching|storage|parse|bundle|import` (after `node esbuild.mjs --tests`); `--quick` for a smoke run, `--scale K` and `--runs R` to change the time scale and the number of runs. Raw numbers of the last full run: `out/bench/results.json`.',
     '',
     '## Summary',
     '',
     ...summary(res),
     '',
   ];
-  const order = ['pipeline', 'eld', 'storage', 'bundle', 'matching', 'rate', 'vscode'];
+  const order = ['pipeline', 'eld', 'storage', 'bundle', 'matching', 'rate', 'vscode', 'import'];
   const body = order.filter((n) => sections[n]).flatMap((n) => wrap(n, sections[n]));
   writeFileSync(docPath, [...head, ...body].join('\n'));
   log(`wrote ${path.relative(root, docPath)} in ${fmtDur(totalMs)}`);
@@ -863,6 +891,7 @@ function summary(res) {
   if (res.parse) L.push(`| parse 1,000 / 10,000 entries | ${f1(res.parse.sizes[1000].medianMs)} / ${f1(res.parse.sizes[10000].medianMs)} ms | 10,000 under 250 ms |`);
   if (res.bundle) L.push(`| bundle dist/extension.js / cli.js / webview (minified) | ${res.bundle.sizes.map((s) => `${int(s.bytes / 1024)} KB`).join(' / ')} | |`);
   if (res.matching) L.push(`| DOI matching, held-out share (10 % faults, existing DOIs checked): precision / recall / version confusions | ${pct(res.matching.splits.heldout.precision)} / ${pct(res.matching.splits.heldout.recall)} / ${res.matching.splits.heldout.versionConfusions} | ≥ 99.8 % (≥ 99.5 % per category) / ≥ 95 % / 0 |`);
+  if (res.import) L.push(`| import ${int(res.import.zotero.items)} Zotero PDFs / ${int(res.import.folder.files)} folder PDFs (against ${int(res.import.folder.entries)} entries) | ${fmtS(res.import.zotero.importMs)} / ${fmtS(res.import.folder.importMs)} | |`);
   if (res.rate) L.push(`| 200 requests at N req/s ÷ 200/N (worst run) | ${f3(Math.max(...res.rate.flatMap((c) => c.runs.map((r) => r.ratio))))} | ≤ 1.05 |`);
   const vsFile = path.join(outDir, 'vscode.json');
   const vs = existsSync(vsFile) ? JSON.parse(readFileSync(vsFile, 'utf8')) : undefined;

@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { keyToFolderName } from '../../src/core/storage/keys';
 import { validateMetadata, type Metadata } from '../../src/core/storage/metadata';
+import { GITIGNORE_TEXT } from '../../src/core/storage/gitignore';
 
 export const LONG = process.env.SCHOLAR_TORTURE === 'long';
 
@@ -212,6 +213,11 @@ export function inspectStorage(root: string): StorageReport {
           report.problems.push(`${rel}: ${(err as Error).message}`);
         }
       }
+      continue;
+    }
+    // The .gitignore a storage folder gets when Scholar creates it: exactly Scholar's text, or it is a problem.
+    if (rel === '.gitignore') {
+      if (fs.readFileSync(abs, 'utf8') !== GITIGNORE_TEXT) report.problems.push('.gitignore: not the text Scholar writes');
       continue;
     }
     if (parts[0] !== 'by_key' || parts.length !== 3 || (parts[2] !== 'metadata.json' && parts[2] !== 'paper.pdf')) {

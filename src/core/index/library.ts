@@ -76,7 +76,7 @@ export type OpenedFrom = 'file' | 'rebuilt';
 
 const sqlJsByPath = new Map<string, Promise<SqlJsStatic>>();
 
-function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
+export function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
   let p = sqlJsByPath.get(wasmPath);
   if (!p) {
     p = initSqlJs({ locateFile: () => wasmPath }).catch((err: unknown) => {

@@ -23,13 +23,15 @@ import { validateMetadata, type Metadata, type MetadataPatch, type Notice } from
 import type { StageContext, StageDef, StageResult } from '../pipeline/pipeline';
 import { ScholarError, errorCode, errorMessage, isAbortError } from '../errors';
 import type { Library } from './library';
+import { resolvePdfUrls, type PdfResolver } from '../resolvers/zotero';
 
 export type PdfSourceName = 'entry' | 'unpaywall' | 'openalex' | 'arxiv' | 'semanticScholar' | 'landingPage';
 export const ALL_PDF_SOURCES: readonly PdfSourceName[] = ['entry', 'unpaywall', 'openalex', 'arxiv', 'semanticScholar', 'landingPage'];
 
 export interface PdfCandidate {
   url: string;
-  source: PdfSourceName;
+  /** One of the built-in sources, or `resolver:<name>` for a custom (Zotero-format) resolver. */
+  source: PdfSourceName | `resolver:${string}`;
   license?: string;
   version?: string;
 }
@@ -56,6 +58,8 @@ export interface FetchOptions {
   /** Size cap per PDF (bytes). */
   maxPdfBytes?: number;
   concurrency?: Partial<Record<'resolve' | 'enrich' | 'locate' | 'download' | 'commit', number>>;
+  /** Custom PDF resolvers (scholar.pdf.resolvers), asked after the open-access sources. */
+  resolvers?: readonly PdfResolver[];
 }
 
 const next = (item: FetchItem): StageResult<FetchItem> => ({ kind: 'next', item });
@@ -144,7 +148,7 @@ function entryPdfCandidates(item: FetchItem, root: string): PdfCandidate[] {
 async function storedOnDisk(root: string, key: string): Promise<boolean> {
   try {
     const meta = validateMetadata(JSON.parse(await readFile(metadataPath(root, key), 'utf8')));
-    if (!meta.pdf || (meta.pdf.verified !== 'doi' && meta.pdf.verified !== 'title')) return false;
+    if (!meta.pdf || (meta.pdf.verified !== 'doi' && meta.pdf.verified !== 'title' && meta.pdf.verified !== 'manual')) return false;
     const bytes = await readFile(pdfPath(root, key));
     return bytes.length === meta.pdf.size && createHash('sha256').update(bytes).digest('hex') === meta.pdf.sha256;
   } catch {
@@ -202,6 +206,15 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
         warn('semanticScholar', err);
       }
     }
+    // The user's own resolvers (their library's link resolver, a lab's service): after the
+    // open-access sources, before guessing from the publisher's page.
+    for (const r of doi ? (opts.resolvers ?? []) : []) {
+      try {
+        for (const url of await resolvePdfUrls(http, r, doi!, ctx.signal)) add({ url, source: `resolver:${r.name}` });
+      } catch (err) {
+        warn(`resolver "${r.name}"`, err);
+      }
+    }
     if (doi && sources.has('landingPage') && found.length === 0) {
       try {
         const page = await doiOrg.landingPage(http, doi, ctx.signal);
@@ -221,7 +234,8 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
       async run(item, ctx) {
         if (hasOptOut(item.entry)) return { kind: 'done', item, outcome: 'skipped' };
         const meta = lib.index.get(item.key);
-        if (meta?.pdf && (meta.pdf.verified === 'doi' || meta.pdf.verified === 'title') && existsSync(pdfPath(lib.root, item.key))) {
+        // A PDF the user attached and chose to keep (`manual`) is their decision: a fetch never replaces it.
+        if (meta?.pdf && (meta.pdf.verified === 'doi' || meta.pdf.verified === 'title' || meta.pdf.verified === 'manual') && existsSync(pdfPath(lib.root, item.key))) {
           return { kind: 'done', item, outcome: 'already_stored' };
         }
         const doiRaw = item.entry.fields.get('doi')?.value;

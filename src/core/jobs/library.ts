@@ -8,6 +8,7 @@ import { LibraryIndex } from '../index/library';
 import { StorageWriter } from '../storage/writer';
 import { LockManager, startupCleanup, type CleanupReport } from '../storage/locks';
 import { SCHOLAR_VERSION } from '../version';
+import { storageIsNew, writeStorageGitignore } from '../storage/gitignore';
 
 export interface LibraryOptions {
   http: HttpOptions;
@@ -15,6 +16,8 @@ export interface LibraryOptions {
   fsync?: boolean;
   saveIndexDelayMs?: number;
   onError?: (err: unknown) => void;
+  /** Give a storage folder this call creates a .gitignore that ignores everything in it (default true). */
+  gitignore?: boolean;
 }
 
 export class Library {
@@ -29,7 +32,10 @@ export class Library {
 
   static async open(storageRoot: string, opts: LibraryOptions): Promise<Library> {
     const root = path.resolve(storageRoot);
+    const created = storageIsNew(root);
     const writerProbe = await StorageWriter.open(root, { fsync: opts.fsync });
+    // Part of creating the folder (like its sub-folders), before any entry can be written into it.
+    if (created && opts.gitignore !== false) await writeStorageGitignore(root);
     await writerProbe.close();
     const cleanup = await startupCleanup(root);
     const index = await LibraryIndex.open(root, { wasmPath: opts.wasmPath });

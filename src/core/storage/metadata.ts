@@ -7,7 +7,8 @@ export const METADATA_SCHEMA_VERSION = 1 as const;
 
 /** `doi_unknown` / `doi_mismatch`: the entry's own DOI was checked and found wrong (awaits the user). */
 export type MatchOutcome = 'accepted' | 'review' | 'not_found' | 'manual' | 'no_doi' | 'doi_unknown' | 'doi_mismatch';
-export type PdfVerification = 'doi' | 'title' | 'unverified' | 'mismatch';
+/** `manual`: the file names neither the DOI nor the title, and the user chose to keep it. */
+export type PdfVerification = 'doi' | 'title' | 'unverified' | 'mismatch' | 'manual';
 export type NoticeType = 'retraction' | 'correction' | 'expression_of_concern' | 'withdrawal' | 'other';
 
 export interface Author {
@@ -98,7 +99,7 @@ export type MetadataPatch = {
 };
 
 const MATCH_OUTCOMES: readonly string[] = ['accepted', 'review', 'not_found', 'manual', 'no_doi', 'doi_unknown', 'doi_mismatch'];
-const VERIFICATIONS: readonly string[] = ['doi', 'title', 'unverified', 'mismatch'];
+const VERIFICATIONS: readonly string[] = ['doi', 'title', 'unverified', 'mismatch', 'manual'];
 const NOTICE_TYPES: readonly string[] = ['retraction', 'correction', 'expression_of_concern', 'withdrawal', 'other'];
 const IDENTIFIER_KINDS = ['arxiv', 'pmid', 'openalex', 's2'] as const;
 

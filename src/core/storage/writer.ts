@@ -68,7 +68,7 @@ function deferred<T>(): Deferred<T> {
 
 type Op =
   | { kind: 'metadata'; key: string; patches: { patch: MetadataPatch; done: Deferred<Metadata> }[] }
-  | { kind: 'pdf'; key: string; tempPath: string; pdf: PdfInfo; done: Deferred<Metadata> }
+  | { kind: 'pdf'; key: string; tempPath: string; pdf: PdfInfo; extra?: MetadataPatch[]; done: Deferred<Metadata> }
   | { kind: 'remove'; key: string; done: Deferred<boolean> }
   | { kind: 'job'; id: string; state: JobState; done: Deferred<void> }
   | { kind: 'saveIndex' }
@@ -141,8 +141,10 @@ export class StorageWriter {
    * Moves a worker's finished, verified temp file (by_key/<folder>/.tmp-* or tmp/*) to
    * by_key/<folder>/paper.pdf and records `pdf` in metadata.json, in that order: a crash in
    * between leaves a complete PDF that metadata does not vouch for yet, never the reverse.
+   * `extra` patches (what the .bib says, the PDF's provenance) go into the same metadata write;
+   * one of them that would make the entry invalid is dropped, the PDF is still recorded.
    */
-  commitPdf(key: string, tempPath: string, pdf: PdfInfo): Promise<Metadata> {
+  commitPdf(key: string, tempPath: string, pdf: PdfInfo, extra?: MetadataPatch[]): Promise<Metadata> {
     this.assertOpen();
     entryDir(this.root, key);
     if (!isWorkerTempPath(this.root, tempPath)) {
@@ -151,7 +153,7 @@ export class StorageWriter {
     const done = deferred<Metadata>();
     // Later patches must not jump ahead of this commit.
     this.openMeta.delete(key);
-    this.enqueue({ kind: 'pdf', key, tempPath, pdf, done });
+    this.enqueue({ kind: 'pdf', key, tempPath, pdf, extra, done });
     return done.promise;
   }
 
@@ -288,7 +290,7 @@ export class StorageWriter {
             const dir = entryDir(this.root, op.key);
             await fsp.mkdir(dir, { recursive: true });
             await atomicMoveInto(op.tempPath, path.join(dir, PDF_FILE), { fsync: this.fsync });
-            const r = await this.updateMetadata(op.key, [{ pdf: op.pdf }]);
+            const r = await this.updateMetadata(op.key, [{ pdf: op.pdf }, ...(op.extra ?? [])]);
             if (r.applied[0] !== true) throw r.applied[0];
             return r.meta;
           });
