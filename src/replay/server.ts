@@ -4,6 +4,7 @@
 // every request over a limit is counted as a violation, which is what the rate tests measure.
 import { existsSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -83,8 +84,34 @@ export interface FaultRule {
   declareLength?: boolean;
 }
 
+/**
+ * OpenAlex's usage billing as documented since Feb 2026 (https://developers.openalex.org/api-reference/authentication):
+ * singleton lookups free, list/filter calls $0.0001, searches $0.001, a daily allowance per key
+ * ($1 with a free key, $0.01 without), reported in X-RateLimit-* headers; a spent allowance is a 429.
+ */
+export interface OpenAlexBudget {
+  /** Daily allowance in USD without a key (default 0.01). */
+  anonymousUsd?: number;
+  /** Daily allowance in USD per valid key (default 1). */
+  keyUsd?: number;
+  /** Keys the server accepts; any other `api_key` gets 401. Default: any key is valid. */
+  validKeys?: string[];
+  /** Refuse requests without a key (401), as a stricter enforcement of the key requirement would. */
+  requireKey?: boolean;
+  listCostUsd?: number;
+  searchCostUsd?: number;
+}
+
 export interface ReplayOptions {
   port?: number;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Host name to bind (default 127.0.0.1). */
+  host?: string;
+  /** Crossref and OpenAlex list/search requests are additionally limited by these (Crossref: 3 req/s polite). */
+  listLimits?: Partial<Record<ReplayService, ReplayLimit>>;
+  /** Simulate OpenAlex's usage budget and key checks. */
+  openalexBudget?: OpenAlexBudget;
   /** Random latency per call, [min, max] ms. */
   latencyMs?: [number, number];
   /** PDF (and arXiv PDF) bandwidth in bytes per second. */
@@ -201,8 +228,19 @@ function loadRecorded(apiDir: string): Map<string, Recorded> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Seconds until the next midnight UTC, when OpenAlex resets daily allowances. */
+function secondsToMidnightUtc(now = Date.now()): number {
+  const d = new Date(now);
+  return Math.max(1, Math.ceil((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) - now) / 1000));
+}
+
 class Limiter {
   private starts: number[] = [];
+  /** Takes back an admission (the request was refused by another of its limits). */
+  forget(at: number): void {
+    const i = this.starts.lastIndexOf(at);
+    if (i >= 0) this.starts.splice(i, 1);
+  }
   inFlight = 0;
   maxInFlight = 0;
   constructor(public limit: ReplayLimit) {}
@@ -223,7 +261,8 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
   const recorded = loadRecorded(path.join(fixturesDir, 'api'));
   const corpusFile = path.join(fixturesDir, 'corpus/crossref-works.jsonl');
   const corpus = existsSync(corpusFile) ? Corpus.load(corpusFile) : new Corpus();
-  const limiters = new Map<ReplayService, Limiter>();
+  const limiters = new Map<string, Limiter>();
+  const spent = new Map<string, number>();
   const faultHits = new WeakMap<FaultRule, number>();
   let stats: ReplayStats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [] };
   const inFlightAll = new Map<ReplayService, number>();
@@ -231,23 +270,27 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
   const sockets = new Set<import('node:net').Socket>();
 
   const syncLimiters = () => {
-    for (const [svc, lim] of Object.entries(options.limits ?? {}) as [ReplayService, ReplayLimit][]) {
-      const cur = limiters.get(svc);
+    const want = new Map<string, ReplayLimit>();
+    for (const [svc, lim] of Object.entries(options.limits ?? {}) as [ReplayService, ReplayLimit][]) want.set(svc, lim);
+    for (const [svc, lim] of Object.entries(options.listLimits ?? {}) as [ReplayService, ReplayLimit][]) want.set(`${svc}:list`, lim);
+    for (const [k, lim] of want) {
+      const cur = limiters.get(k);
       if (cur) cur.limit = lim;
-      else limiters.set(svc, new Limiter(lim));
+      else limiters.set(k, new Limiter(lim));
     }
-    for (const svc of [...limiters.keys()]) if (!options.limits?.[svc]) limiters.delete(svc);
+    for (const k of [...limiters.keys()]) if (!want.has(k)) limiters.delete(k);
   };
   syncLimiters();
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     void handle(req, res).catch((err) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`replay error: ${(err as Error).message}`);
       } else res.destroy();
     });
-  });
+  };
+  const server: http.Server | https.Server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest) : http.createServer(onRequest);
   server.keepAliveTimeout = 30_000;
   server.on('connection', (s) => {
     sockets.add(s);
@@ -255,10 +298,10 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `${opts.tls ? 'https' : 'http'}://${opts.host && opts.host !== '127.0.0.1' ? opts.host : '127.0.0.1'}:${port}`;
   const urls: Urls = {
     pdf: (doi) => `${origin}/pdf/${doi}.pdf`,
     landing: (doi) => `${origin}/landing/${doi}`,
@@ -282,15 +325,26 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
     bump(stats.requests, service);
 
     const lim = limiters.get(service);
-    if (lim) {
-      const wait = lim.admit(arrival);
+    const rest0 = `/${segs.slice(2).join('/')}`;
+    // A list or search request counts in the service's window and in its list window.
+    const listLim = (service === 'crossref' || service === 'openalex') && rest0 === '/works' ? limiters.get(`${service}:list`) : undefined;
+    for (const l of [lim, listLim]) {
+      if (!l) continue;
+      const wait = l.admit(arrival);
       if (wait > 0) {
+        if (l === listLim && lim) lim.forget(arrival);
         bump(stats.violations, service);
         bump(stats.status429, service);
-        const ra = lim.limit.retryAfterSeconds ?? Math.max(1, Math.ceil(wait / 1000));
+        const ra = l.limit.retryAfterSeconds ?? Math.max(1, Math.ceil(wait / 1000));
         res.setHeader('retry-after', String(ra));
         return send(res, 429, 'application/json', JSON.stringify({ status: 'error', message: 'Too many requests' }));
       }
+    }
+    if (service === 'openalex' && options.openalexBudget) {
+      const refused = openAlexBilling(options.openalexBudget, rest0, url.searchParams, res);
+      if (refused) return;
+    }
+    if (lim) {
       lim.inFlight++;
       lim.maxInFlight = Math.max(lim.maxInFlight, lim.inFlight);
       let done = false;
@@ -330,6 +384,43 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
       break;
     }
     return route(service, rest, url, req, res);
+  }
+
+  /** Applies OpenAlex's billing; true when the request was refused (and answered). */
+  function openAlexBilling(b: OpenAlexBudget, rest: string, q: URLSearchParams, res: http.ServerResponse): boolean {
+    const key = q.get('api_key') ?? '';
+    if (key && b.validKeys && !b.validKeys.includes(key)) {
+      json(res, 401, { error: 'Invalid API key', message: 'The api_key parameter is not a valid OpenAlex API key. Get a free key at https://openalex.org/settings/api' });
+      return true;
+    }
+    if (!key && b.requireKey) {
+      json(res, 401, { error: 'API key required', message: 'An API key is required. Get a free key at https://openalex.org/settings/api and add api_key=YOUR_KEY' });
+      return true;
+    }
+    const allowance = key ? (b.keyUsd ?? 1) : (b.anonymousUsd ?? 0.01);
+    const filter = q.get('filter') ?? '';
+    const isSearch = q.has('search') || /\.search:/.test(filter);
+    const cost = rest !== '/works' ? 0 : isSearch ? (b.searchCostUsd ?? 0.001) : (b.listCostUsd ?? 0.0001);
+    const used = spent.get(key) ?? 0;
+    const round = (x: number) => Math.round(x * 1e6) / 1e6;
+    const reset = secondsToMidnightUtc();
+    // Credits: 1 credit = $0.0001, the price of a list call.
+    const headers = (remaining: number) => ({
+      'x-ratelimit-limit': String(Math.round(allowance / 0.0001)),
+      'x-ratelimit-remaining': String(Math.max(0, Math.floor(round(remaining) / 0.0001))),
+      'x-ratelimit-limit-usd': String(allowance),
+      'x-ratelimit-remaining-usd': String(round(Math.max(0, remaining))),
+      'x-ratelimit-reset': String(reset),
+    });
+    if (cost > 0 && used + cost > allowance + 1e-12) {
+      for (const [k, v] of Object.entries({ ...headers(allowance - used), 'x-ratelimit-cost-required-usd': String(cost), 'retry-after': String(reset) })) res.setHeader(k, v);
+      bump(stats.status429, 'openalex');
+      json(res, 429, { error: 'Rate limit exceeded', message: `Daily budget exhausted. Resets at midnight UTC. ${key ? 'Upgrade your plan' : 'Add a free API key (https://openalex.org/settings/api)'} for a higher allowance.` });
+      return true;
+    }
+    spent.set(key, round(used + cost));
+    for (const [k, v] of Object.entries({ ...headers(allowance - used - cost), 'x-ratelimit-cost-usd': String(cost), 'x-ratelimit-credits-used': String(Math.round(cost / 0.0001)) })) res.setHeader(k, v);
+    return false;
   }
 
   async function applyFault(f: FaultRule, service: ReplayService, req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {
@@ -654,11 +745,12 @@ ${pdfUrl ? `<meta name="citation_pdf_url" content="${esc(pdfUrl)}">` : ''}
     endpoints,
     stats: () => {
       const maxInFlight = { ...stats.maxInFlight };
-      for (const [s, l] of limiters) maxInFlight[s] = Math.max(maxInFlight[s] ?? 0, l.maxInFlight);
+      for (const [s, l] of limiters) if (!s.includes(":")) maxInFlight[s as ReplayService] = Math.max(maxInFlight[s as ReplayService] ?? 0, l.maxInFlight);
       return { ...stats, maxInFlight, log: [...stats.log] };
     },
     resetStats: () => {
       stats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [] };
+      spent.clear();
       for (const l of limiters.values()) l.maxInFlight = 0;
     },
     setOptions: (partial) => {
