@@ -255,9 +255,10 @@ function classifyTransport(err: unknown, signal: AbortSignal | undefined, url: s
   const message = (err as Error)?.message ?? String(err);
   const proxy = route?.proxy;
   const tunnel = /^Proxy response \((\d{3})\) !== 200/.exec(message);
-  if (/Proxy Authentication Required \(407\)/.test(message) || tunnel?.[1] === '407') {
+  // A CONNECT answered 401 is the proxy's too (tinyproxy says 401 to wrong credentials).
+  if (/Proxy Authentication Required \(407\)/.test(message) || tunnel?.[1] === '407' || tunnel?.[1] === '401') {
     const e = new ScholarError('E_PROXY_AUTH', `Proxy ${proxy ?? ''} requires authentication (407)`, { url, proxy, cause: '407' }, { cause: err });
-    return { error: e, down: { code: 'E_PROXY_AUTH', cause: 'it answered 407 Proxy Authentication Required' } };
+    return { error: e, down: { code: 'E_PROXY_AUTH', cause: tunnel?.[1] === '401' ? 'it refused the credentials (401 to CONNECT)' : 'it answered 407 Proxy Authentication Required' } };
   }
   if (tunnel) {
     const st = Number(tunnel[1]);
@@ -737,6 +738,12 @@ export class ScholarHttp {
         status = res.statusCode;
         const resHeaders = flatHeaders(res.headers as Record<string, string | string[] | undefined>);
         if (p.adaptFromHeaders) this.adapt(lane, resHeaders);
+        // A plain-HTTP request through a proxy gets the proxy's 407 as its own response.
+        if (status === 407 && route.proxy) {
+          await res.body.dump().catch(() => undefined);
+          lane.breaker.neutral();
+          throw this.markDown(lane, u, { code: 'E_PROXY_AUTH', cause: 'it answered 407 Proxy Authentication Required' }, route.proxy);
+        }
         if (p.usageBudget) {
           const b = readUsageBudget(resHeaders);
           if (b) lane.budget = b;
