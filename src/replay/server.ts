@@ -324,8 +324,10 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
     if (!service) return send(res, 404, 'text/plain', 'Not found');
     bump(stats.requests, service);
 
-    const lim = limiters.get(service);
     const rest0 = `/${segs.slice(2).join('/')}`;
+    // arXiv's limit (1 request / 3 s) is for its API; PDFs and abstract pages are files on its web
+    // servers, which a client fetches under the per-host PDF politeness instead.
+    const lim = service === 'arxiv' && !rest0.startsWith('/api') ? undefined : limiters.get(service);
     // A list or search request counts in the service's window and in its list window.
     const listLim = (service === 'crossref' || service === 'openalex') && rest0 === '/works' ? limiters.get(`${service}:list`) : undefined;
     for (const l of [lim, listLim]) {

@@ -84,6 +84,22 @@ export class Gate {
     return this.pausedUntil;
   }
 
+  /** The earliest time (epoch ms) this lane's next request of any kind may leave. */
+  get notBeforeMs(): number {
+    return Math.max(this.nextStart, ...this.subNext.values());
+  }
+
+  /**
+   * Holds the next departures (of every sub-rate too) until `t`: the pacing left by the previous
+   * process on this machine, so that `scholar resolve` followed at once by `scholar fetch` does
+   * not send its first request closer to the last one than the limit allows.
+   */
+  notBefore(t: number): void {
+    this.nextStart = Math.max(this.nextStart, t);
+    for (const sub of Object.keys(this.subRates)) this.subNext.set(sub, Math.max(this.subNext.get(sub) ?? 0, t));
+    this.pump();
+  }
+
   setLimits(rate: RateLimit, concurrency: number): void {
     this.rate = rate;
     this.concurrency = Math.max(1, Math.floor(concurrency));

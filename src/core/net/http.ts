@@ -3,7 +3,8 @@
 // ./policy before anything is sent: admission (rate + concurrency), circuit breaker, retries with
 // jittered backoff and Retry-After, manual redirects with per-hop checks, and size caps.
 import { createHash } from 'node:crypto';
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { createWriteStream, promises as fsp, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { ScholarError } from '../errors';
 import { SCHOLAR_VERSION } from '../version';
@@ -58,6 +59,12 @@ export interface HttpOptions {
   log?: (e: HttpLogEvent) => void;
   /** Proxy and certificates (VS Code's `http.*` settings, or the CLI's environment and --proxy). */
   network?: NetworkOptions;
+  /**
+   * A file shared by the Scholar processes of this user: each lane's next allowed departure per
+   * origin is read at the start and written at close, so one process's first requests respect the
+   * previous one's last. Default: none.
+   */
+  pacingFile?: string;
   /** Injectable for deterministic tests of the jitter. */
   random?: () => number;
 }
@@ -156,6 +163,8 @@ interface Lane {
   stats: { requests: number; ok: number; failures: number; retries: number; status429: number };
   adapted: boolean;
   budget?: UsageBudget;
+  /** Origins this lane has sent to (the pacing file is per lane and origin). */
+  origins: Set<string>;
 }
 
 export function redactUrl(url: string): string {
@@ -369,6 +378,8 @@ export class ScholarHttp {
   private readonly policies: Record<ServiceName, ServicePolicy>;
   private readonly lanes = new Map<string, Lane>();
   private networks = new Map<number, Network>();
+  /** Next allowed departure per `lane@origin`, left by the previous process (epoch ms). */
+  private readonly pacing: Record<string, number> = {};
   private scope: ScopeState | undefined;
   private readonly maxRedirects: number;
   private readonly random: () => number;
@@ -380,6 +391,15 @@ export class ScholarHttp {
     this.policies = resolvePolicies(Boolean(email), opts.policies);
     this.maxRedirects = opts.maxRedirects ?? 5;
     this.random = opts.random ?? Math.random;
+    if (opts.pacingFile) {
+      try {
+        const saved = JSON.parse(readFileSync(opts.pacingFile, 'utf8')) as Record<string, unknown>;
+        const now = Date.now();
+        for (const [k, v] of Object.entries(saved)) if (typeof v === 'number' && v > now && v < now + 10 * 60_000) this.pacing[k] = v;
+      } catch {
+        // no file yet, or a broken one: nothing to respect
+      }
+    }
   }
 
   get email(): string | undefined {
@@ -512,6 +532,7 @@ export class ScholarHttp {
   async close(): Promise<void> {
     this.closed = true;
     this.scope = undefined;
+    await this.savePacing().catch(() => undefined);
     await Promise.all([...this.networks.values()].map((n) => n.close()));
     this.networks.clear();
   }
@@ -547,6 +568,27 @@ export class ScholarHttp {
   /** Services reported down in the current scope. */
   get issues(): readonly NetIssue[] {
     return this.scope?.issues ?? [];
+  }
+
+  /** Merges this process's pacing into the shared file (atomically: temp file + rename). */
+  private async savePacing(): Promise<void> {
+    const file = this.opts.pacingFile;
+    if (!file) return;
+    const now = Date.now();
+    let merged: Record<string, number> = {};
+    try {
+      merged = JSON.parse(await fsp.readFile(file, 'utf8')) as Record<string, number>;
+    } catch {
+      merged = {};
+    }
+    for (const lane of this.lanes.values()) {
+      const t = lane.gate.notBeforeMs;
+      for (const origin of lane.origins) merged[`${lane.key}@${origin}`] = Math.max(merged[`${lane.key}@${origin}`] ?? 0, t);
+    }
+    for (const [k, v] of Object.entries(merged)) if (typeof v !== 'number' || v <= now) delete merged[k];
+    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    await fsp.writeFile(tmp, JSON.stringify(merged));
+    await fsp.rename(tmp, file);
   }
 
   private network(connectMs: number): Network {
@@ -597,6 +639,7 @@ export class ScholarHttp {
         breaker: new CircuitBreaker(p.breaker),
         stats: { requests: 0, ok: 0, failures: 0, retries: 0, status429: 0 },
         adapted: false,
+        origins: new Set(),
       };
       this.lanes.set(key, lane);
     }
@@ -696,6 +739,11 @@ export class ScholarHttp {
       const u = new URL(url);
       const lane = this.lane(service, u);
       this.checkDown(lane, opts.bucket);
+      if (!lane.origins.has(u.origin)) {
+        lane.origins.add(u.origin);
+        const seed = this.pacing[`${lane.key}@${u.origin}`];
+        if (seed) lane.gate.notBefore(seed);
+      }
       if (lane.breaker.state === 'open') lane.breaker.check(lane.key);
       const ticket: GateTicket = await lane.gate.acquire(opts.signal, opts.bucket);
       const release = () => ticket.release();
