@@ -12,7 +12,7 @@ import { runCli } from '../../src/cli/main';
 import { ScholarHttp } from '../../src/core/net/http';
 import { defaultPolicies, type ServiceName } from '../../src/core/net/policy';
 import * as crossref from '../../src/core/sources/crossref';
-import { startReplayServer, type ReplayLimit, type ReplayServer } from '../../src/replay/server';
+import { startReplayServer, type ReplayLimit } from '../../src/replay/server';
 import { makeTestCa, startTinyproxy, type TestCa, type Tinyproxy } from './net-helpers';
 
 const repo = path.resolve(__dirname, '../..');

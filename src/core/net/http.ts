@@ -406,6 +406,11 @@ export class ScholarHttp {
     return this.opts.email?.trim() || undefined;
   }
 
+  /** A key set (or removed) by the user applies to the next request. */
+  setApiKeys(keys: { openalex?: string; semanticScholar?: string }): void {
+    this.opts.apiKeys = { ...keys };
+  }
+
   apiKey(service: 'openalex' | 'semanticScholar'): string | undefined {
     return this.opts.apiKeys?.[service] || undefined;
   }
