@@ -139,6 +139,8 @@ export interface ReplayStats {
   status429: Partial<Record<ReplayService, number>>;
   maxInFlight: Partial<Record<ReplayService, number>>;
   log: ReplayLogEntry[];
+  /** Each violation: which limit, and by how much (rate: the window's span was `spanMs` < `intervalMs`). */
+  violationLog: { t: number; service: ReplayService; limit: string; kind: 'rate' | 'concurrency'; spanMs?: number; intervalMs: number }[];
 }
 
 export interface ReplayServer {
@@ -244,12 +246,20 @@ class Limiter {
   inFlight = 0;
   maxInFlight = 0;
   constructor(public limit: ReplayLimit) {}
+  /** Why the last refused request was refused. */
+  lastRefusal: { kind: 'rate' | 'concurrency'; spanMs?: number } = { kind: 'rate' };
   /** Returns the ms until a slot frees, or 0 when the request is admitted. */
   admit(now: number): number {
     const windowStart = now - this.limit.intervalMs;
     while (this.starts.length && this.starts[0] <= windowStart) this.starts.shift();
-    if (this.inFlight >= this.limit.concurrency) return 1000;
-    if (this.starts.length >= this.limit.requests) return Math.max(1, this.starts[0] + this.limit.intervalMs - now);
+    if (this.inFlight >= this.limit.concurrency) {
+      this.lastRefusal = { kind: 'concurrency' };
+      return 1000;
+    }
+    if (this.starts.length >= this.limit.requests) {
+      this.lastRefusal = { kind: 'rate', spanMs: Math.round((now - this.starts[0]) * 10) / 10 };
+      return Math.max(1, this.starts[0] + this.limit.intervalMs - now);
+    }
     this.starts.push(now);
     return 0;
   }
@@ -264,7 +274,7 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
   const limiters = new Map<string, Limiter>();
   const spent = new Map<string, number>();
   const faultHits = new WeakMap<FaultRule, number>();
-  let stats: ReplayStats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [] };
+  let stats: ReplayStats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [], violationLog: [] };
   const inFlightAll = new Map<ReplayService, number>();
   let bomb: { size: number; body: Buffer } | undefined;
   const sockets = new Set<import('node:net').Socket>();
@@ -335,6 +345,7 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
       const wait = l.admit(arrival);
       if (wait > 0) {
         if (l === listLim && lim) lim.forget(arrival);
+        stats.violationLog.push({ t: Date.now(), service, limit: l === listLim ? `${service}:list` : service, ...l.lastRefusal, intervalMs: l.limit.intervalMs });
         bump(stats.violations, service);
         bump(stats.status429, service);
         const ra = l.limit.retryAfterSeconds ?? Math.max(1, Math.ceil(wait / 1000));
@@ -748,10 +759,10 @@ ${pdfUrl ? `<meta name="citation_pdf_url" content="${esc(pdfUrl)}">` : ''}
     stats: () => {
       const maxInFlight = { ...stats.maxInFlight };
       for (const [s, l] of limiters) if (!s.includes(":")) maxInFlight[s as ReplayService] = Math.max(maxInFlight[s as ReplayService] ?? 0, l.maxInFlight);
-      return { ...stats, maxInFlight, log: [...stats.log] };
+      return { ...stats, maxInFlight, log: [...stats.log], violationLog: [...stats.violationLog] };
     },
     resetStats: () => {
-      stats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [] };
+      stats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [], violationLog: [] };
       spent.clear();
       for (const l of limiters.values()) l.maxInFlight = 0;
     },
