@@ -126,6 +126,8 @@ export interface ReplayOptions {
 
 export interface ReplayLogEntry {
   t: number;
+  /** Arrival on the server's clock as epoch ms with sub-millisecond precision (what the limits count). */
+  at?: number;
   service: ReplayService | 'unknown';
   method: string;
   path: string;
@@ -326,7 +328,7 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
     const url = new URL(req.url ?? '/', origin);
     const segs = url.pathname.split('/');
     const service = PREFIX_SERVICE.get(segs[1] ?? '');
-    const logEntry: ReplayLogEntry = { t: Date.now(), service: service ?? 'unknown', method: req.method ?? 'GET', path: `${url.pathname}${url.search}`, status: 0, ua: req.headers['user-agent'] };
+    const logEntry: ReplayLogEntry = { t: Date.now(), at: performance.timeOrigin + arrival, service: service ?? 'unknown', method: req.method ?? 'GET', path: `${url.pathname}${url.search}`, status: 0, ua: req.headers['user-agent'] };
     stats.log.push(logEntry);
     if (stats.log.length > 50_000) stats.log.splice(0, 10_000);
     res.on('finish', () => (logEntry.status = res.statusCode));

@@ -58,6 +58,8 @@ async function run(input: ChildInput) {
   let entries: JobEntry[] = bib.file.entries.map((entry) => ({ key: entry.key, bibPath: bib.path, file: bib.file, entry }));
   if (input.limit) entries = entries.slice(0, input.limit);
   const counts: Record<string, number> = {};
+  /** Departure (epoch ms) of each request by redacted URL path+query, for the wire figure's jitter. */
+  const departures: [string, number][] = [];
   const lib = await Library.open(input.storage, {
     wasmPath: path.join(__dirname, 'sql-wasm.wasm'),
     http: {
@@ -69,6 +71,7 @@ async function run(input: ChildInput) {
         // One event per attempt and per redirect hop: the requests each lane actually sent.
         const bucket = e.service === 'crossref' && /\/works\?/.test(e.url) ? 'crossref:search' : e.service;
         counts[bucket] = (counts[bucket] ?? 0) + 1;
+        if (input.realLimits && e.departedAt !== undefined) departures.push([e.url, e.departedAt]);
       },
     },
   });
@@ -114,6 +117,7 @@ async function run(input: ChildInput) {
     cpuShare: (cpu.user + cpu.system) / 1000 / makespanMs,
     rssSampledPeakMb: rssPeakSampled / 1e6,
     netIssues,
+    departures: input.realLimits ? departures : undefined,
   };
 }
 

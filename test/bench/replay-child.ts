@@ -29,7 +29,7 @@ function densest(stats: ReplayStats, windows: Record<string, number>): Record<st
   return out;
 }
 
-async function handle(msg: { op: string; options?: ReplayOptions; works?: unknown[]; windows?: Record<string, number> }): Promise<unknown> {
+async function handle(msg: { op: string; options?: ReplayOptions; works?: unknown[]; windows?: Record<string, number>; arrivals?: boolean }): Promise<unknown> {
   switch (msg.op) {
     case 'start':
       server = await startReplayServer(msg.options ?? {});
@@ -46,7 +46,7 @@ async function handle(msg: { op: string; options?: ReplayOptions; works?: unknow
       return true;
     case 'stats': {
       const s = server!.stats();
-      return { requests: s.requests, violations: s.violations, status429: s.status429, maxInFlight: s.maxInFlight, violationLog: s.violationLog, eventLoopDelayMs: { p99: Math.max(0, eld.percentile(99) / 1e6 - 10), max: Math.max(0, eld.max / 1e6 - 10) }, densest: densest(s, msg.windows ?? {}), logged: s.log.length };
+      return { arrivals: msg.arrivals ? s.log.map((l) => [l.path, l.at]) : undefined, requests: s.requests, violations: s.violations, status429: s.status429, maxInFlight: s.maxInFlight, violationLog: s.violationLog, eventLoopDelayMs: { p99: Math.max(0, eld.percentile(99) / 1e6 - 10), max: Math.max(0, eld.max / 1e6 - 10) }, densest: densest(s, msg.windows ?? {}), logged: s.log.length };
     }
     case 'close':
       await server?.close();

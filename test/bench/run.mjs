@@ -366,11 +366,40 @@ async function wireFigure() {
       await replay.call('resetStats');
       const before = proxy.requests().length;
       const r = await runChild({ kind, bibPath: bib, storage, endpoints: server.endpoints, email: EMAIL, scale: 1, sequential: false, realLimits: true, network: { httpProxy: proxy.url, httpsProxy: proxy.url } });
-      const st = await replay.call('stats', { windows: {} });
+      const st = await replay.call('stats', { windows: {}, arrivals: true });
+      // One-way delay from the client's departure to the server's timestamp, per request (matched by
+      // path and query; both clocks are this machine's): its spread is the jitter the margin must cover.
+      const norm = (p) => {
+        const u = new URL(p, 'http://x');
+        for (const k of ['mailto', 'email', 'api_key']) u.searchParams.delete(k);
+        u.searchParams.sort();
+        let path = u.pathname;
+        try {
+          path = decodeURIComponent(path);
+        } catch {}
+        return `${path}?${u.searchParams}`;
+      };
+      const arrivalsByPath = new Map();
+      for (const [p0, at] of st.arrivals) {
+        const p = norm(p0);
+        const list = arrivalsByPath.get(p) ?? [];
+        list.push(at);
+        arrivalsByPath.set(p, list);
+      }
+      const delays = [];
+      for (const [url, dep] of r.departures ?? []) {
+        const u = new URL(url);
+        const list = arrivalsByPath.get(norm(`${u.pathname}${u.search}`));
+        const at = list?.find((a) => a >= dep - 1 && a - dep < 5000);
+        if (at !== undefined) delays.push(at - dep);
+      }
+      delays.sort((a, b) => a - b);
+      const q = (p) => delays[Math.min(delays.length - 1, Math.floor(p * delays.length))];
+      const oneWay = delays.length ? { matched: delays.length, min: delays[0], p50: q(0.5), p90: q(0.9), p99: q(0.99), max: delays.at(-1) } : undefined;
       const viaProxy = proxy.requests().slice(before).filter((l) => l.startsWith(`GET ${server.origin}/`)).length;
       const serverRequests = Object.values(st.requests).reduce((a, b) => a + b, 0);
-      runs[kind] = { entries: r.entries, makespanMs: r.makespanMs, outcomes: r.outcomes, failures: r.failures, clientRequests: r.clientRequests, client429: r.client429, serverRequests: st.requests, serverTotal: serverRequests, viaProxy, violations: st.violations, violationLog: st.violationLog, serverEventLoopDelayMs: st.eventLoopDelayMs, status429: st.status429, maxInFlight: st.maxInFlight, netIssues: r.netIssues };
-      log(`wire ${kind} ${n}: ${fmtS(r.makespanMs)}, ${serverRequests} requests at the server (${viaProxy} logged by the proxy), violations ${JSON.stringify(st.violations)} ${JSON.stringify(st.violationLog)}, server ELD ${JSON.stringify(st.eventLoopDelayMs)}, 429 ${JSON.stringify(st.status429)}, ${JSON.stringify(r.outcomes)}, failures ${JSON.stringify(r.failures)}`);
+      runs[kind] = { entries: r.entries, makespanMs: r.makespanMs, outcomes: r.outcomes, failures: r.failures, clientRequests: r.clientRequests, client429: r.client429, serverRequests: st.requests, serverTotal: serverRequests, viaProxy, violations: st.violations, violationLog: st.violationLog, serverEventLoopDelayMs: st.eventLoopDelayMs, oneWayMs: oneWay, status429: st.status429, maxInFlight: st.maxInFlight, netIssues: r.netIssues };
+      log(`wire ${kind} ${n}: ${fmtS(r.makespanMs)}, ${serverRequests} requests at the server (${viaProxy} logged by the proxy), violations ${JSON.stringify(st.violations)} ${JSON.stringify(st.violationLog)}, server ELD ${JSON.stringify(st.eventLoopDelayMs)}, departure→arrival ${JSON.stringify(oneWay)}, 429 ${JSON.stringify(st.status429)}, ${JSON.stringify(r.outcomes)}, failures ${JSON.stringify(r.failures)}`);
     }
     return { entries: n, latencyMs: WIRE_LATENCY, limits, listLimits, runs };
   } finally {
@@ -390,6 +419,7 @@ function wireSection(w) {
   );
   for (const kind of ['resolve', 'fetch']) {
     const r = w.runs[kind];
+    if (!r) continue;
     const v = Object.values(r.violations).reduce((a, b) => a + b, 0);
     const t = Object.values(r.status429).reduce((a, b) => a + b, 0);
     L.push(`| ${kind} | ${int(r.entries)} | ${fmtS(r.makespanMs)} | ${int(r.serverTotal)} (${Object.entries(r.serverRequests).map(([k, x]) => `${k} ${x}`).join(', ')}) | ${int(r.viaProxy)} | **${v}** | **${t}** | ${JSON.stringify(r.outcomes)} |`);
@@ -929,7 +959,7 @@ function summary(res) {
   if (res.matching) L.push(`| DOI matching: precision / recall / review rate | ${pct(res.matching.precision)} / ${pct(res.matching.recall)} / ${pct(res.matching.reviewRate)} | |`);
   if (res.wire) {
     const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
-    const r = res.wire.runs;
+    const r = { resolve: { violations: {}, status429: {} }, fetch: { violations: {}, status429: {} }, ...res.wire.runs };
     L.push(`| ${int(res.wire.entries)}-entry resolve + fetch through tinyproxy, real limits on one origin: server violations / 429s | ${sum(r.resolve.violations) + sum(r.fetch.violations)} / ${sum(r.resolve.status429) + sum(r.fetch.status429)} | 0 / 0 |`);
   }
   if (res.rate) L.push(`| 200 requests at N req/s ÷ 200/N (worst run) | ${f3(Math.max(...res.rate.flatMap((c) => c.runs.map((r) => r.ratio))))} | ≤ 1.05 (issue 3); the issue-15 jitter margin alone is ≈ 1.10 |`);

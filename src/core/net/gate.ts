@@ -53,9 +53,12 @@ export function abortError(signal?: AbortSignal): ScholarError {
 
 const nowMs = () => performance.now() + performance.timeOrigin;
 
+/** The widest a lane's jitter margin grows after 429s it did not expect. */
+export const MAX_JITTER_MS = 400;
+
 /** Spacing between two departures that keeps `r` with the margins above. */
-export function spacingOf(r: RateLimit): number {
-  return (r.intervalMs * (1 + RATE_SAFETY_MARGIN) + RATE_JITTER_MS) / Math.max(1, r.requests);
+export function spacingOf(r: RateLimit, jitterMs = RATE_JITTER_MS): number {
+  return (r.intervalMs * (1 + RATE_SAFETY_MARGIN) + jitterMs) / Math.max(1, r.requests);
 }
 
 export class Gate {
@@ -66,6 +69,7 @@ export class Gate {
   private pausedUntil = 0;
   private timer: NodeJS.Timeout | undefined;
   private awaitingDeparture: GateTicket | undefined;
+  private jitter = RATE_JITTER_MS;
 
   constructor(
     private rate: RateLimit,
@@ -100,6 +104,19 @@ export class Gate {
     this.nextStart = Math.max(this.nextStart, t);
     for (const sub of Object.keys(this.subRates)) this.subNext.set(sub, Math.max(this.subNext.get(sub) ?? 0, t));
     this.pump();
+  }
+
+  /** This lane's current jitter margin (ms per window). */
+  get jitterMs(): number {
+    return this.jitter;
+  }
+
+  /**
+   * A 429 although the lane kept its spacing means the path to the server (a proxy, a busy network)
+   * jitters more than the margin covers: double it for this lane, up to MAX_JITTER_MS.
+   */
+  widenJitterMargin(): void {
+    this.jitter = Math.min(MAX_JITTER_MS, this.jitter * 2);
   }
 
   setLimits(rate: RateLimit, concurrency: number): void {
@@ -171,10 +188,10 @@ export class Gate {
       const settle = (at: number) => {
         if (departed) return;
         departed = true;
-        const spacing = spacingOf(this.rate);
+        const spacing = spacingOf(this.rate, this.jitter);
         const tolerance = Math.min(MAX_PULL_IN_MS, (this.rate.intervalMs * RATE_SAFETY_MARGIN) / 2 / Math.max(1, this.rate.requests));
         this.nextStart = Math.max(this.nextStart, Math.max(scheduled, at - tolerance) + spacing);
-        if (sub) this.subNext.set(sub, Math.max(this.subNext.get(sub) ?? 0, Math.max(subScheduled, at - tolerance) + spacingOf(this.subRates[sub])));
+        if (sub) this.subNext.set(sub, Math.max(this.subNext.get(sub) ?? 0, Math.max(subScheduled, at - tolerance) + spacingOf(this.subRates[sub], this.jitter)));
         if (this.awaitingDeparture === ticket) this.awaitingDeparture = undefined;
         this.pump();
       };

@@ -44,6 +44,8 @@ export interface HttpLogEvent {
   code?: string;
   attempt: number;
   ms: number;
+  /** When the request's bytes started going out (epoch ms, sub-millisecond), if they did. */
+  departedAt?: number;
 }
 
 export interface HttpOptions {
@@ -122,7 +124,7 @@ export interface ServiceStats {
   retries: number;
   status429: number;
   circuit: CircuitState;
-  limits: { rate: RateLimit; concurrency: number; searchRate?: RateLimit; adaptedFromHeaders: boolean };
+  limits: { rate: RateLimit; concurrency: number; searchRate?: RateLimit; adaptedFromHeaders: boolean; jitterMarginMs: number };
   pausedUntil?: number;
   /** The usage budget the service last reported (OpenAlex's X-RateLimit-* headers). */
   budget?: UsageBudget;
@@ -526,7 +528,7 @@ export class ScholarHttp {
         inFlight: lane.gate.active,
         queued: lane.gate.queued,
         circuit: lane.breaker.state,
-        limits: { rate: l.rate, concurrency: l.concurrency, searchRate: l.subRates.search, adaptedFromHeaders: lane.adapted },
+        limits: { rate: l.rate, concurrency: l.concurrency, searchRate: l.subRates.search, adaptedFromHeaders: lane.adapted, jitterMarginMs: lane.gate.jitterMs },
         pausedUntil: lane.gate.pausedUntilMs > Date.now() ? lane.gate.pausedUntilMs : undefined,
         ...(lane.budget ? { budget: { ...lane.budget } } : {}),
       };
@@ -677,6 +679,7 @@ export class ScholarHttp {
     if (status === 429) {
       lane.stats.status429++;
       lane.breaker.neutral();
+      lane.gate.widenJitterMargin();
       // The server says the whole service is over its limit: hold every queued request, not just this one.
       retryAfterMs ??= backoffDelay(attempt, p, this.random);
       lane.gate.pauseUntil(Date.now() + retryAfterMs);
@@ -754,6 +757,7 @@ export class ScholarHttp {
       const release = () => ticket.release();
       const t0 = Date.now();
       let status: number | undefined;
+      let departedAt: number | undefined;
       try {
         // Another request of this lane may have found the service down while this one queued.
         this.checkDown(lane, opts.bucket);
@@ -772,7 +776,10 @@ export class ScholarHttp {
             signal: opts.signal,
             headersTimeout: p.timeouts.headersMs,
             bodyTimeout: p.timeouts.bodyIdleMs,
-            [DEPARTURE]: () => ticket.departed(),
+            [DEPARTURE]: () => {
+              departedAt = performance.timeOrigin + performance.now();
+              ticket.departed();
+            },
           } as Dispatcher.RequestOptions);
         } catch (err) {
           const c = classifyTransport(err, opts.signal, redactUrl(url), route);
@@ -865,7 +872,7 @@ export class ScholarHttp {
         }
       } finally {
         release();
-        this.opts.log?.({ service, method, url: redactUrl(url), status, attempt, ms: Date.now() - t0 });
+        this.opts.log?.({ service, method, url: redactUrl(url), status, attempt, ms: Date.now() - t0, ...(departedAt !== undefined ? { departedAt } : {}) });
       }
     }
   }
