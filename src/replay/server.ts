@@ -326,6 +326,12 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const arrival = performance.now();
     const url = new URL(req.url ?? '/', origin);
+    // The server's own counters, for a client in another process (tests that keep the server's clock
+    // out of the client's event loop). Not a service: not logged, not limited.
+    if (url.pathname === '/__replay/stats') {
+      const s = serverStats();
+      return send(res, 200, 'application/json', JSON.stringify(s));
+    }
     const segs = url.pathname.split('/');
     const service = PREFIX_SERVICE.get(segs[1] ?? '');
     const logEntry: ReplayLogEntry = { t: Date.now(), at: performance.timeOrigin + arrival, service: service ?? 'unknown', method: req.method ?? 'GET', path: `${url.pathname}${url.search}`, status: 0, ua: req.headers['user-agent'] };
@@ -751,6 +757,12 @@ ${pdfUrl ? `<meta name="citation_pdf_url" content="${esc(pdfUrl)}">` : ''}
     if (!res.destroyed) res.end();
   }
 
+  function serverStats(): ReplayStats {
+    const maxInFlight = { ...stats.maxInFlight };
+    for (const [s, l] of limiters) if (!s.includes(':')) maxInFlight[s as ReplayService] = Math.max(maxInFlight[s as ReplayService] ?? 0, l.maxInFlight);
+    return { ...stats, maxInFlight, log: [...stats.log], violationLog: [...stats.violationLog] };
+  }
+
   const endpoints = Object.fromEntries(
     (Object.keys(SERVICE_PREFIX) as ReplayService[]).filter((s) => s !== 'landing').map((s) => [s, `${origin}${SERVICE_PREFIX[s]}`]),
   ) as Record<ServiceName, string>;
@@ -758,11 +770,7 @@ ${pdfUrl ? `<meta name="citation_pdf_url" content="${esc(pdfUrl)}">` : ''}
   return {
     origin,
     endpoints,
-    stats: () => {
-      const maxInFlight = { ...stats.maxInFlight };
-      for (const [s, l] of limiters) if (!s.includes(":")) maxInFlight[s as ReplayService] = Math.max(maxInFlight[s as ReplayService] ?? 0, l.maxInFlight);
-      return { ...stats, maxInFlight, log: [...stats.log], violationLog: [...stats.violationLog] };
-    },
+    stats: serverStats,
     resetStats: () => {
       stats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [], violationLog: [] };
       spent.clear();

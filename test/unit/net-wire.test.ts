@@ -2,7 +2,8 @@
 // late (a new connection's TLS handshake, a proxy's CONNECT) and when every service shares one
 // origin behind a real proxy.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { runCli } from '../../src/cli/main';
 import { ScholarHttp } from '../../src/core/net/http';
 import { defaultPolicies, type ServiceName } from '../../src/core/net/policy';
 import * as crossref from '../../src/core/sources/crossref';
-import { startReplayServer, type ReplayLimit } from '../../src/replay/server';
+import { startReplayServer, type ReplayLimit, type ReplayOptions, type ReplayStats } from '../../src/replay/server';
 import { makeTestCa, startTinyproxy, type TestCa, type Tinyproxy } from './net-helpers';
 
 const repo = path.resolve(__dirname, '../..');
@@ -111,8 +112,39 @@ function realLimits(): { limits: Partial<Record<ServiceName, ReplayLimit>>; list
   return { limits, listLimits: { crossref: { requests: cr.searchRate!.requests, intervalMs: cr.searchRate!.intervalMs, concurrency: cr.concurrency } } };
 }
 
+/**
+ * The replay server in its own process (dist/replay.js), as a real server is: its clock and event
+ * loop are then not held up by the client's work (sql.js, PDF hashing), which in one process
+ * timestamped arrivals up to ~100 ms late on a loaded machine.
+ */
+async function replayProcess(options: ReplayOptions): Promise<{ origin: string; endpoints: Record<string, string>; stats(): Promise<ReplayStats>; close(): Promise<void> }> {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'scholar-replay-opts-')), 'options.json');
+  writeFileSync(file, JSON.stringify(options));
+  const child = spawn(process.execPath, [path.join(repo, 'dist/replay.js'), '--options', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(buf.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`replay process exited with ${code}`)));
+  });
+  const { origin, endpoints } = JSON.parse(first) as { origin: string; endpoints: Record<string, string> };
+  return {
+    origin,
+    endpoints,
+    stats: async () => (await (await fetch(`${origin}/__replay/stats`)).json()) as ReplayStats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 it('resolve then fetch of 27 entries through tinyproxy (HTTP_PROXY), every service on one origin at its real limits, 50–200 ms latency: 0 × 429, 0 violations', async () => {
-  const replay = await startReplayServer({ fixturesDir: path.join(repo, 'test/fixtures'), latencyMs: [50, 200], ...realLimits() });
+  const replay = await replayProcess({ fixturesDir: path.join(repo, 'test/fixtures'), latencyMs: [50, 200], ...realLimits() });
   try {
     const dir = mkdtempSync(path.join(tmpdir(), 'scholar-wire-'));
     cpSync(path.join(repo, 'examples/thesis'), dir, { recursive: true });
@@ -130,7 +162,7 @@ it('resolve then fetch of 27 entries through tinyproxy (HTTP_PROXY), every servi
       assert.ok(code === 0 || code === 1, err.text());
       assert.ok(!/scholar: /.test(err.text()), `no service reported down: ${err.text()}`);
     }
-    const s = replay.stats();
+    const s = await replay.stats();
     const total = Object.values(s.requests).reduce((a, b) => a + (b ?? 0), 0);
     assert.ok((s.requests.crossref ?? 0) > 20 && (s.requests.pdf ?? 0) > 5, JSON.stringify(s.requests));
     const bySvc = (svc: string) => s.log.filter((l) => l.service === svc).map((l) => `${l.t % 100000}:${l.status}`).join(' ');
