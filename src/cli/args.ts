@@ -1,7 +1,17 @@
 import { ScholarError } from '../core/errors';
+import { parseProxyUrl } from '../core/net/network';
 
 export const SERVICE_NAMES = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'] as const;
 export type EndpointName = (typeof SERVICE_NAMES)[number];
+/** What --limit accepts: the services of the `scholar.limits.*` settings, with the same meaning. */
+export const LIMIT_NAMES = [...SERVICE_NAMES, 'pdf'] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+
+export interface CliLimit {
+  /** Requests per second (may be below 1, e.g. 0.5). */
+  requestsPerSecond: number;
+  concurrency?: number;
+}
 
 export interface CliOptions {
   command: 'resolve' | 'fetch' | 'check' | 'index' | 'search' | 'attach' | 'import' | 'help' | 'version';
@@ -23,6 +33,9 @@ export interface CliOptions {
   force: boolean;
   /** A storage folder this run creates gets no .gitignore. */
   noGitignore: boolean;
+  /** --proxy: a URL, or null for `none` (ignore the environment); undefined = from the environment. */
+  proxy?: string | null;
+  limits: Partial<Record<LimitName, CliLimit>>;
 }
 
 export const USAGE = `Usage: scholar <command> [options]
@@ -43,6 +56,12 @@ Options:
   --endpoint NAME=URL         replace a service's origin (repeatable); NAME is one of
                               ${SERVICE_NAMES.join(', ')}
   --mailto EMAIL              contact email for the APIs' polite pools
+  --proxy URL|none            HTTP(S) proxy for every request (default: HTTPS_PROXY, HTTP_PROXY and
+                              NO_PROXY from the environment, upper or lower case); none: connect directly
+  --limit SERVICE=RATE[/CONCURRENCY]
+                              override a service's rate (requests per second) and optionally its
+                              concurrency, e.g. crossref=20/5 for Crossref Plus (repeatable); SERVICE is
+                              one of ${LIMIT_NAMES.join(', ')} (pdf: per host)
   --json                      machine-readable summary on stdout
   --dry-run                   change nothing; resolve prints the .bib changes as a unified diff
   --fix-existing              resolve: also replace wrong DOIs (unknown, or naming another work)
@@ -54,6 +73,9 @@ Options:
   --quiet                     no progress output
   --help                      show this help
   --version                   print the version
+
+Environment: SCHOLAR_MAILTO (as --mailto), OPENALEX_API_KEY, S2_API_KEY, HTTPS_PROXY / HTTP_PROXY /
+NO_PROXY, NODE_EXTRA_CA_CERTS (extra trusted certificates, e.g. a TLS-inspecting firewall's).
 
 Exit codes: 0 success; 1 problems found (check) or some entries failed; 2 usage or fatal error.
 `;
@@ -73,6 +95,7 @@ export function parseArgs(argv: string[]): CliOptions {
     quiet: false,
     force: false,
     noGitignore: false,
+    limits: {},
   };
   let command: string | undefined;
   const usage = (msg: string) => new ScholarError('E_USAGE', msg);
@@ -126,6 +149,29 @@ export function parseArgs(argv: string[]): CliOptions {
         const v = value();
         if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)) throw usage(`--mailto: not an email address: ${v}`);
         opts.mailto = v;
+        break;
+      }
+      case '--proxy': {
+        const v = value();
+        try {
+          opts.proxy = v.trim().toLowerCase() === 'none' ? null : parseProxyUrl(v);
+        } catch (err) {
+          throw usage(`--proxy: ${(err as Error).message}`);
+        }
+        if (opts.proxy === undefined) throw usage('--proxy needs a URL or none');
+        break;
+      }
+      case '--limit': {
+        const v = value();
+        const m = /^([A-Za-z]+)=(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(v);
+        if (!m) throw usage(`--limit expects SERVICE=RATE[/CONCURRENCY] (e.g. crossref=20/5), got ${v}`);
+        const name = m[1] as LimitName;
+        if (!LIMIT_NAMES.includes(name)) throw usage(`--limit: unknown service ${m[1]} (one of ${LIMIT_NAMES.join(', ')})`);
+        const rate = Number(m[2]);
+        if (!(rate > 0)) throw usage(`--limit ${name}: the rate must be above 0 requests per second`);
+        const conc = m[3] !== undefined ? Number(m[3]) : undefined;
+        if (conc !== undefined && conc < 1) throw usage(`--limit ${name}: the concurrency must be at least 1`);
+        opts.limits[name] = { requestsPerSecond: rate, ...(conc !== undefined ? { concurrency: conc } : {}) };
         break;
       }
       case '--endpoint': {

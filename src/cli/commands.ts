@@ -3,7 +3,11 @@ import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CliOptions } from './args';
 import type { CliIO } from './main';
-import { ScholarError } from '../core/errors';
+import { ScholarError, SERVICE_DOWN_CODES } from '../core/errors';
+import { networkFromEnv, type NetworkOptions } from '../core/net/network';
+import { describeNetIssue } from '../core/net/issues';
+import { rateFromPerSecond, type PolicyOverrides } from '../core/net/policy';
+import type { HttpOptions } from '../core/net/http';
 import { discoverProject, loadBibFile, type LoadedBib } from '../core/tex/project';
 import { checkProject } from '../core/tex/check';
 import { Library } from '../core/jobs/library';
@@ -36,12 +40,41 @@ function entriesOf(bibs: LoadedBib[]): JobEntry[] {
   return bibs.flatMap((b) => b.file.entries.map((entry) => ({ key: entry.key, bibPath: b.path, file: b.file, entry })));
 }
 
-export function httpOptions(opts: CliOptions, io: CliIO) {
+/** The proxy from --proxy, else from the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, either case). */
+export function cliNetwork(opts: Pick<CliOptions, 'proxy'>, env: Record<string, string | undefined>): NetworkOptions {
+  if (opts.proxy === null) return {};
+  let fromEnv: ReturnType<typeof networkFromEnv>;
+  try {
+    fromEnv = networkFromEnv(env);
+  } catch (err) {
+    throw new ScholarError('E_USAGE', `proxy environment variable: ${(err as Error).message}`);
+  }
+  if (opts.proxy) return { httpProxy: opts.proxy, httpsProxy: opts.proxy, noProxy: fromEnv.noProxy };
+  return fromEnv;
+}
+
+export function httpOptions(opts: CliOptions, io: CliIO): HttpOptions {
+  const policies: PolicyOverrides = {};
+  for (const [name, l] of Object.entries(opts.limits)) {
+    policies[name as keyof PolicyOverrides] = { rate: rateFromPerSecond(l.requestsPerSecond), ...(l.concurrency ? { concurrency: l.concurrency } : {}) };
+  }
   return {
     email: opts.mailto ?? io.env.SCHOLAR_MAILTO ?? undefined,
     endpoints: opts.endpoints,
-    apiKeys: { openalex: io.env.OPENALEX_API_KEY, semanticScholar: io.env.S2_API_KEY },
+    apiKeys: { openalex: io.env.OPENALEX_API_KEY || undefined, semanticScholar: io.env.S2_API_KEY || undefined },
+    policies,
+    network: cliNetwork(opts, io.env),
   };
+}
+
+/** Failures whose cause was reported once for the whole job (an unreachable service): one line, not one per entry. */
+function isServiceDownReason(reason: string | null | undefined): boolean {
+  return !!reason && (SERVICE_DOWN_CODES as readonly string[]).includes(reason);
+}
+
+function downSummary(io: CliIO, failed: { reason: string | null }[], verb: string): void {
+  const n = failed.filter((e) => isServiceDownReason(e.reason)).length;
+  if (n) io.stderr.write(`  ${n} ${n === 1 ? 'entry' : 'entries'} not ${verb} because a service could not be asked (see above); run the same command again to retry them\n`);
 }
 
 function formatMs(ms: number | null): string {
@@ -73,7 +106,16 @@ function progressLine(io: CliIO, job: Job, quiet: boolean): () => void {
 async function runJob(kind: 'resolve' | 'fetch', storage: string, bibs: LoadedBib[], cited: Set<string>, opts: CliOptions, io: CliIO): Promise<{ job: Job; snap: JobSnapshot }> {
   const lib = await Library.open(storage, { http: httpOptions(opts, io), gitignore: !opts.noGitignore });
   try {
-    const job = new Job(lib, { kind, entries: entriesOf(bibs), priority: cited, checkExisting: kind === 'resolve' && !opts.noCheckExisting, signal: io.signal });
+    const job = new Job(lib, {
+      kind,
+      entries: entriesOf(bibs),
+      priority: cited,
+      checkExisting: kind === 'resolve' && !opts.noCheckExisting,
+      signal: io.signal,
+      describeIssue: (i) => describeNetIssue(i, 'cli'),
+      // One line per service that cannot be asked, as soon as it is known (also with --json, on stderr).
+      onNetIssue: (i) => io.stderr.write(`${io.stderr.isTTY && !opts.quiet ? '\r\x1b[K' : ''}scholar: ${describeNetIssue(i, 'cli')}\n`),
+    });
     const stop = progressLine(io, job, opts.quiet);
     try {
       return { job, snap: await job.run() };
@@ -147,12 +189,13 @@ export async function runResolve(opts: CliOptions, io: CliIO): Promise<number> {
   const failed = entries.filter((e) => e.outcome === 'failed').length;
   const fileErrors = perFile.filter((f) => f.error).length;
   if (opts.json) {
-    io.stdout.write(JSON.stringify({ command: 'resolve', dryRun: opts.dryRun, totals: snap.stats.outcomes, files: perFile, entries }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ command: 'resolve', dryRun: opts.dryRun, totals: snap.stats.outcomes, files: perFile, entries, servicesDown: job.netIssues }, null, 2) + '\n');
   } else {
     const written = perFile.reduce((a, f) => a + f.written, 0);
     io.stderr.write(`resolve: ${summaryLine(snap)}${opts.dryRun ? '' : ` · ${written} DOIs written`}\n`);
     for (const e of entries.filter((x) => x.outcome === 'review')) io.stderr.write(`  review: ${e.key} (best ${e.score})\n`);
-    for (const e of entries.filter((x) => x.outcome === 'failed')) io.stderr.write(`  failed: ${e.key}: ${e.reason} ${e.message ?? ''}\n`);
+    for (const e of entries.filter((x) => x.outcome === 'failed' && !isServiceDownReason(x.reason))) io.stderr.write(`  failed: ${e.key}: ${e.reason} ${e.message ?? ''}\n`);
+    downSummary(io, entries.filter((x) => x.outcome === 'failed'), 'resolved');
     for (const e of entries.filter((x) => x.outcome === 'doi_mismatch' || x.outcome === 'doi_unknown')) {
       const fix = e.replacement ? (opts.fixExisting ? ` (replaced with ${e.replacement.doi})` : ` (--fix-existing replaces it with ${e.replacement.doi})`) : ' (no confident replacement found)';
       io.stderr.write(`  ${e.outcome === 'doi_unknown' ? 'unknown DOI' : 'wrong DOI'}: ${e.key}: ${e.doi}: ${e.message}${fix}\n`);
@@ -176,10 +219,11 @@ export async function runFetch(opts: CliOptions, io: CliIO): Promise<number> {
   const entries = [...job.results.values()].map((r) => ({ key: r.key, file: path.relative(io.cwd, r.bibPath), outcome: r.outcome, source: r.source ?? null, doi: r.doi ?? null, reason: r.reason ?? null, permanent: r.permanent ?? null, message: r.message ?? null }));
   const failed = entries.filter((e) => e.outcome === 'failed').length;
   if (opts.json) {
-    io.stdout.write(JSON.stringify({ command: 'fetch', storage: path.relative(io.cwd, storage) || '.', totals: snap.stats.outcomes, entries }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ command: 'fetch', storage: path.relative(io.cwd, storage) || '.', totals: snap.stats.outcomes, entries, servicesDown: job.netIssues }, null, 2) + '\n');
   } else {
     io.stderr.write(`fetch: ${summaryLine(snap)} · storage ${path.relative(io.cwd, storage) || '.'}\n`);
-    for (const e of entries.filter((x) => x.outcome === 'failed')) io.stderr.write(`  failed: ${e.key}: ${e.reason}${e.permanent ? '' : ' (transient)'} ${e.message ?? ''}\n`);
+    for (const e of entries.filter((x) => x.outcome === 'failed' && !isServiceDownReason(x.reason))) io.stderr.write(`  failed: ${e.key}: ${e.reason}${e.permanent ? '' : ' (transient)'} ${e.message ?? ''}\n`);
+    downSummary(io, entries.filter((x) => x.outcome === 'failed'), 'fetched');
   }
   if (io.signal.aborted) return 2;
   return failed > 0 ? 1 : 0;

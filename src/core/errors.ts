@@ -27,3 +27,29 @@ export function errorCode(err: unknown): string {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Declared error codes: whether a retry can ever help (`permanent`) and the sentence a user reads.
+ * Only the network codes live here so far; issue 16 moves every code into this table, so new codes
+ * go here and nowhere else.
+ */
+export const ERROR_CODES = {
+  E_NETWORK: { permanent: false, text: 'the connection failed' },
+  E_TIMEOUT: { permanent: false, text: 'the service took too long to answer' },
+  E_CIRCUIT_OPEN: { permanent: false, text: 'the service failed repeatedly; Scholar pauses it for a while' },
+  E_UNREACHABLE: { permanent: false, text: 'the service cannot be reached (offline, or behind a proxy?)' },
+  E_TLS: { permanent: false, text: "the service's TLS certificate is not trusted (a TLS-inspecting firewall needs its certificate in the system store)" },
+  E_PROXY: { permanent: false, text: 'the proxy cannot be reached or refused the connection' },
+  E_PROXY_AUTH: { permanent: false, text: 'the proxy asks for credentials (HTTP 407)' },
+  E_QUOTA_EXHAUSTED: { permanent: false, text: "the service's usage allowance is used up for today" },
+  E_KEY_REQUIRED: { permanent: false, text: 'the service refused the request for lack of a valid API key' },
+} as const satisfies Record<string, { permanent: boolean; text: string }>;
+
+export type DeclaredCode = keyof typeof ERROR_CODES;
+
+/** Codes after which Scholar stops asking that service for the rest of the job (see net/http.ts). */
+export const SERVICE_DOWN_CODES: readonly DeclaredCode[] = ['E_UNREACHABLE', 'E_TLS', 'E_PROXY', 'E_PROXY_AUTH', 'E_QUOTA_EXHAUSTED', 'E_KEY_REQUIRED'];
+
+export function isServiceDown(err: unknown): boolean {
+  return err instanceof ScholarError && (SERVICE_DOWN_CODES as readonly string[]).includes(err.code);
+}

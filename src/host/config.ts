@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { realpathSync } from 'node:fs';
 import type { HttpOptions } from '../core/net/http';
-import type { PolicyOverrides, ServiceName } from '../core/net/policy';
+import { networkFromEnv, parseNoProxy, parseProxyUrl, type NetworkOptions } from '../core/net/network';
+import { rateFromPerSecond, type PolicyOverrides, type ServiceName } from '../core/net/policy';
 import { ALL_PDF_SOURCES, type PdfSourceName } from '../core/jobs/fetch';
 import { DEFAULT_MAX_IN_FLIGHT } from '../core/jobs/run';
 import { ScholarError } from '../core/errors';
@@ -86,6 +87,37 @@ export function storageRootFor(folder: vscode.WorkspaceFolder, setting: string |
   return abs;
 }
 
+/**
+ * Scholar's network from VS Code's own settings, as VS Code applies them to Node's stack (which
+ * Scholar's undici agents do not go through): `http.proxy`, else the HTTP(S)_PROXY environment
+ * VS Code was started with; `http.noProxy` plus NO_PROXY; `http.proxyAuthorization`;
+ * `http.proxyStrictSSL`; `http.systemCertificates`. User-level values only, as VS Code reads them.
+ */
+export function readNetwork(env: Record<string, string | undefined> = process.env): NetworkOptions {
+  const cfg = vscode.workspace.getConfiguration('http');
+  let fromEnv: ReturnType<typeof networkFromEnv> = { noProxy: [] };
+  try {
+    fromEnv = networkFromEnv(env);
+  } catch {
+    // A malformed proxy variable in the environment: VS Code ignores it too.
+  }
+  let proxy: string | undefined;
+  try {
+    proxy = parseProxyUrl(userValue<string>(cfg, 'proxy'));
+  } catch (err) {
+    throw new ScholarError('E_CONFIG', `http.proxy: ${(err as Error).message}`);
+  }
+  const noProxy = [...parseNoProxy(userValue<string[]>(cfg, 'noProxy') ?? []), ...(fromEnv.noProxy ?? [])];
+  const auth = userValue<string | null>(cfg, 'proxyAuthorization');
+  return {
+    ...(proxy ? { httpProxy: proxy, httpsProxy: proxy } : { httpProxy: fromEnv.httpProxy, httpsProxy: fromEnv.httpsProxy }),
+    noProxy,
+    ...(typeof auth === 'string' && auth.trim() ? { proxyAuthorization: auth.trim() } : {}),
+    strictSSL: userValue<boolean>(cfg, 'proxyStrictSSL') ?? true,
+    systemCertificates: userValue<boolean>(cfg, 'systemCertificates') ?? true,
+  };
+}
+
 export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?: string; semanticScholar?: string }): ScholarConfig {
   const cfg = vscode.workspace.getConfiguration('scholar', folder.uri);
   const endpoints: Partial<Record<ServiceName, string>> = {};
@@ -105,7 +137,7 @@ export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?:
     const rps = userValue<number>(cfg, `limits.${s}.requestsPerSecond`);
     const conc = userValue<number>(cfg, `limits.${s}.concurrency`);
     const o: NonNullable<PolicyOverrides[ServiceName]> = {};
-    if (typeof rps === 'number' && rps > 0) o.rate = rps >= 1 ? { requests: Math.round(rps), intervalMs: 1000 } : { requests: 1, intervalMs: Math.round(1000 / rps) };
+    if (typeof rps === 'number' && rps > 0) o.rate = rateFromPerSecond(rps);
     if (typeof conc === 'number' && conc >= 1) o.concurrency = Math.floor(conc);
     if (Object.keys(o).length) policies[s] = o;
   }
@@ -123,7 +155,7 @@ export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?:
   const resolvers = parseResolvers(userValue<unknown>(cfg, 'pdf.resolvers'));
   return {
     storageRoot: storageRootFor(folder, cfg.get<string>('storageFolder')),
-    http: { email, endpoints, policies, apiKeys: secrets },
+    http: { email, endpoints, policies, apiKeys: secrets, network: readNetwork() },
     pdfSources: sources,
     autoProcessOnSave: cfg.get<boolean>('autoProcessOnSave') ?? false,
     pdfViewer: cfg.get<'vscode' | 'system'>('pdf.viewer') ?? 'vscode',

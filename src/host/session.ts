@@ -5,7 +5,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { Library } from '../core/jobs/library';
 import { Job, type EntryOutcome, type JobEntry, type JobKind } from '../core/jobs/run';
 import type { Metadata } from '../core/storage/metadata';
-import { readConfig, type ScholarConfig } from './config';
+import { readConfig, readNetwork, type ScholarConfig } from './config';
+import { netIssueNotifier, type NetNotice } from './netNotice';
+import { describeNetIssue } from '../core/net/issues';
 import type { Log } from './log';
 import type { DashboardSnapshot, ServiceView } from '../shared/protocol';
 import { emptySnapshot } from '../shared/protocol';
@@ -38,6 +40,11 @@ export class Session implements vscode.Disposable {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('scholar')) void this.reopen();
+        // Proxy and certificates apply to the next request, even in a running job: no reopen.
+        else if (e.affectsConfiguration('http')) void this.updateNetwork();
+      }),
+      context.secrets.onDidChange((e) => {
+        if (Object.values(SECRET_KEYS).includes(e.key as (typeof SECRET_KEYS)[keyof typeof SECRET_KEYS])) void this.updateKeys();
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire()),
     );
@@ -86,11 +93,34 @@ export class Session implements vscode.Disposable {
   }
 
   async config(folder: vscode.WorkspaceFolder): Promise<ScholarConfig> {
-    const [openalex, semanticScholar] = await Promise.all([
-      this.context.secrets.get(SECRET_KEYS.openalex),
-      this.context.secrets.get(SECRET_KEYS.semanticScholar),
-    ]);
-    return readConfig(folder, { openalex: openalex || undefined, semanticScholar: semanticScholar || undefined });
+    return readConfig(folder, await this.apiKeys());
+  }
+
+  /** Keys from SecretStorage (Scholar: Set API Key), else from the environment VS Code was started with. */
+  private async apiKeys(): Promise<{ openalex?: string; semanticScholar?: string }> {
+    const [openalex, semanticScholar] = await Promise.all([this.context.secrets.get(SECRET_KEYS.openalex), this.context.secrets.get(SECRET_KEYS.semanticScholar)]);
+    return { openalex: openalex || process.env.OPENALEX_API_KEY || undefined, semanticScholar: semanticScholar || process.env.S2_API_KEY || undefined };
+  }
+
+  /** What the user was told about services that could not be asked, one entry per job that met any (for the tests and the dashboard). */
+  readonly netNotices: NetNotice[] = [];
+
+  private async updateNetwork(): Promise<void> {
+    let network;
+    try {
+      network = readNetwork();
+    } catch (err) {
+      this.log.warn(`network settings: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showWarningMessage(`Scholar: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    for (const lib of this.libraries.values()) lib.then((l) => l.http.setNetwork(network), () => undefined);
+    this.log.info(`network: ${network.httpsProxy || network.httpProxy ? `proxy ${new URL(network.httpsProxy ?? network.httpProxy!).host}` : 'direct'}${network.noProxy?.length ? `, no proxy for ${network.noProxy.join(', ')}` : ''}`);
+  }
+
+  private async updateKeys(): Promise<void> {
+    const keys = await this.apiKeys();
+    for (const lib of this.libraries.values()) lib.then((l) => l.http.setApiKeys(keys), () => undefined);
   }
 
   /** The storage folders of all workspace folders (never walked for .bib files), as far as they resolve. */
@@ -288,6 +318,8 @@ export class Session implements vscode.Disposable {
         if ('key' in m) this.invalidateMetadata(m.key);
       },
       log: (level, text) => (level === 'error' ? this.log.warn(text) : level === 'warn' ? this.log.info(text) : this.log.debug(text)),
+      describeIssue: (i) => describeNetIssue(i, 'vscode'),
+      onNetIssue: netIssueNotifier(this.log, (n) => this.netNotices.push(n)),
     });
     this.job = job;
     this.jobKeys = new Set(entries.map((e) => e.key));

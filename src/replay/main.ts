@@ -1,5 +1,7 @@
-// CLI: node dist/replay.js [--port N] [--latency 200-800] [--pdf-bandwidth BYTES_PER_S] [--fixtures DIR]
+// CLI: node dist/replay.js [--port N] [--latency 200-800] [--pdf-bandwidth BYTES_PER_S] [--fixtures DIR] [--options FILE.json]
 // Prints {"origin":…,"endpoints":{…}} as one JSON line on stdout; stops on SIGINT/SIGTERM.
+// GET /__replay/stats answers the server's counters (requests, violations, 429s, the arrival log).
+import { readFileSync } from 'node:fs';
 import { startReplayServer, type ReplayOptions } from './server';
 
 function parseArgs(argv: string[]): ReplayOptions {
@@ -14,8 +16,10 @@ function parseArgs(argv: string[]): ReplayOptions {
       i++;
     } else if (a === '--pdf-bandwidth') (o.pdfBandwidth = Number(v)), i++;
     else if (a === '--fixtures') (o.fixturesDir = v), i++;
+    // Any ReplayOptions (limits, listLimits, faults, budgets…) as JSON; flags given before it are kept.
+    else if (a === '--options') Object.assign(o, JSON.parse(readFileSync(v, 'utf8')) as ReplayOptions), i++;
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: replay [--port N] [--latency MIN-MAX] [--pdf-bandwidth BYTES_PER_S] [--fixtures DIR]\n');
+      process.stdout.write('usage: replay [--port N] [--latency MIN-MAX] [--pdf-bandwidth BYTES_PER_S] [--fixtures DIR] [--options FILE.json]\n');
       process.exit(0);
     } else {
       process.stderr.write(`unknown argument ${a}\n`);

@@ -4,6 +4,7 @@
 // every request over a limit is counted as a violation, which is what the rate tests measure.
 import { existsSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -92,8 +93,34 @@ export interface FaultRule {
   declareLength?: boolean;
 }
 
+/**
+ * OpenAlex's usage billing as documented since Feb 2026 (https://developers.openalex.org/api-reference/authentication):
+ * singleton lookups free, list/filter calls $0.0001, searches $0.001, a daily allowance per key
+ * ($1 with a free key, $0.01 without), reported in X-RateLimit-* headers; a spent allowance is a 429.
+ */
+export interface OpenAlexBudget {
+  /** Daily allowance in USD without a key (default 0.01). */
+  anonymousUsd?: number;
+  /** Daily allowance in USD per valid key (default 1). */
+  keyUsd?: number;
+  /** Keys the server accepts; any other `api_key` gets 401. Default: any key is valid. */
+  validKeys?: string[];
+  /** Refuse requests without a key (401), as a stricter enforcement of the key requirement would. */
+  requireKey?: boolean;
+  listCostUsd?: number;
+  searchCostUsd?: number;
+}
+
 export interface ReplayOptions {
   port?: number;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Host name to bind (default 127.0.0.1). */
+  host?: string;
+  /** Crossref and OpenAlex list/search requests are additionally limited by these (Crossref: 3 req/s polite). */
+  listLimits?: Partial<Record<ReplayService, ReplayLimit>>;
+  /** Simulate OpenAlex's usage budget and key checks. */
+  openalexBudget?: OpenAlexBudget;
   /** Random latency per call, [min, max] ms. */
   latencyMs?: [number, number];
   /** PDF (and arXiv PDF) bandwidth in bytes per second. */
@@ -108,6 +135,8 @@ export interface ReplayOptions {
 
 export interface ReplayLogEntry {
   t: number;
+  /** Arrival on the server's clock as epoch ms with sub-millisecond precision (what the limits count). */
+  at?: number;
   service: ReplayService | 'unknown';
   method: string;
   path: string;
@@ -121,6 +150,8 @@ export interface ReplayStats {
   status429: Partial<Record<ReplayService, number>>;
   maxInFlight: Partial<Record<ReplayService, number>>;
   log: ReplayLogEntry[];
+  /** Each violation: which limit, and by how much (rate: the window's span was `spanMs` < `intervalMs`). */
+  violationLog: { t: number; service: ReplayService; limit: string; kind: 'rate' | 'concurrency'; spanMs?: number; intervalMs: number }[];
 }
 
 export interface ReplayServer {
@@ -210,17 +241,36 @@ function loadRecorded(apiDir: string): Map<string, Recorded> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Seconds until the next midnight UTC, when OpenAlex resets daily allowances. */
+function secondsToMidnightUtc(now = Date.now()): number {
+  const d = new Date(now);
+  return Math.max(1, Math.ceil((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) - now) / 1000));
+}
+
 class Limiter {
   private starts: number[] = [];
+  /** Takes back an admission (the request was refused by another of its limits). */
+  forget(at: number): void {
+    const i = this.starts.lastIndexOf(at);
+    if (i >= 0) this.starts.splice(i, 1);
+  }
   inFlight = 0;
   maxInFlight = 0;
   constructor(public limit: ReplayLimit) {}
+  /** Why the last refused request was refused. */
+  lastRefusal: { kind: 'rate' | 'concurrency'; spanMs?: number } = { kind: 'rate' };
   /** Returns the ms until a slot frees, or 0 when the request is admitted. */
   admit(now: number): number {
     const windowStart = now - this.limit.intervalMs;
     while (this.starts.length && this.starts[0] <= windowStart) this.starts.shift();
-    if (this.inFlight >= this.limit.concurrency) return 1000;
-    if (this.starts.length >= this.limit.requests) return Math.max(1, this.starts[0] + this.limit.intervalMs - now);
+    if (this.inFlight >= this.limit.concurrency) {
+      this.lastRefusal = { kind: 'concurrency' };
+      return 1000;
+    }
+    if (this.starts.length >= this.limit.requests) {
+      this.lastRefusal = { kind: 'rate', spanMs: Math.round((now - this.starts[0]) * 10) / 10 };
+      return Math.max(1, this.starts[0] + this.limit.intervalMs - now);
+    }
     this.starts.push(now);
     return 0;
   }
@@ -232,31 +282,36 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
   const recorded = loadRecorded(path.join(fixturesDir, 'api'));
   const corpusFile = path.join(fixturesDir, 'corpus/crossref-works.jsonl');
   const corpus = existsSync(corpusFile) ? Corpus.load(corpusFile) : new Corpus();
-  const limiters = new Map<ReplayService, Limiter>();
+  const limiters = new Map<string, Limiter>();
+  const spent = new Map<string, number>();
   const faultHits = new WeakMap<FaultRule, number>();
-  let stats: ReplayStats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [] };
+  let stats: ReplayStats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [], violationLog: [] };
   const inFlightAll = new Map<ReplayService, number>();
   let bomb: { size: number; body: Buffer } | undefined;
   const sockets = new Set<import('node:net').Socket>();
 
   const syncLimiters = () => {
-    for (const [svc, lim] of Object.entries(options.limits ?? {}) as [ReplayService, ReplayLimit][]) {
-      const cur = limiters.get(svc);
+    const want = new Map<string, ReplayLimit>();
+    for (const [svc, lim] of Object.entries(options.limits ?? {}) as [ReplayService, ReplayLimit][]) want.set(svc, lim);
+    for (const [svc, lim] of Object.entries(options.listLimits ?? {}) as [ReplayService, ReplayLimit][]) want.set(`${svc}:list`, lim);
+    for (const [k, lim] of want) {
+      const cur = limiters.get(k);
       if (cur) cur.limit = lim;
-      else limiters.set(svc, new Limiter(lim));
+      else limiters.set(k, new Limiter(lim));
     }
-    for (const svc of [...limiters.keys()]) if (!options.limits?.[svc]) limiters.delete(svc);
+    for (const k of [...limiters.keys()]) if (!want.has(k)) limiters.delete(k);
   };
   syncLimiters();
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     void handle(req, res).catch((err) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`replay error: ${(err as Error).message}`);
       } else res.destroy();
     });
-  });
+  };
+  const server: http.Server | https.Server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest) : http.createServer(onRequest);
   server.keepAliveTimeout = 30_000;
   server.on('connection', (s) => {
     sockets.add(s);
@@ -264,10 +319,10 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `${opts.tls ? 'https' : 'http'}://${opts.host && opts.host !== '127.0.0.1' ? opts.host : '127.0.0.1'}:${port}`;
   const urls: Urls = {
     pdf: (doi) => `${origin}/pdf/${doi}.pdf`,
     landing: (doi) => `${origin}/landing/${doi}`,
@@ -280,9 +335,15 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const arrival = performance.now();
     const url = new URL(req.url ?? '/', origin);
+    // The server's own counters, for a client in another process (tests that keep the server's clock
+    // out of the client's event loop). Not a service: not logged, not limited.
+    if (url.pathname === '/__replay/stats') {
+      const s = serverStats();
+      return send(res, 200, 'application/json', JSON.stringify(s));
+    }
     const segs = url.pathname.split('/');
     const service = PREFIX_SERVICE.get(segs[1] ?? '');
-    const logEntry: ReplayLogEntry = { t: Date.now(), service: service ?? 'unknown', method: req.method ?? 'GET', path: `${url.pathname}${url.search}`, status: 0, ua: req.headers['user-agent'] };
+    const logEntry: ReplayLogEntry = { t: Date.now(), at: performance.timeOrigin + arrival, service: service ?? 'unknown', method: req.method ?? 'GET', path: `${url.pathname}${url.search}`, status: 0, ua: req.headers['user-agent'] };
     stats.log.push(logEntry);
     if (stats.log.length > 50_000) stats.log.splice(0, 10_000);
     res.on('finish', () => (logEntry.status = res.statusCode));
@@ -290,16 +351,30 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
     if (!service) return send(res, 404, 'text/plain', 'Not found');
     bump(stats.requests, service);
 
-    const lim = limiters.get(service);
-    if (lim) {
-      const wait = lim.admit(arrival);
+    const rest0 = `/${segs.slice(2).join('/')}`;
+    // arXiv's limit (1 request / 3 s) is for its API; PDFs and abstract pages are files on its web
+    // servers, which a client fetches under the per-host PDF politeness instead.
+    const lim = service === 'arxiv' && !rest0.startsWith('/api') ? undefined : limiters.get(service);
+    // A list or search request counts in the service's window and in its list window.
+    const listLim = (service === 'crossref' || service === 'openalex') && rest0 === '/works' ? limiters.get(`${service}:list`) : undefined;
+    for (const l of [lim, listLim]) {
+      if (!l) continue;
+      const wait = l.admit(arrival);
       if (wait > 0) {
+        if (l === listLim && lim) lim.forget(arrival);
+        stats.violationLog.push({ t: Date.now(), service, limit: l === listLim ? `${service}:list` : service, ...l.lastRefusal, intervalMs: l.limit.intervalMs });
         bump(stats.violations, service);
         bump(stats.status429, service);
-        const ra = lim.limit.retryAfterSeconds ?? Math.max(1, Math.ceil(wait / 1000));
+        const ra = l.limit.retryAfterSeconds ?? Math.max(1, Math.ceil(wait / 1000));
         res.setHeader('retry-after', String(ra));
         return send(res, 429, 'application/json', JSON.stringify({ status: 'error', message: 'Too many requests' }));
       }
+    }
+    if (service === 'openalex' && options.openalexBudget) {
+      const refused = openAlexBilling(options.openalexBudget, rest0, url.searchParams, res);
+      if (refused) return;
+    }
+    if (lim) {
       lim.inFlight++;
       lim.maxInFlight = Math.max(lim.maxInFlight, lim.inFlight);
       let done = false;
@@ -351,6 +426,43 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
       faultRng.set(f, rng);
     }
     return rng() < f.share!;
+  }
+
+  /** Applies OpenAlex's billing; true when the request was refused (and answered). */
+  function openAlexBilling(b: OpenAlexBudget, rest: string, q: URLSearchParams, res: http.ServerResponse): boolean {
+    const key = q.get('api_key') ?? '';
+    if (key && b.validKeys && !b.validKeys.includes(key)) {
+      json(res, 401, { error: 'Invalid API key', message: 'The api_key parameter is not a valid OpenAlex API key. Get a free key at https://openalex.org/settings/api' });
+      return true;
+    }
+    if (!key && b.requireKey) {
+      json(res, 401, { error: 'API key required', message: 'An API key is required. Get a free key at https://openalex.org/settings/api and add api_key=YOUR_KEY' });
+      return true;
+    }
+    const allowance = key ? (b.keyUsd ?? 1) : (b.anonymousUsd ?? 0.01);
+    const filter = q.get('filter') ?? '';
+    const isSearch = q.has('search') || /\.search:/.test(filter);
+    const cost = rest !== '/works' ? 0 : isSearch ? (b.searchCostUsd ?? 0.001) : (b.listCostUsd ?? 0.0001);
+    const used = spent.get(key) ?? 0;
+    const round = (x: number) => Math.round(x * 1e6) / 1e6;
+    const reset = secondsToMidnightUtc();
+    // Credits: 1 credit = $0.0001, the price of a list call.
+    const headers = (remaining: number) => ({
+      'x-ratelimit-limit': String(Math.round(allowance / 0.0001)),
+      'x-ratelimit-remaining': String(Math.max(0, Math.floor(round(remaining) / 0.0001))),
+      'x-ratelimit-limit-usd': String(allowance),
+      'x-ratelimit-remaining-usd': String(round(Math.max(0, remaining))),
+      'x-ratelimit-reset': String(reset),
+    });
+    if (cost > 0 && used + cost > allowance + 1e-12) {
+      for (const [k, v] of Object.entries({ ...headers(allowance - used), 'x-ratelimit-cost-required-usd': String(cost), 'retry-after': String(reset) })) res.setHeader(k, v);
+      bump(stats.status429, 'openalex');
+      json(res, 429, { error: 'Rate limit exceeded', message: `Daily budget exhausted. Resets at midnight UTC. ${key ? 'Upgrade your plan' : 'Add a free API key (https://openalex.org/settings/api)'} for a higher allowance.` });
+      return true;
+    }
+    spent.set(key, round(used + cost));
+    for (const [k, v] of Object.entries({ ...headers(allowance - used - cost), 'x-ratelimit-cost-usd': String(cost), 'x-ratelimit-credits-used': String(Math.round(cost / 0.0001)) })) res.setHeader(k, v);
+    return false;
   }
 
   async function applyFault(f: FaultRule, service: ReplayService, req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {
@@ -682,6 +794,12 @@ ${pdfUrl ? `<meta name="citation_pdf_url" content="${esc(pdfUrl)}">` : ''}
     if (!res.destroyed) res.end();
   }
 
+  function serverStats(): ReplayStats {
+    const maxInFlight = { ...stats.maxInFlight };
+    for (const [s, l] of limiters) if (!s.includes(':')) maxInFlight[s as ReplayService] = Math.max(maxInFlight[s as ReplayService] ?? 0, l.maxInFlight);
+    return { ...stats, maxInFlight, log: [...stats.log], violationLog: [...stats.violationLog] };
+  }
+
   const endpoints = Object.fromEntries(
     (Object.keys(SERVICE_PREFIX) as ReplayService[]).filter((s) => s !== 'landing' && s !== 'resolver').map((s) => [s, `${origin}${SERVICE_PREFIX[s]}`]),
   ) as Record<ServiceName, string>;
@@ -689,13 +807,10 @@ ${pdfUrl ? `<meta name="citation_pdf_url" content="${esc(pdfUrl)}">` : ''}
   return {
     origin,
     endpoints,
-    stats: () => {
-      const maxInFlight = { ...stats.maxInFlight };
-      for (const [s, l] of limiters) maxInFlight[s] = Math.max(maxInFlight[s] ?? 0, l.maxInFlight);
-      return { ...stats, maxInFlight, log: [...stats.log] };
-    },
+    stats: serverStats,
     resetStats: () => {
-      stats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [] };
+      stats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [], violationLog: [] };
+      spent.clear();
       for (const l of limiters.values()) l.maxInFlight = 0;
     },
     setOptions: (partial) => {

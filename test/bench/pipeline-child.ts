@@ -12,6 +12,7 @@ import { Library } from '../../src/core/jobs/library';
 import { Job, type JobEntry } from '../../src/core/jobs/run';
 import { loadBibFile } from '../../src/core/tex/project';
 import { defaultPolicies, type PolicyOverrides, type ServiceName } from '../../src/core/net/policy';
+import type { NetworkOptions } from '../../src/core/net/network';
 
 export interface ChildInput {
   kind: 'fetch' | 'resolve';
@@ -24,20 +25,27 @@ export interface ChildInput {
   sequential: boolean;
   /** Only the first `limit` entries (the sample of a one-at-a-time run). */
   limit?: number;
+  /** Proxy and certificates, as the CLI would take them. */
+  network?: NetworkOptions;
+  /** The client's own default limits, untouched (scale and sequential ignored): the real-limits run. */
+  realLimits?: boolean;
 }
 
 /** Must match PDF_HOSTS in test/bench/run.mjs. */
 const PDF_HOSTS = 16;
 
-/** The default (polite) policies with every rate × scale; concurrency 1 everywhere when sequential. */
+/** The default (polite) policies with every rate × scale (same windows, K times the requests); concurrency 1 everywhere when sequential. */
 export function scaledPolicies(scale: number, sequential: boolean): PolicyOverrides {
   const out: PolicyOverrides = {};
   for (const [name, p] of Object.entries(defaultPolicies(true)) as [ServiceName, ReturnType<typeof defaultPolicies>[ServiceName]][]) {
     // The one replay host stands for PDF_HOSTS publisher hosts, each with the per-host PDF limit.
     const hosts = name === 'pdf' ? PDF_HOSTS : 1;
+    // N×K requests per the same wall-clock window, as the server enforces them (test/bench/run.mjs
+    // serverLimits): the client's absolute jitter margin (RATE_JITTER_MS) then weighs what it weighs
+    // at the real limits, instead of being added to a window shrunk K times.
     out[name] = {
-      rate: { requests: p.rate.requests * hosts, intervalMs: p.rate.intervalMs / scale },
-      ...(p.searchRate ? { searchRate: { requests: p.searchRate.requests, intervalMs: p.searchRate.intervalMs / scale } } : {}),
+      rate: { requests: Math.round(p.rate.requests * hosts * scale), intervalMs: p.rate.intervalMs },
+      ...(p.searchRate ? { searchRate: { requests: Math.round(p.searchRate.requests * scale), intervalMs: p.searchRate.intervalMs } } : {}),
       concurrency: sequential ? 1 : p.concurrency * hosts,
       backoffBaseMs: p.backoffBaseMs / scale,
     };
@@ -50,16 +58,20 @@ async function run(input: ChildInput) {
   let entries: JobEntry[] = bib.file.entries.map((entry) => ({ key: entry.key, bibPath: bib.path, file: bib.file, entry }));
   if (input.limit) entries = entries.slice(0, input.limit);
   const counts: Record<string, number> = {};
+  /** Departure (epoch ms) of each request by redacted URL path+query, for the wire figure's jitter. */
+  const departures: [string, number][] = [];
   const lib = await Library.open(input.storage, {
     wasmPath: path.join(__dirname, 'sql-wasm.wasm'),
     http: {
       email: input.email,
       endpoints: input.endpoints,
-      policies: scaledPolicies(input.scale, input.sequential),
+      policies: input.realLimits ? undefined : scaledPolicies(input.scale, input.sequential),
+      network: input.network,
       log: (e) => {
         // One event per attempt and per redirect hop: the requests each lane actually sent.
         const bucket = e.service === 'crossref' && /\/works\?/.test(e.url) ? 'crossref:search' : e.service;
         counts[bucket] = (counts[bucket] ?? 0) + 1;
+        if (input.realLimits && e.departedAt !== undefined) departures.push([e.url, e.departedAt]);
       },
     },
   });
@@ -77,6 +89,7 @@ async function run(input: ChildInput) {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const snap = await job.run();
+  const netIssues = job.netIssues;
   const makespanMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   eld.disable();
@@ -103,6 +116,8 @@ async function run(input: ChildInput) {
     /** CPU time of this process during the run, as a share of one core (user + system). */
     cpuShare: (cpu.user + cpu.system) / 1000 / makespanMs,
     rssSampledPeakMb: rssPeakSampled / 1e6,
+    netIssues,
+    departures: input.realLimits ? departures : undefined,
   };
 }
 

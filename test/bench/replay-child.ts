@@ -5,7 +5,12 @@
 // Messages in:  { id, op: 'start', options } | { id, op: 'addWorks', works } | { id, op: 'setOptions', options }
 //               | { id, op: 'resetStats' } | { id, op: 'stats' } | { id, op: 'close' }
 // Messages out: { id, ok: true, value } | { id, ok: false, error }
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startReplayServer, type ReplayOptions, type ReplayServer, type ReplayStats } from '../../src/replay';
+
+// The server's own event-loop delay: a busy loop timestamps arrivals late, which moves them closer together.
+const eld = monitorEventLoopDelay({ resolution: 10 });
+eld.enable();
 
 let server: ReplayServer | undefined;
 
@@ -24,7 +29,7 @@ function densest(stats: ReplayStats, windows: Record<string, number>): Record<st
   return out;
 }
 
-async function handle(msg: { op: string; options?: ReplayOptions; works?: unknown[]; windows?: Record<string, number> }): Promise<unknown> {
+async function handle(msg: { op: string; options?: ReplayOptions; works?: unknown[]; windows?: Record<string, number>; arrivals?: boolean }): Promise<unknown> {
   switch (msg.op) {
     case 'start':
       server = await startReplayServer(msg.options ?? {});
@@ -37,10 +42,11 @@ async function handle(msg: { op: string; options?: ReplayOptions; works?: unknow
       return true;
     case 'resetStats':
       server!.resetStats();
+      eld.reset();
       return true;
     case 'stats': {
       const s = server!.stats();
-      return { requests: s.requests, violations: s.violations, status429: s.status429, maxInFlight: s.maxInFlight, densest: densest(s, msg.windows ?? {}), logged: s.log.length };
+      return { arrivals: msg.arrivals ? s.log.map((l) => [l.path, l.at]) : undefined, requests: s.requests, violations: s.violations, status429: s.status429, maxInFlight: s.maxInFlight, violationLog: s.violationLog, eventLoopDelayMs: { p99: Math.max(0, eld.percentile(99) / 1e6 - 10), max: Math.max(0, eld.max / 1e6 - 10) }, densest: densest(s, msg.windows ?? {}), logged: s.log.length };
     }
     case 'close':
       await server?.close();

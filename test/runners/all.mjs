@@ -26,6 +26,8 @@ if (run('type-check', process.execPath, [path.join(root, 'node_modules/typescrip
 if (run('type-check core (no vscode, no DOM)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'src/core/tsconfig.json', '--noEmit']) !== 0) broken = true;
 
 if (want('unit')) {
+  // The proxy tests start a real tinyproxy; install it (and openssl) on a fresh machine.
+  if (run('install tinyproxy and openssl', 'bash', [path.join(root, 'test/runners/install-proxy.sh')]) !== 0) broken = true;
   mkdirSync(path.join(root, 'out'), { recursive: true });
   const tap = path.join(root, 'out/unit.tap');
   const status = run('unit tests', process.execPath, [

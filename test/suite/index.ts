@@ -16,6 +16,7 @@ import './latex.test';
 import './security.test';
 import './storage.test';
 import './watch.test';
+import './network.test';
 import './restricted.test';
 import './pdfs.test';
 

@@ -42,3 +42,28 @@ it(`200 queued requests at ${N} req/s and ${C} concurrent: no violation, no 429`
   assert.ok(densest <= N, `densest window ${densest}`);
   console.log(`rate compliance: 200 requests in ${elapsed} ms, densest 1 s window ${densest}/${N}, max concurrent ${s.maxInFlight.crossref}/${C}`);
 });
+
+it('spacing carries an absolute jitter margin per window, widened (up to a cap) after an unexpected 429', async () => {
+  const { Gate, spacingOf, RATE_JITTER_MS, MAX_JITTER_MS } = await import('../../src/core/net/gate');
+  // 3 per second: three gaps must cover the window plus the margin, whatever the rate.
+  assert.ok(3 * spacingOf({ requests: 3, intervalMs: 1000 }) >= 1000 + RATE_JITTER_MS);
+  assert.ok(10 * spacingOf({ requests: 10, intervalMs: 1000 }) >= 1000 + RATE_JITTER_MS);
+  const g = new Gate({ requests: 10, intervalMs: 1000 }, 1);
+  assert.equal(g.jitterMs, RATE_JITTER_MS);
+  for (let i = 0; i < 5; i++) g.widenJitterMargin();
+  assert.equal(g.jitterMs, MAX_JITTER_MS);
+  // Departures, not admissions: while the previous request has not left (its connection is still
+  // being set up), the next one waits, however long that takes; then it waits one spacing more.
+  const fresh = new Gate({ requests: 10, intervalMs: 1000 }, 3);
+  const a = await fresh.acquire();
+  let admittedAt = 0;
+  const b = fresh.acquire().then((t) => ((admittedAt = performance.now()), t));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(admittedAt, 0, 'admitted while the previous request had not left');
+  const leftAt = performance.now();
+  a.departed();
+  const tb = await b;
+  assert.ok(admittedAt - leftAt >= spacingOf({ requests: 10, intervalMs: 1000 }) - 3, `admitted ${admittedAt - leftAt} ms after the departure`);
+  a.release();
+  tb.release();
+});

@@ -21,7 +21,7 @@ import { inspectPdf, verifyPdfText, type PdfVerdict } from '../pdf/inspect';
 import { downloadTempPath, metadataPath, pdfPath } from '../storage/layout';
 import { validateMetadata, type Metadata, type MetadataPatch, type Notice } from '../storage/metadata';
 import type { StageContext, StageDef, StageResult } from '../pipeline/pipeline';
-import { ScholarError, errorCode, errorMessage, isAbortError } from '../errors';
+import { ScholarError, errorCode, errorMessage, isAbortError, isServiceDown, SERVICE_DOWN_CODES } from '../errors';
 import type { Library } from './library';
 import { resolvePdfUrls, type PdfResolver } from '../resolvers/zotero';
 
@@ -51,6 +51,8 @@ export interface FetchItem {
   tried?: string[];
   /** Semantic Scholar and the landing page were asked. */
   secondTierTried?: boolean;
+  /** A source could not be asked in this job (unreachable, or out of budget): the code it failed with. */
+  downCode?: string;
 }
 
 export interface FetchOptions {
@@ -169,6 +171,11 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
     };
     const warn = (service: string, err: unknown) => {
       if (isAbortError(err)) throw err;
+      // Reported once for the whole job by the HTTP layer; the entry remembers it for its outcome.
+      if (isServiceDown(err)) {
+        item.downCode ??= errorCode(err);
+        return;
+      }
       ctx.emit({ type: 'log', level: 'warn', message: `${item.key}: ${service} failed (${errorCode(err)}: ${errorMessage(err)})` });
     };
     const doi = item.doi && !/^10\.48550\//i.test(item.doi) ? item.doi : undefined;
@@ -266,7 +273,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
         }
         item.arxivId ??= r.arxivId;
         if (!item.doi && !item.arxivId && !entryPdfCandidates(item, lib.root).length) {
-          if (r.outcome === 'failed') return fail(item, 'E_RESOLVE_FAILED', r.why, false);
+          if (r.outcome === 'failed') return fail(item, r.errors?.find((e) => (SERVICE_DOWN_CODES as readonly string[]).includes(e.code))?.code ?? 'E_RESOLVE_FAILED', r.why, false);
           return fail(item, 'E_NO_DOI', r.outcome === 'review' ? 'the DOI needs review first' : 'no DOI found for this entry', true);
         }
         return next(item);
@@ -283,7 +290,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
           } catch (err) {
             if (isAbortError(err)) throw err;
             // Metadata is a bonus: a failing Crossref must not stop the PDF.
-            ctx.emit({ type: 'log', level: 'warn', message: `${item.key}: Crossref metadata unavailable (${errorCode(err)})` });
+            if (!isServiceDown(err)) ctx.emit({ type: 'log', level: 'warn', message: `${item.key}: Crossref metadata unavailable (${errorCode(err)})` });
           }
         }
         item.work = work;
@@ -311,7 +318,11 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
         // only when the first sources have no PDF, or when their PDFs fail (download stage).
         let found = await locate(item, 'first', ctx);
         if (!found.length) found = await locate(item, 'second', ctx);
-        if (!found.length) return fail(item, 'E_NO_PDF', 'no open-access PDF found', true);
+        if (!found.length) {
+          // "No PDF" is only a verdict when every source could be asked; otherwise a retry may find one.
+          if (item.downCode) return fail(item, item.downCode, 'a source could not be asked (see the job log); retry later', false);
+          return fail(item, 'E_NO_PDF', 'no open-access PDF found', true);
+        }
         item.candidates = found;
         return next(item);
       },

@@ -3,6 +3,7 @@
  * client. The CLI opens one per run; the extension host keeps one per workspace folder.
  */
 import * as path from 'node:path';
+import { tmpdir, userInfo } from 'node:os';
 import { ScholarHttp, type HttpOptions } from '../net/http';
 import { LibraryIndex } from '../index/library';
 import { StorageWriter } from '../storage/writer';
@@ -18,6 +19,20 @@ export interface LibraryOptions {
   onError?: (err: unknown) => void;
   /** Give a storage folder this call creates a .gitignore that ignores everything in it (default true). */
   gitignore?: boolean;
+}
+
+/**
+ * One pacing file per user and machine: the services' limits are per client, whichever library a
+ * process works on. Lanes are keyed by origin in it, so test servers on other ports never meet.
+ */
+export function defaultPacingFile(): string {
+  let user = 'user';
+  try {
+    user = String(userInfo().uid >= 0 ? userInfo().uid : userInfo().username);
+  } catch {
+    // no user database (some containers): one file for all
+  }
+  return path.join(tmpdir(), `scholar-pacing-${user}.json`);
 }
 
 export class Library {
@@ -47,7 +62,7 @@ export class Library {
       saveIndexDelayMs: opts.saveIndexDelayMs,
       onError: opts.onError,
     });
-    const http = new ScholarHttp({ version: SCHOLAR_VERSION, ...opts.http });
+    const http = new ScholarHttp({ version: SCHOLAR_VERSION, pacingFile: defaultPacingFile(), ...opts.http });
     return new Library(root, http, index, writer, locks, cleanup);
   }
 

@@ -11,7 +11,8 @@ import type { MetadataPatch } from '../storage/metadata';
 import { resolveEntry, type ResolveResult } from '../resolve/resolver';
 import { bibPatch, fetchStages, workPatch, type FetchItem, type FetchOptions } from './fetch';
 import type { Library } from './library';
-import { errorMessage } from '../errors';
+import { errorMessage, SERVICE_DOWN_CODES } from '../errors';
+import type { NetIssue } from '../net/issues';
 import { normalizeDoi } from '../bib/check';
 
 export type JobKind = 'resolve' | 'fetch';
@@ -75,6 +76,10 @@ export interface JobOptions {
   onChange?: () => void;
   onMessage?: (msg: PipelineMessage) => void;
   log?: (level: Activity['level'], text: string) => void;
+  /** A service was found unreachable (or refused us) and is not asked again in this job: once per service. */
+  onNetIssue?: (issue: NetIssue) => void;
+  /** Turns an issue into the line the activity log shows (the frontends name their own settings). */
+  describeIssue?: (issue: NetIssue) => string;
 }
 
 /**
@@ -96,6 +101,8 @@ export class Job {
   readonly results = new Map<string, EntryOutcome>();
   /** Resolve jobs: the full resolver result per key (for write-back and review). */
   readonly resolutions = new Map<string, ResolveResult>();
+  /** Services Scholar stopped asking during this job, in the order they were found. */
+  readonly netIssues: NetIssue[] = [];
   private readonly pipeline: Pipeline<FetchItem>;
   private readonly items: FetchItem[];
   private readonly itemByKey: Map<string, FetchItem>;
@@ -168,10 +175,17 @@ export class Job {
     this.startedAt = Date.now();
     this.note('info', `${this.kind === 'fetch' ? 'Fetching PDFs' : 'Resolving DOIs'} for ${this.items.length} entries`);
     this.persistState();
+    // One network scope per job: an unreachable service is reported once and then left alone.
+    const scope = this.lib.http.beginScope((issue) => {
+      this.netIssues.push(issue);
+      this.note('error', this.opts.describeIssue?.(issue) ?? `${issue.service} (${issue.host}): ${issue.cause}`);
+      this.opts.onNetIssue?.(issue);
+    });
     let stats: PipelineStats;
     try {
       stats = await this.pipeline.run(this.items);
     } finally {
+      scope.end();
       // Anything downloaded but not committed (a cancel between the two) is removed, its lock freed.
       for (const item of this.items) {
         if (item.download && !this.results.get(item.key)?.outcome.startsWith('stored')) {
@@ -300,7 +314,8 @@ export class Job {
         this.results.set(m.key, { key: m.key, bibPath: item?.bibPath ?? '', outcome: m.reason === 'E_ABORTED' ? 'cancelled' : 'failed', stage: m.stage, reason: m.reason, permanent: m.permanent, message: m.message });
         if (m.reason !== 'E_ABORTED') {
           this.bump();
-          this.note('error', `${m.key}: ${m.stage} failed: ${m.reason} ${m.message}`);
+          // The unreachable service was reported once already; a line per entry would bury it.
+          if (!(SERVICE_DOWN_CODES as readonly string[]).includes(m.reason)) this.note('error', `${m.key}: ${m.stage} failed: ${m.reason} ${m.message}`);
         }
         this.persistState();
         break;

@@ -51,6 +51,11 @@ export interface ServicePolicy {
   adaptFromHeaders: boolean;
   /** Limits apply per target host instead of per service (PDF downloads from arbitrary hosts). */
   perHost: boolean;
+  /**
+   * The service bills usage and reports it in X-RateLimit-* headers (OpenAlex since Feb 2026): a
+   * spent budget or a refusal for lack of a key stops the service for the rest of the job.
+   */
+  usageBudget?: boolean;
 }
 
 export type PolicyOverride = Partial<Omit<ServicePolicy, 'breaker' | 'timeouts'>> & {
@@ -101,11 +106,11 @@ function base(rate: RateLimit, concurrency: number): ServicePolicy {
 export function defaultPolicies(polite: boolean): Record<ServiceName, ServicePolicy> {
   const crossref = polite
     ? { ...base({ requests: 10, intervalMs: SECOND }, 3), searchRate: { requests: 3, intervalMs: SECOND } }
-    : { ...base({ requests: 5, intervalMs: SECOND }, 1), searchRate: { requests: 3, intervalMs: SECOND } };
+    : { ...base({ requests: 5, intervalMs: SECOND }, 1), searchRate: { requests: 1, intervalMs: SECOND } };
   crossref.adaptFromHeaders = true;
   return {
     crossref,
-    openalex: base({ requests: 10, intervalMs: SECOND }, 5),
+    openalex: { ...base({ requests: 10, intervalMs: SECOND }, 5), usageBudget: true },
     semanticScholar: base({ requests: 1, intervalMs: SECOND }, 1),
     arxiv: { ...base({ requests: 1, intervalMs: 3 * SECOND }, 1), backoffBaseMs: 3 * SECOND },
     unpaywall: base({ requests: 10, intervalMs: SECOND }, 5),
@@ -135,6 +140,11 @@ export function resolvePolicies(polite: boolean, overrides?: PolicyOverrides): R
     } as ServicePolicy;
   }
   return out;
+}
+
+/** A rate in requests per second (as the settings and --limit give it) as a RateLimit; below 1 it becomes 1 per interval. */
+export function rateFromPerSecond(rps: number): RateLimit {
+  return rps >= 1 ? { requests: Math.round(rps), intervalMs: SECOND } : { requests: 1, intervalMs: Math.round(SECOND / rps) };
 }
 
 /** Parses `x-rate-limit-interval` values such as `1s`, `500ms`, `1m`. */
