@@ -4,7 +4,7 @@ export const SERVICE_NAMES = ['crossref', 'openalex', 'unpaywall', 'semanticScho
 export type EndpointName = (typeof SERVICE_NAMES)[number];
 
 export interface CliOptions {
-  command: 'resolve' | 'fetch' | 'check' | 'index' | 'search' | 'help' | 'version';
+  command: 'resolve' | 'fetch' | 'check' | 'index' | 'search' | 'add' | 'update' | 'help' | 'version';
   positionals: string[];
   storage: string;
   endpoints: Partial<Record<EndpointName, string>>;
@@ -13,6 +13,14 @@ export interface CliOptions {
   dryRun: boolean;
   all: boolean;
   quiet: boolean;
+  /** add: the .bib to add to. */
+  to?: string;
+  /** add: citation key pattern (default [auth:lower][year][shorttitle]). */
+  keyPattern?: string;
+  /** add: fetch the new entries' PDFs. */
+  fetch?: boolean;
+  /** update: comma-separated field names. */
+  fields?: string;
 }
 
 export const USAGE = `Usage: scholar <command> [options]
@@ -23,6 +31,8 @@ Commands:
   check [paths]               report parse errors, duplicates, undefined citations, malformed DOIs
   index rebuild               rebuild the library index from the <storage>/by_key folders
   search <query>              search the library (free text; filters author: year: tag: has:pdf status:)
+  add <id>… --to FILE.bib     add entries by DOI, arXiv id or publisher URL (duplicates refused)
+  update <file.bib>           propose corrections from each entry's DOI record, and write them
 
 Options:
   --storage DIR               storage folder (default ./storage)
@@ -33,13 +43,17 @@ Options:
   --dry-run                   change nothing; resolve prints the .bib changes as a unified diff
   --all                       resolve: also re-check entries that already have a DOI
   --quiet                     no progress output
+  --to FILE.bib               add: the .bib file to add to (created if missing)
+  --key-pattern P             add: citation key pattern (default [auth:lower][year][shorttitle])
+  --fetch                     add: also fetch the new entries' open-access PDFs
+  --fields LIST               update: only these fields (comma-separated, e.g. title,pages,year)
   --help                      show this help
   --version                   print the version
 
 Exit codes: 0 success; 1 problems found (check) or some entries failed; 2 usage or fatal error.
 `;
 
-const COMMANDS = new Set(['resolve', 'fetch', 'check', 'index', 'search', 'help']);
+const COMMANDS = new Set(['resolve', 'fetch', 'check', 'index', 'search', 'add', 'update', 'help']);
 
 /** Parses argv (without node and script). Throws ScholarError E_USAGE with a one-line reason. */
 export function parseArgs(argv: string[]): CliOptions {
@@ -81,6 +95,18 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       case '--quiet':
         opts.quiet = true;
+        break;
+      case '--to':
+        opts.to = value();
+        break;
+      case '--key-pattern':
+        opts.keyPattern = value();
+        break;
+      case '--fetch':
+        opts.fetch = true;
+        break;
+      case '--fields':
+        opts.fields = value();
         break;
       case '--storage':
         opts.storage = value();
@@ -127,6 +153,13 @@ export function parseArgs(argv: string[]): CliOptions {
       break;
     case 'search':
       if (opts.positionals.length === 0) throw usage('search needs a query');
+      break;
+    case 'add':
+      if (opts.positionals.length === 0) throw usage('add needs at least one DOI, arXiv id or URL');
+      if (!opts.to) throw usage('add needs --to FILE.bib');
+      break;
+    case 'update':
+      if (opts.positionals.length !== 1) throw usage('update takes one .bib file');
       break;
   }
   return opts;
