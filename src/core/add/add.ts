@@ -63,7 +63,7 @@ export interface AddPlan {
 }
 
 /** Decides, for each fetched id, whether it is added (and with which key) and builds the insertion. */
-export function planAdditions(file: BibFile, fetched: readonly FetchedId[], opts: { keyPattern?: string } = {}): AddPlan {
+export function planAdditions(file: BibFile, fetched: readonly FetchedId[], opts: { keyPattern?: string; /** The key for the first entry added (a key already cited), when free. */ key?: string } = {}): AddPlan {
   const style = detectStyle(file);
   const pattern = opts.keyPattern?.trim() || DEFAULT_KEY_PATTERN;
   const byDoi = new Map<string, string>();
@@ -94,7 +94,8 @@ export function planAdditions(file: BibFile, fetched: readonly FetchedId[], opts
       results.push({ id: f.input, outcome: 'duplicate', existingKey: existing, message: `already in the file as ${existing}`, record: rec });
       continue;
     }
-    const key = uniqueKey(keyFromPattern(pattern, rec), (k) => keys.has(k.toLowerCase()));
+    const wanted = opts.key && !texts.length && !keys.has(opts.key.toLowerCase()) ? opts.key : undefined;
+    const key = wanted ?? uniqueKey(keyFromPattern(pattern, rec), (k) => keys.has(k.toLowerCase()));
     keys.add(key.toLowerCase());
     // Later ids of the same batch are duplicates of this one.
     if (doi) byDoi.set(doi, key);

@@ -114,7 +114,8 @@ function formatName(n: RecordName, comma: boolean, ascii: boolean): string {
   if (n.literal) return `{${e(n.family)}}`;
   const family = n.particle ? `${n.particle} ${n.family}` : n.family;
   if (!n.given) return /\s/.test(n.family) && !n.particle ? `{${e(n.family)}}` : e(family);
-  if (comma) return `${e(family)}, ${e(n.given)}`;
+  // A given name ending in a lower-case word ("Almir de") would lend BibTeX a particle: comma form then.
+  if (comma || /(^|\s)\p{Ll}\S*$/u.test(n.given)) return `${e(family)}, ${e(n.given)}`;
   // "Given Family" splits at the last space: a compound family name needs braces.
   return `${e(n.given)} ${n.particle ? `${e(n.particle)} ` : ''}${/\s/.test(n.family) ? `{${e(n.family)}}` : e(n.family)}`;
 }
