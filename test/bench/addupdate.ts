@@ -139,7 +139,7 @@ export async function runAddUpdate(opts: { root: string }): Promise<AddUpdateRes
         const fields: [string, string, string][] = [];
         const get = (n: string) => e?.fields.get(n)?.value ?? '';
         fields.push(['title', normalizeForMatch(get('title')), normalizeForMatch(fullTitle(rec))]);
-        fields.push(['author', parseAuthors(get('author')).persons.map((p) => normalizeForMatch([p.von, p.last].filter(Boolean).join(' '))).join('|'), rec.author.map((a: Rec) => normalizeForMatch(a.family)).join('|')]);
+        fields.push(['author', parseAuthors(get('author')).persons.map((p) => normalizeForMatch([p.von, p.last, p.jr].filter(Boolean).join(' '))).join('|'), rec.author.map((a: Rec) => normalizeForMatch(a.family)).join('|')]);
         const y = /\d{4}/.exec(get('year') || get('date'))?.[0] ?? '';
         fields.push(['year', y, String(years(rec)[0])]);
         fields.push(['venue', normalizeForMatch(get('journal') || get('journaltitle')), normalizeForMatch(strip(first(rec['container-title'])))]);
@@ -178,7 +178,7 @@ export async function runAddUpdate(opts: { root: string }): Promise<AddUpdateRes
       let number: string | undefined = r.issue ? String(r.issue) : undefined;
       let pages: string | undefined = String(r.page).replace('-', '--');
       let year: string | undefined = String(years(r).find((y) => y === r['published-print']?.['date-parts']?.[0]?.[0]) ?? years(r)[0]);
-      const kinds = ['volume', 'number', 'year', 'pages', 'journal', 'title', 'author-replaced', 'author-dropped', 'missing-volume', 'missing-pages', 'missing-year', 'missing-journal', 'missing-number'];
+      const kinds = ['volume', 'number', 'year', 'pages', 'journal', 'title', 'author-replaced', 'author-dropped', 'authors-swapped', 'missing-volume', 'missing-pages', 'missing-year', 'missing-journal', 'missing-number'];
       const nSeeds = r2() < 0.25 ? 0 : r2() < 0.7 ? 1 : 2;
       const chosen = new Set<string>();
       while (chosen.size < nSeeds) chosen.add(kinds[Math.floor(r2() * kinds.length)]);
@@ -212,6 +212,9 @@ export async function runAddUpdate(opts: { root: string }): Promise<AddUpdateRes
           const j = Math.floor(r2() * authors.length);
           authors = authors.map((a, n) => (n === j ? tex(families[Math.floor(r2() * families.length)]) : a));
           add('author');
+        } else if (k === 'authors-swapped') {
+          authors = [authors[1], authors[0], ...authors.slice(2)];
+          add('author');
         } else if (k === 'author-dropped') {
           authors = authors.slice(0, -1);
           add('author');
@@ -223,7 +226,7 @@ export async function runAddUpdate(opts: { root: string }): Promise<AddUpdateRes
       }
       const seededHere = new Set(seeds.filter((s) => s.key === key).map((s) => s.field));
       // Benign variants on fields that carry no seed: none of them may be proposed.
-      const b = r2();
+      const b = r2() * 1.3;
       const mark = (field: string, what: string) => benign.push({ key, field, seed: what });
       if (b < 0.15 && pages && !seededHere.has('pages')) (pages = pages.replace('--', '-')), mark('pages', 'single dash');
       else if (b < 0.3 && !seededHere.has('title')) {
@@ -242,7 +245,11 @@ export async function runAddUpdate(opts: { root: string }): Promise<AddUpdateRes
       else if (b < 0.8 && !seededHere.has('journal') && journal) {
         const abbr = journal.split(' ').map((w) => (w.length > 5 ? `${w.slice(0, 4)}.` : w)).join(' ');
         if (abbr !== journal) (journal = abbr), mark('journal', 'abbreviated journal');
-      }
+      } else if (b < 0.9 && pages && !seededHere.has('pages')) (pages = pages.replace('--', '–')), mark('pages', 'en dash');
+      else if (b < 1.0 && !seededHere.has('author')) {
+        authors = r.author.slice(0, authors.length).map((a: Rec) => `${tex(a.given)} ${/\s/.test(a.family) ? `{${tex(a.family)}}` : tex(a.family)}`);
+        mark('author', 'Given Family order');
+      } else if (b < 1.1 && !seededHere.has('title')) (title = `${title}.`), mark('title', 'trailing period');
       const fields: [string, string | undefined][] = [
         ['author', authors.join(' and ')],
         ['title', title],
@@ -290,7 +297,8 @@ export async function runAddUpdate(opts: { root: string }): Promise<AddUpdateRes
     };
     const got = (field: string, v: string): string => {
       if (field === 'title' || field === 'journal') return normalizeForMatch(v);
-      if (field === 'author') return parseAuthors(v).persons.map((p) => normalizeForMatch([p.von, p.last].filter(Boolean).join(' '))).join('|');
+      // "Raimundo, Jr., Ivo": the record's family name is "Raimundo, Jr."
+      if (field === 'author') return parseAuthors(v).persons.map((p) => normalizeForMatch([p.von, p.last, p.jr].filter(Boolean).join(' '))).join('|');
       if (field === 'pages') return latexToUnicode(v).replace(/[–-]+/g, '-');
       return v.trim();
     };

@@ -115,7 +115,8 @@ function formatName(n: RecordName, comma: boolean, ascii: boolean): string {
   const family = n.particle ? `${n.particle} ${n.family}` : n.family;
   if (!n.given) return /\s/.test(n.family) && !n.particle ? `{${e(n.family)}}` : e(family);
   // A given name ending in a lower-case word ("Almir de") would lend BibTeX a particle: comma form then.
-  if (comma || /(^|\s)\p{Ll}\S*$/u.test(n.given)) return `${e(family)}, ${e(n.given)}`;
+  // A comma is needed too for a family name carrying its suffix ("Raimundo, Jr."): "Family, Jr., Given" is the only form for it.
+  if (comma || /(^|\s)\p{Ll}\S*$/u.test(n.given) || family.includes(',')) return `${e(family)}, ${e(n.given)}`;
   // "Given Family" splits at the last space: a compound family name needs braces.
   return `${e(n.given)} ${n.particle ? `${e(n.particle)} ` : ''}${/\s/.test(n.family) ? `{${e(n.family)}}` : e(n.family)}`;
 }

@@ -61,7 +61,13 @@ function familyOf(p: Person): string {
   return normalizeForMatch(p.corporate ? p.last : [p.von, p.last].filter(Boolean).join(' '));
 }
 
-function familyMatch(a: string, b: string): boolean {
+/** "Raimundo, Jr." and "Raimundo" are one family name: suffixes are written in too many ways to count. */
+const noSuffix = (s: string) => s.replace(/\s+(jr|sr|ii|iii|iv)$/, '');
+
+function familyMatch(a0: string, b0: string): boolean {
+  if (a0 === b0) return true;
+  const a = noSuffix(a0);
+  const b = noSuffix(b0);
   if (a === b) return true;
   const al = a.split(' ').pop()!;
   const bl = b.split(' ').pop()!;
