@@ -259,3 +259,23 @@ test('registry records: Crossref REST first (with notices), DataCite CSL-JSON th
     await http.close();
   }
 });
+
+test('unified diffs apply with patch --fuzz=0: hunks at the end of a file, and files without a final newline', async () => {
+  const { unifiedDiff } = await import('../../src/core/resolve/writeback');
+  const cases: [string, string][] = [
+    ['a\nb\nc\nd\n', 'a\nb\nc,\nx\nd\n'],
+    ['a\nb\n}\n', 'a\nb,\nc\n}\n'],
+    ['a\nb\n}', 'a\nb\n}\n\n@x{k}\n'],
+    ['a\nb\n}\n', 'a\nb\n}\n\n@x{k}'],
+    ['a\nb', 'a\nc'],
+    ['', '@x{k}\n'],
+  ];
+  for (const [before, after] of cases) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'scholar-patch-'));
+    writeFileSync(path.join(dir, 'f.bib'), before);
+    writeFileSync(path.join(dir, 'f.diff'), unifiedDiff(before, after, 'f.bib'));
+    const r = spawnSync('patch', ['-p1', '--fuzz=0', '-i', 'f.diff'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(r.status, 0, `${JSON.stringify([before, after])}: ${r.stdout}${r.stderr}\n${unifiedDiff(before, after, 'f.bib')}`);
+    assert.equal(readFileSync(path.join(dir, 'f.bib'), 'utf8'), after, JSON.stringify([before, after]));
+  }
+});

@@ -50,8 +50,19 @@ export async function writeDoisToFile(bib: LoadedBib, writes: readonly DoiWrite[
 /** A unified diff of two texts (line based), as `diff -u` would print it, for `--dry-run`. */
 export function unifiedDiff(before: string, after: string, name: string, context = 3): string {
   if (before === after) return '';
+  // Lines are what ends in '\n'; the empty string after a final newline is not a line (patch would
+  // need fuzz to place a hunk at the end of the file), and a last line without one gets diff's marker.
   const a = before.split('\n');
   const b = after.split('\n');
+  const aNoEol = !before.endsWith('\n');
+  const bNoEol = !after.endsWith('\n');
+  if (!aNoEol || !before) a.pop();
+  if (!bNoEol || !after) b.pop();
+  // The last line of one side lacking its newline differs from the same text with one.
+  if (aNoEol !== bNoEol) {
+    if (aNoEol && a.length) a[a.length - 1] += '\u0000';
+    if (bNoEol && b.length) b[b.length - 1] += '\u0000';
+  }
   // Myers would be overkill: our edits only insert lines and touch a comma; an LCS on the
   // differing window between the common prefix and suffix is exact and cheap.
   let pre = 0;
@@ -107,7 +118,12 @@ export function unifiedDiff(before: string, after: string, name: string, context
     const aLen = hunk.filter((o) => o.t !== '+').length;
     const bLen = hunk.filter((o) => o.t !== '-').length;
     out.push(`@@ -${aLen ? aStart : aStart - 1},${aLen} +${bLen ? bStart : bStart - 1},${bLen} @@`);
-    for (const o of hunk) out.push(`${o.t}${o.s.replace(/\r$/, '')}`);
+    for (const o of hunk) {
+      out.push(`${o.t}${o.s.replace(/\u0000$/, '').replace(/\r$/, '')}`);
+      const lastA = o.t !== '+' && o.ai === a.length - 1 && aNoEol;
+      const lastB = o.t !== '-' && o.bi === b.length - 1 && bNoEol;
+      if (lastA || lastB) out.push('\\ No newline at end of file');
+    }
     k = stop;
     start = stop;
   }
