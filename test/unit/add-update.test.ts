@@ -279,3 +279,12 @@ test('unified diffs apply with patch --fuzz=0: hunks at the end of a file, and f
     assert.equal(readFileSync(path.join(dir, 'f.bib'), 'utf8'), after, JSON.stringify([before, after]));
   }
 });
+
+test('format: a DOI with an underscore is written verbatim (biblatex reads doi verbatim); braces in a title cannot break out', () => {
+  const text = renderEntry({ ...REC, doi: '10.1016/j.jm_2020.1', title: 'Evil} title = {x' }, 'k', detectStyle(parseBib('')));
+  assert.match(text, /doi = \{10\.1016\/j\.jm_2020\.1\}/);
+  const e = parseBib(text).entries[0];
+  assert.equal(e.fields.get('title')!.value, 'Evil\\textbraceright{} title = \\textbraceleft{}x');
+  assert.equal(e.fields.size, new Set([...e.fields.keys()]).size);
+  assert.ok(!e.fields.has('x'));
+});

@@ -8,8 +8,9 @@ import { DEFAULT_ORDER, type FileStyle } from './style';
 
 const SPECIALS: Record<string, string> = {
   '\\': '\\textbackslash{}',
-  '{': '\\{',
-  '}': '\\}',
+  // BibTeX balances braces even after a backslash: `\{` alone would end or break the value.
+  '{': '\\textbraceleft{}',
+  '}': '\\textbraceright{}',
   $: '\\$',
   '&': '\\&',
   '%': '\\%',
@@ -181,7 +182,8 @@ export function recordFields(rec: BibRecord, style: FileStyle): FieldValue[] {
   }
   if (rec.issn.length && used('issn')) f.push({ name: 'issn', value: rec.issn[0] });
   if (rec.isbn.length && (rec.type === 'book' || used('isbn'))) f.push({ name: 'isbn', value: rec.isbn[0] });
-  if (rec.doi) f.push({ name: 'doi', value: latexEscape(rec.doi) });
+  // biblatex reads doi, url and eprint verbatim: `\_` would become part of the DOI.
+  if (rec.doi) f.push({ name: 'doi', value: rec.doi.replace(/[{}\\]/g, '') });
   if (rec.url && used('url')) f.push({ name: 'url', value: rec.url.replace(/[{}\\]/g, '') });
   if (rec.arxivId) {
     f.push({ name: 'eprint', value: rec.arxivId });
