@@ -135,7 +135,7 @@ export class AddEntryFeature implements vscode.CodeActionProvider, vscode.Dispos
       const edit = new vscode.WorkspaceEdit();
       edit.insert(target, doc.positionAt(plan.edit.offset), plan.edit.text, { label: `Scholar: add ${added.map((r) => r.key).join(', ')}`, needsConfirmation: false });
       if (!(await vscode.workspace.applyEdit(edit))) throw new Error('VS Code refused the edit');
-      if (!wasDirty) await doc.save();
+      if (!wasDirty && !(await doc.save())) this.log.warn(`${vscode.workspace.asRelativePath(doc.uri)} was edited but could not be saved; it stays open with the change`);
       for (const r of added) await lib.writer.writeMetadata(r.key!, addedMetadata(r.record!));
       await lib.writer.flush();
       for (const r of added) this.session.invalidateMetadata(r.key);

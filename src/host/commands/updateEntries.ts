@@ -220,7 +220,7 @@ export class UpdateEntriesFeature implements vscode.Disposable {
         edit.replace(t.uri, new vscode.Range(doc.positionAt(te.offset), doc.positionAt(te.offset + te.length)), te.text, { label: `Scholar: update ${key}`, needsConfirmation: false });
       }
       if (!(await vscode.workspace.applyEdit(edit))) throw new Error('VS Code refused the edit');
-      if (!wasDirty) await doc.save();
+      if (!wasDirty && !(await doc.save())) this.log.warn(`${vscode.workspace.asRelativePath(doc.uri)} was edited but could not be saved; it stays open with the change`);
       summary.applied = safe.filter((p) => byKey.has(p.key));
     }
     // Where each value now comes from, and what the user chose to keep.
