@@ -13,6 +13,7 @@ import { validateKeyPattern } from '../../core/add/key';
 import type { ProjectModel } from '../project';
 import type { Session } from '../session';
 import type { Log } from '../log';
+import { saveSoon } from './save';
 
 export interface AddEntryArgs {
   /** Identifiers (one or more, separated by spaces, commas or new lines); asked for when absent. */
@@ -93,7 +94,7 @@ export class AddEntryFeature implements vscode.CodeActionProvider, vscode.Dispos
       return undefined;
     }
     const args: AddEntryArgs = arg instanceof vscode.Uri ? { target: arg } : arg && typeof arg === 'object' && !('kind' in arg) ? (arg as AddEntryArgs) : {};
-    const pattern = vscode.workspace.getConfiguration('scholar').get<string>('keyPattern') || undefined;
+    const pattern = vscode.workspace.getConfiguration('scholar', args.target ?? vscode.window.activeTextEditor?.document.uri ?? null).get<string>('keyPattern') || undefined;
     if (pattern) {
       try {
         validateKeyPattern(pattern);
@@ -135,9 +136,11 @@ export class AddEntryFeature implements vscode.CodeActionProvider, vscode.Dispos
       const edit = new vscode.WorkspaceEdit();
       edit.insert(target, doc.positionAt(plan.edit.offset), plan.edit.text, { label: `Scholar: add ${added.map((r) => r.key).join(', ')}`, needsConfirmation: false });
       if (!(await vscode.workspace.applyEdit(edit))) throw new Error('VS Code refused the edit');
-      if (!wasDirty && !(await doc.save())) this.log.warn(`${vscode.workspace.asRelativePath(doc.uri)} was edited but could not be saved; it stays open with the change`);
-      for (const r of added) await lib.writer.writeMetadata(r.key!, addedMetadata(r.record!));
-      await lib.writer.flush();
+      if (!wasDirty && !(await saveSoon(doc))) this.log.warn(`${vscode.workspace.asRelativePath(doc.uri)} was edited but could not be saved; it stays open with the change`);
+      // Fetched again: a settings change meanwhile reopens the library (the old one is closed).
+      const writer = (await this.session.library(folder)).writer;
+      for (const r of added) await writer.writeMetadata(r.key!, addedMetadata(r.record!));
+      await writer.flush();
       for (const r of added) this.session.invalidateMetadata(r.key);
       await this.project.reread(target);
       this.libraryChanged();

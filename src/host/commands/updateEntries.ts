@@ -16,6 +16,7 @@ import { keptFields, planUpdateEdits, proposeUpdates, PROVENANCE_PREFIX, type En
 import type { ProjectModel } from '../project';
 import type { Session } from '../session';
 import type { Log } from '../log';
+import { saveSoon } from './save';
 
 export const PROPOSED_SCHEME = 'scholar-proposed';
 
@@ -159,8 +160,10 @@ export class UpdateEntriesFeature implements vscode.Disposable {
       return proposeUpdates(lib.http, file, { keys: t.keys, kept, signal: ac.signal });
     });
     // Notices are re-read on every update, whatever the user decides about the fields.
-    for (const u of entries) if (u.notices) await lib.writer.writeMetadata(u.key, { notices: u.notices.length ? u.notices : null });
-    await lib.writer.flush();
+    // Fetched again: a settings change meanwhile reopens the library (the old one is closed).
+    let writer = (await this.session.library(folder)).writer;
+    for (const u of entries) if (u.notices) await writer.writeMetadata(u.key, { notices: u.notices.length ? u.notices : null });
+    await writer.flush();
     this.session.invalidateMetadata();
     this.libraryChanged();
 
@@ -220,15 +223,16 @@ export class UpdateEntriesFeature implements vscode.Disposable {
         edit.replace(t.uri, new vscode.Range(doc.positionAt(te.offset), doc.positionAt(te.offset + te.length)), te.text, { label: `Scholar: update ${key}`, needsConfirmation: false });
       }
       if (!(await vscode.workspace.applyEdit(edit))) throw new Error('VS Code refused the edit');
-      if (!wasDirty && !(await doc.save())) this.log.warn(`${vscode.workspace.asRelativePath(doc.uri)} was edited but could not be saved; it stays open with the change`);
+      if (!wasDirty && !(await saveSoon(doc))) this.log.warn(`${vscode.workspace.asRelativePath(doc.uri)} was edited but could not be saved; it stays open with the change`);
       summary.applied = safe.filter((p) => byKey.has(p.key));
     }
     // Where each value now comes from, and what the user chose to keep.
     const patches = new Map<string, Record<string, string>>();
     for (const p of summary.applied) patches.set(p.key, { ...patches.get(p.key), [PROVENANCE_PREFIX + p.field]: p.source });
     for (const p of keptNow) patches.set(p.key, { ...patches.get(p.key), [PROVENANCE_PREFIX + p.field]: 'user' });
-    for (const [key, provenance] of patches) await lib.writer.writeMetadata(key, { provenance } satisfies MetadataPatch);
-    await lib.writer.flush();
+    writer = (await this.session.library(folder)).writer;
+    for (const [key, provenance] of patches) await writer.writeMetadata(key, { provenance } satisfies MetadataPatch);
+    await writer.flush();
     this.session.invalidateMetadata();
     await this.project.reread(t.uri);
     this.libraryChanged();
