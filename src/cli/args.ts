@@ -14,7 +14,7 @@ export interface CliLimit {
 }
 
 export interface CliOptions {
-  command: 'resolve' | 'fetch' | 'check' | 'index' | 'search' | 'attach' | 'import' | 'help' | 'version';
+  command: 'resolve' | 'fetch' | 'check' | 'index' | 'search' | 'attach' | 'import' | 'add' | 'update' | 'help' | 'version';
   positionals: string[];
   storage: string;
   endpoints: Partial<Record<EndpointName, string>>;
@@ -36,6 +36,14 @@ export interface CliOptions {
   /** --proxy: a URL, or null for `none` (ignore the environment); undefined = from the environment. */
   proxy?: string | null;
   limits: Partial<Record<LimitName, CliLimit>>;
+  /** add: the .bib to add to. */
+  to?: string;
+  /** add: citation key pattern (default [auth:lower][year][shorttitle]). */
+  keyPattern?: string;
+  /** add: fetch the new entries' PDFs. */
+  fetch?: boolean;
+  /** update: comma-separated field names. */
+  fields?: string;
 }
 
 export const USAGE = `Usage: scholar <command> [options]
@@ -50,6 +58,8 @@ Commands:
                               entry's DOI or title; --force keeps it anyway, as verified "manual")
   import zotero <dir>         copy the PDFs of a Zotero data directory (read-only) to the entries they match
   import folder <dir>         the same for a folder of PDFs, matched by the DOI or title in their text
+  add <id>… --to FILE.bib     add entries by DOI, arXiv id or publisher URL (duplicates refused)
+  update <file.bib>           propose corrections from each entry's DOI record, and write them
 
 Options:
   --storage DIR               storage folder (default ./storage)
@@ -71,6 +81,10 @@ Options:
   --force                     attach: keep a PDF that names neither DOI nor title; replace a stored PDF
   --no-gitignore              do not put a .gitignore into a storage folder this run creates
   --quiet                     no progress output
+  --to FILE.bib               add: the .bib file to add to (created if missing)
+  --key-pattern P             add: citation key pattern (default [auth:lower][year][shorttitle])
+  --fetch                     add: also fetch the new entries' open-access PDFs
+  --fields LIST               update: only these fields (comma-separated, e.g. title,pages,year)
   --help                      show this help
   --version                   print the version
 
@@ -80,7 +94,7 @@ NO_PROXY, NODE_EXTRA_CA_CERTS (extra trusted certificates, e.g. a TLS-inspecting
 Exit codes: 0 success; 1 problems found (check) or some entries failed; 2 usage or fatal error.
 `;
 
-const COMMANDS = new Set(['resolve', 'fetch', 'check', 'index', 'search', 'attach', 'import', 'help']);
+const COMMANDS = new Set(['resolve', 'fetch', 'check', 'index', 'search', 'attach', 'import', 'add', 'update', 'help']);
 
 /** Parses argv (without node and script). Throws ScholarError E_USAGE with a one-line reason. */
 export function parseArgs(argv: string[]): CliOptions {
@@ -141,6 +155,18 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       case '--bib':
         opts.bib = value();
+        break;
+      case '--to':
+        opts.to = value();
+        break;
+      case '--key-pattern':
+        opts.keyPattern = value();
+        break;
+      case '--fetch':
+        opts.fetch = true;
+        break;
+      case '--fields':
+        opts.fields = value();
         break;
       case '--storage':
         opts.storage = value();
@@ -216,6 +242,13 @@ export function parseArgs(argv: string[]): CliOptions {
       break;
     case 'import':
       if (opts.positionals.length !== 2 || !['zotero', 'folder'].includes(opts.positionals[0]!)) throw usage('import takes zotero <dir> or folder <dir>');
+      break;
+    case 'add':
+      if (opts.positionals.length === 0) throw usage('add needs at least one DOI, arXiv id or URL');
+      if (!opts.to) throw usage('add needs --to FILE.bib');
+      break;
+    case 'update':
+      if (opts.positionals.length !== 1) throw usage('update takes one .bib file');
       break;
   }
   return opts;

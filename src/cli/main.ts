@@ -3,6 +3,7 @@ import { ScholarError, errorCode, errorMessage } from '../core/errors';
 import { SCHOLAR_VERSION } from '../core/version';
 import { runCheck, runFetch, runIndex, runResolve, runSearch } from './commands';
 import { runAttach, runImport } from './pdfs';
+import { runAdd, runUpdate } from './addUpdate';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -22,6 +23,8 @@ const runners: Record<string, Runner> = {
   search: runSearch,
   attach: runAttach,
   import: runImport,
+  add: runAdd,
+  update: runUpdate,
 };
 
 /** Runs the CLI and returns its exit code: 0 success, 1 problems found / some entries failed, 2 usage or fatal. */

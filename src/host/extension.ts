@@ -13,6 +13,8 @@ import { PdfViewer } from './pdfViewer';
 import { interruptedJobs } from '../core/jobs/resume';
 import { parseBib } from '../core/bib/parse';
 import { PdfCommands, TreeDrop } from './pdfCommands';
+import { AddEntryFeature } from './commands/addEntry';
+import { UpdateEntriesFeature } from './commands/updateEntries';
 
 /** What the extension exposes to its own tests (and to other extensions): read-only views of its state. */
 export interface ScholarApi {
@@ -27,6 +29,8 @@ export interface ScholarApi {
   commandFailures: readonly CommandFailure[];
   pdfs: PdfCommands;
   treeDrop: TreeDrop;
+  addEntry: AddEntryFeature;
+  updateEntries: UpdateEntriesFeature;
 }
 
 let active: { session: Session } | undefined;
@@ -83,9 +87,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     const latex = new LatexFeatures(project, session, tree);
     const status = new JobStatusBar(session);
     context.subscriptions.push(project, session, tree, view, dashboard, latex, status);
+    const libraryChanged = () => {
+      tree.refreshNow();
+      latex.updateSoon();
+    };
+    const addEntry = new AddEntryFeature(session, project, log, (uri, keys) => controller.run('fetch', [uri], { only: keys }), libraryChanged);
+    const updateEntries = new UpdateEntriesFeature(session, project, log, libraryChanged);
+    context.subscriptions.push(addEntry, updateEntries);
 
     const table = { ...controller.table(), ...pdfs.table() };
     table['scholar.showLog'] = () => log.show(true);
+    table['scholar.addEntry'] = (arg) => addEntry.add(arg);
+    table['scholar.updateEntries'] = (arg) => updateEntries.update(arg);
     table['scholar.checkDois'] = async () => {
       await project.ready();
       const withDoi = new Set(project.bibDocs().flatMap((d) => d.file.entries.filter((e) => e.fields.get('doi')?.value.trim()).map((e) => e.key)));
@@ -172,7 +185,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     };
     active = { session };
     log.info(`Scholar ${context.extension.packageJSON.version} activated`);
-    return { session, project, tree, dashboard, controller, latex, pdfViewer, pdfs, treeDrop, commandFailures };
+    return { session, project, tree, dashboard, controller, latex, pdfViewer, pdfs, treeDrop, commandFailures, addEntry, updateEntries };
   } catch (err) {
     log.error('activation failed', err instanceof Error ? err : new Error(String(err)));
     void vscode.window.showErrorMessage(`Scholar failed to start: ${err instanceof Error ? err.message : String(err)}`);

@@ -474,18 +474,54 @@ export function bibtexFor(e: Entry): string {
     .join(', ')} }\n`;
 }
 
+const CSL_TYPES: Record<string, string> = {
+  'journal-article': 'article-journal',
+  'proceedings-article': 'paper-conference',
+  'book-chapter': 'chapter',
+  'book-section': 'chapter',
+  'book-part': 'chapter',
+  'reference-entry': 'entry-encyclopedia',
+  'edited-book': 'book',
+  monograph: 'book',
+  'reference-book': 'book',
+  'posted-content': 'article',
+  dissertation: 'thesis',
+  'peer-review': 'review',
+};
+
+/**
+ * Crossref's CSL-JSON for a work, as its content negotiation returns it: the REST record with CSL
+ * types, and strings where the REST record has one-element arrays (title, container-title…).
+ */
 export function cslFor(e: Entry): Record<string, unknown> {
   const i = e.item;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(i)) {
+    if (['title', 'container-title', 'short-container-title', 'original-title', 'short-title', 'subtitle'].includes(k)) {
+      const s = first(v);
+      if (s) out[k] = s;
+    } else out[k] = v;
+  }
+  out.type = CSL_TYPES[String(i.type)] ?? i.type ?? 'article';
+  out.source = 'Crossref';
+  out.URL = `https://doi.org/${i.DOI}`;
+  return out;
+}
+
+/** DataCite's CSL-JSON for the arXiv DOI (10.48550/arXiv.<id>) of a corpus work that is on arXiv. */
+export function dataciteCslFor(e: Entry): Record<string, unknown> {
+  const doi = `10.48550/ARXIV.${e.arxivId!.toUpperCase()}`;
   return {
-    type: i.type === 'journal-article' ? 'article-journal' : i.type === 'proceedings-article' ? 'paper-conference' : i.type === 'book-chapter' ? 'chapter' : (i.type ?? 'article'),
-    DOI: String(i.DOI),
-    title: first(i.title),
-    'container-title': first(i['container-title']) || undefined,
-    publisher: i.publisher,
-    volume: i.volume,
-    page: i.page,
+    type: 'article',
+    id: `https://doi.org/${doi.toLowerCase()}`,
+    categories: ['Digital Libraries (cs.DL)', 'FOS: Computer and information sciences'],
     author: authorsOf(e).map((a) => (a.family ? { family: a.family, given: a.given } : { literal: a.name })),
-    issued: { 'date-parts': [[e.year]] },
-    URL: `https://doi.org/${i.DOI}`,
+    issued: { 'date-parts': [[e.year ?? 2020]] },
+    abstract: typeof e.item.abstract === 'string' ? e.item.abstract.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() : undefined,
+    DOI: doi,
+    publisher: 'arXiv',
+    title: first(e.item.title),
+    URL: `https://arxiv.org/abs/${e.arxivId}`,
+    copyright: 'arXiv.org perpetual, non-exclusive license',
   };
 }

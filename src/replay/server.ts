@@ -16,6 +16,7 @@ import {
   crossrefListEnvelope,
   crossrefWorkEnvelope,
   cslFor,
+  dataciteCslFor,
   normQuery,
   openAlexWork,
   s2Paper,
@@ -716,7 +717,20 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
             ],
           });
         }
+        // DataCite's content-negotiation service (data.crosscite.org), for arXiv DOIs of corpus works.
+        const dc = /^\/_datacite\/(10\.48550\/arxiv\.(.+))$/i.exec(decode(rest));
+        if (dc) {
+          const e = corpus.getArxiv(dc[2]);
+          return e ? json(res, 200, dataciteCslFor(e)) : send(res, 404, 'text/plain', 'The resource you are looking for does not exist.');
+        }
         const doi = decode(rest.slice(1));
+        const arxivDoi = /^10\.48550\/arxiv\.(.+)$/i.exec(doi);
+        if (arxivDoi && corpus.getArxiv(arxivDoi[1]) && /citationstyles|csl\+json/.test(accept)) {
+          const location = `${origin}/doi/_datacite/${encodeURIComponent(doi.toLowerCase()).replace(/%2F/g, '/')}`;
+          res.writeHead(302, { location, 'content-type': 'text/html;charset=utf-8' });
+          res.end(`<html><head><title>Handle Redirect</title></head>\n<body><a href="${location}">${location}</a></body></html>`);
+          return;
+        }
         if (!/^10\.\d{4,9}\//.test(doi)) {
           const r = recorded.get('doi:400');
           return r ? sendRecorded(res, r) : send(res, 400, 'text/html', '<h1>Invalid DOI</h1>');

@@ -6,7 +6,7 @@
 // --render rewrites the report from out/bench/results.json without measuring; --note records what
 // else ran on the machine. SCHOLAR_BENCH_CPU_PROF=DIR writes a CPU profile of each pipeline process.
 //
-// NAMEs: pipeline, rate, wire, matching, storage, parse, bundle, import. With --only the report is printed and
+// NAMEs: pipeline, rate, wire, matching, storage, parse, bundle, import, addupdate. With --only the report is printed and
 // only the sections that ran are replaced in docs/benchmarks.md (between their markers) when that
 // file exists; `--only matching` is the quick loop for tuning the matcher (about half a minute).
 // --quick: fewer entries and runs, for a smoke test of the harness (its numbers are not the report's).
@@ -32,7 +32,7 @@ const opt = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const QUICK = argv.includes('--quick');
-const ALL = ['matching', 'rate', 'wire', 'pipeline', 'storage', 'parse', 'bundle', 'import'];
+const ALL = ['matching', 'rate', 'wire', 'pipeline', 'storage', 'parse', 'bundle', 'import', 'addupdate'];
 const ONLY = opt('--only')?.split(',').map((s) => s.trim()) ?? ALL;
 for (const o of ONLY) if (!ALL.includes(o)) throw new Error(`--only: unknown figure ${o} (one of ${ALL.join(', ')})`);
 const want = (n) => ONLY.includes(n);
@@ -59,7 +59,7 @@ const log = (...a) => console.error('[bench]', ...a);
 async function build() {
   mkdirSync(outDir, { recursive: true });
   await esbuild.build({
-    entryPoints: ['replay-child', 'pipeline-child', 'matching', 'rate', 'policy', 'import', 'wire'].map((n) => path.join(root, `test/bench/${n}.ts`)),
+    entryPoints: ['replay-child', 'pipeline-child', 'matching', 'rate', 'policy', 'import', 'wire', 'addupdate'].map((n) => path.join(root, `test/bench/${n}.ts`)),
     outdir: outDir,
     bundle: true,
     platform: 'node',
@@ -455,6 +455,46 @@ async function rateFigure() {
     out.push({ ...c, runs });
   }
   return out;
+}
+
+// ---------- figure: add and update ----------
+async function addUpdateFigure() {
+  const { runAddUpdate } = createRequire(import.meta.url)(path.join(outDir, 'addupdate.js'));
+  if (!existsSync(path.join(root, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run node esbuild.mjs first');
+  const r = await runAddUpdate({ root });
+  writeFileSync(path.join(outDir, 'addupdate.json'), JSON.stringify(r, null, 1));
+  log(`add: ${r.add.ids} DOIs × ${r.add.files.length} files, fields correct ${pct(r.add.fieldAccuracy)}; update: precision ${pct(r.update.precision)}, recall ${pct(r.update.recall)}, other lines changed ${r.update.otherLinesChanged} (details: out/bench/addupdate.json)`);
+  return r;
+}
+
+function addUpdateSection(r) {
+  const L = [];
+  L.push('## 8. Add Entry and Update Entries from DOI');
+  L.push('');
+  L.push(
+    `\`test/bench/addupdate.ts\`, against the replay server (Crossref records of \`test/fixtures/corpus\`, served through doi.org content negotiation as CSL-JSON and through Crossref's REST API). Deterministic (seeded choice of works and errors). Rerun alone with \`node test/bench/run.mjs --only addupdate\` (per-entry rows in \`out/bench/addupdate.json\`).`,
+  );
+  L.push('');
+  L.push(`**Add.** The real CLI (\`node dist/cli.js add <50 DOIs> --to FILE.bib --json\`, default HTTP policy, so at the services' real rates) adds ${r.add.ids} journal articles of the corpus to three files; each new entry's title, authors (family names in order), year and venue are compared with the Crossref record after normalisation (LaTeX → Unicode, case, punctuation).`);
+  L.push('');
+  L.push('| file | entries added | fields correct | new parse errors |');
+  L.push('|---|---|---|---|');
+  for (const f of r.add.files) L.push(`| ${f.file} | ${f.added} | ${f.fieldsCorrect} / ${f.fieldsChecked} | ${f.parseErrorsAfter} |`);
+  L.push('');
+  L.push(`Fields correct overall: **${pct(r.add.fieldAccuracy)}** (target ≥ 99 %), in ${fmtS(r.add.elapsedMs)} for the three runs. The same 50 DOIs added again: ${r.add.duplicatesRefused} of ${r.add.ids} refused as duplicates. Malformed ids: ${r.add.malformed.map((m) => `\`${m.id}\` → ${m.outcome}`).join(', ')}.`);
+  const wrong = r.add.files.flatMap((f) => f.wrong.map((w) => ({ ...w, file: f.file })));
+  if (wrong.length) L.push('', `Fields not equal to the record: ${wrong.map((w) => `${w.file} ${w.key} ${w.field} ("${w.got}" vs "${w.want}")`).join('; ')}.`);
+  L.push('');
+  const u = r.update;
+  L.push(`**Update.** ${u.entries} corpus works written as a researcher would (BibTeX, \`Family, Given\` names, \`--\` ranges, DOI), ${u.seeded} seeded errors (key and field) and ${u.benign} benign variants that are not errors (protected words, a title in double braces, lower case, LaTeX accents, a single dash, an abbreviated journal). \`proposeUpdates\` + \`planUpdateEdits\` (src/core/update/update.ts): **precision ${pct(u.precision)}** (${u.correct} of ${u.proposals} proposals are a seeded field with the record's value; target ≥ 99 %), **recall ${pct(u.recall)}** (target ≥ 95 %); lines changed that are not a proposed field's line: **${u.otherLinesChanged}**; ${fmtS(u.elapsedMs)}.`);
+  L.push('');
+  L.push('| seeded error | seeded | found |');
+  L.push('|---|---|---|');
+  for (const [k, v] of Object.entries(u.bySeed)) L.push(`| ${k} | ${v.seeded} | ${v.found} |`);
+  if (u.falsePositives.length) L.push('', `Proposals that are not a seeded error: ${u.falsePositives.slice(0, 10).map((p) => `${p.key}.${p.field} (${p.seed ?? 'no seed'})`).join(', ')}.`);
+  L.push('');
+  L.push('Limits: the records are Crossref\'s (DataCite and mEDRA CSL-JSON are exercised by the tests, not measured here); the errors are generated, so they are the kinds we thought of.');
+  return L;
 }
 
 // ---------- figure: matching ----------
@@ -908,6 +948,7 @@ async function main() {
     if (want('parse')) res.parse = await parseFigure();
     if (want('bundle')) res.bundle = await bundleFigure();
     if (want('import')) res.import = await importFigure();
+    if (want('addupdate')) res.addupdate = await addUpdateFigure();
     m.load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
     totalMs = Date.now() - t0;
     // Only a full run replaces results.json (what --render reads); partial and quick runs keep their own file.
@@ -924,6 +965,7 @@ async function main() {
   if (res.rate) sections.rate = rateSection(res.rate);
   if (res.import) sections.import = importSection(res.import);
   if (res.wire) sections.wire = wireSection(res.wire);
+  if (res.addupdate) sections.addupdate = addUpdateSection(res.addupdate);
   const vscodeFile = path.join(outDir, 'vscode.json');
   if (existsSync(vscodeFile)) sections.vscode = vscodeSection(JSON.parse(readFileSync(vscodeFile, 'utf8')));
 
@@ -962,14 +1004,14 @@ async function main() {
     `| other load | ${m.note ?? 'timings include whatever else ran on the machine; a load average above the number of cores means CPU contention'} |`,
     `| commit | ${m.commit} |`,
     '',
-    'Every figure can be rerun alone: `node test/bench/run.mjs --only pipeline|rate|matching|storage|parse|bundle|import|wire` (after `node esbuild.mjs --tests`); `--quick` for a smoke run, `--scale K` and `--runs R` to change the time scale and the number of runs. Raw numbers of the last full run: `out/bench/results.json`.',
+    'Every figure can be rerun alone: `node test/bench/run.mjs --only pipeline|rate|matching|storage|parse|bundle|import|wire|addupdate` (after `node esbuild.mjs --tests`); `--quick` for a smoke run, `--scale K` and `--runs R` to change the time scale and the number of runs. Raw numbers of the last full run: `out/bench/results.json`.',
     '',
     '## Summary',
     '',
     ...summary(res),
     '',
   ];
-  const order = ['pipeline', 'eld', 'storage', 'bundle', 'matching', 'rate', 'wire', 'vscode', 'import'];
+  const order = ['pipeline', 'eld', 'storage', 'bundle', 'matching', 'rate', 'wire', 'vscode', 'import', 'addupdate'];
   const body = order.filter((n) => sections[n]).flatMap((n) => wrap(n, sections[n]));
   writeFileSync(docPath, [...head, ...body].join('\n'));
   log(`wrote ${path.relative(root, docPath)} in ${fmtDur(totalMs)}`);
@@ -1006,6 +1048,7 @@ function summary(res) {
     const r = { resolve: { violations: {}, status429: {} }, fetch: { violations: {}, status429: {} }, ...res.wire.runs };
     L.push(`| ${int(res.wire.entries)}-entry resolve + fetch through tinyproxy, real limits on one origin: server violations / 429s | ${sum(r.resolve.violations) + sum(r.fetch.violations)} / ${sum(r.resolve.status429) + sum(r.fetch.status429)} | 0 / 0 |`);
   }
+  if (res.addupdate) L.push(`| Add: fields correct (50 DOIs × ${res.addupdate.add.files.length} files) / Update: precision / recall | ${pct(res.addupdate.add.fieldAccuracy)} / ${pct(res.addupdate.update.precision)} / ${pct(res.addupdate.update.recall)} | ≥ 99 % / ≥ 99 % / ≥ 95 % |`);
   if (res.rate) L.push(`| 200 requests at N req/s ÷ 200/N (worst run) | ${f3(Math.max(...res.rate.flatMap((c) => c.runs.map((r) => r.ratio))))} | ≤ 1.05 (issue 3); the issue-15 jitter margin alone is ≈ 1.10 |`);
   const vsFile = path.join(outDir, 'vscode.json');
   const vs = existsSync(vsFile) ? JSON.parse(readFileSync(vsFile, 'utf8')) : undefined;

@@ -19,6 +19,7 @@ import './watch.test';
 import './network.test';
 import './restricted.test';
 import './pdfs.test';
+import './addUpdate.test';
 
 export interface TestResult {
   name: string;

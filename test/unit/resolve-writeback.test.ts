@@ -123,3 +123,12 @@ test('scholar resolve --dry-run on a 20,000-line .bib changed near both ends sta
     await server.close();
   }
 });
+
+test('the diff from edits equals the generic diff at the end of a file, with and without a final newline', () => {
+  for (const text of [BIB, BIB.replace(/\n$/, ''), `${BIB}\n`]) {
+    const file = parseBib(text);
+    const last = file.entries[file.entries.length - 1];
+    const edits = [...planDoiEdits(file, [{ key: last.key, doi: '10.5555/end.1' }, { key: file.entries[0].key, doi: '10.5555/start.1' }]).edits, { offset: text.length, length: 0, text: '\n@misc{appended, title = {At the end}}\n' }];
+    assert.equal(unifiedDiffOfEdits(text, edits, 'refs.bib'), unifiedDiff(text, applyEdits(text, edits), 'refs.bib'), JSON.stringify(text.slice(-20)));
+  }
+});

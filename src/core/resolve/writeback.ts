@@ -56,6 +56,29 @@ export async function writeDoisToFile(bib: LoadedBib, writes: readonly DoiWrite[
 
 type DiffOp = { t: ' ' | '-' | '+'; s: string; ai: number; bi: number };
 
+/**
+ * The lines of a text as diff sees them: what ends in '\n'. The empty string after a final newline
+ * is not a line (patch would need fuzz to place a hunk at the end of the file); a last line without
+ * a newline is one, and gets diff's "No newline at end of file" marker.
+ */
+function toLines(text: string): { lines: string[]; noEol: boolean } {
+  const lines = text.split('\n');
+  const noEol = !text.endsWith('\n');
+  if (!noEol || !text) lines.pop();
+  return { lines, noEol };
+}
+
+/** Both sides' lines; a last line that lacks its newline on one side only differs from the other's. */
+function sides(before: string, after: string) {
+  const a = toLines(before);
+  const b = toLines(after);
+  if (a.noEol !== b.noEol) {
+    if (a.noEol && a.lines.length) a.lines[a.lines.length - 1] += '\u0000';
+    if (b.noEol && b.lines.length) b.lines[b.lines.length - 1] += '\u0000';
+  }
+  return { a, b };
+}
+
 /** Line operations turning `a` into `b` (an LCS on the window between the common prefix and suffix). */
 function diffOps(a: readonly string[], b: readonly string[], aBase = 0, bBase = 0): DiffOp[] {
   let pre = 0;
@@ -66,7 +89,7 @@ function diffOps(a: readonly string[], b: readonly string[], aBase = 0, bBase = 
   const B = b.slice(pre, b.length - suf);
   const n = A.length;
   const m = B.length;
-  // Quadratic in the window: callers keep windows small (unifiedDiffOfEdits diffs each edit's lines alone).
+  // Quadratic in the window: unifiedDiffOfEdits keeps windows small by diffing each edit's lines alone.
   const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
   for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = A[i] === B[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
   const ops: DiffOp[] = [];
@@ -91,7 +114,7 @@ function diffOps(a: readonly string[], b: readonly string[], aBase = 0, bBase = 
   return ops;
 }
 
-function formatHunks(ops: DiffOp[], name: string, context: number): string {
+function formatHunks(ops: DiffOp[], name: string, context: number, a: { lines: string[]; noEol: boolean }, b: { lines: string[]; noEol: boolean }): string {
   const out = [`--- a/${name}`, `+++ b/${name}`];
   let k = 0;
   while (k < ops.length) {
@@ -114,7 +137,12 @@ function formatHunks(ops: DiffOp[], name: string, context: number): string {
     const aLen = hunk.filter((o) => o.t !== '+').length;
     const bLen = hunk.filter((o) => o.t !== '-').length;
     out.push(`@@ -${aLen ? aStart : aStart - 1},${aLen} +${bLen ? bStart : bStart - 1},${bLen} @@`);
-    for (const o of hunk) out.push(`${o.t}${o.s.replace(/\r$/, '')}`);
+    for (const o of hunk) {
+      out.push(`${o.t}${o.s.replace(/\u0000$/, '').replace(/\r$/, '')}`);
+      const lastA = o.t !== '+' && o.ai === a.lines.length - 1 && a.noEol;
+      const lastB = o.t !== '-' && o.bi === b.lines.length - 1 && b.noEol;
+      if (lastA || lastB) out.push('\\ No newline at end of file');
+    }
     k = stop;
   }
   return out.join('\n') + '\n';
@@ -122,21 +150,26 @@ function formatHunks(ops: DiffOp[], name: string, context: number): string {
 
 /**
  * A unified diff of two texts (line based), as `diff -u` would print it. Its cost grows with the
- * product of the differing window's lengths: for edits of a large file use unifiedDiffOfEdits.
+ * product of the lengths of the window between the common prefix and suffix: for edits spread over a
+ * large file use unifiedDiffOfEdits.
  */
 export function unifiedDiff(before: string, after: string, name: string, context = 3): string {
   if (before === after) return '';
-  return formatHunks(diffOps(before.split('\n'), after.split('\n')), name, context);
+  const { a, b } = sides(before, after);
+  return formatHunks(diffOps(a.lines, b.lines), name, context, a, b);
 }
 
 /**
  * The unified diff of applying `edits` to `before`, built from the edits themselves: each group of
  * edits touching the same lines is diffed alone, so the cost is linear in the file (a DOI added at
- * the top and one at the bottom of a 20,000-line .bib cost two tiny windows, not 20,000²).
+ * the top and one at the bottom of a 20,000-line .bib cost two tiny windows, not 20,000²). Equal to
+ * unifiedDiff(before, applyEdits(before, edits)).
  */
 export function unifiedDiffOfEdits(before: string, edits: readonly TextEdit[], name: string, context = 3): string {
   if (!edits.length) return '';
-  const lines = before.split('\n');
+  const after = applyEdits(before, edits);
+  if (after === before) return '';
+  const { a, b } = sides(before, after);
   const starts: number[] = [0];
   for (let i = 0; i < before.length; i++) if (before.charCodeAt(i) === 10) starts.push(i + 1);
   const lineOf = (off: number) => {
@@ -149,32 +182,32 @@ export function unifiedDiffOfEdits(before: string, edits: readonly TextEdit[], n
     }
     return lo;
   };
-  const sorted = [...edits].sort((a, b) => a.offset - b.offset);
   const groups: { l0: number; l1: number; edits: TextEdit[] }[] = [];
-  for (const e of sorted) {
+  for (const e of [...edits].sort((x, y) => x.offset - y.offset)) {
     const l0 = lineOf(e.offset);
     const l1 = lineOf(e.offset + e.length);
     const g = groups[groups.length - 1];
-    if (g && l0 <= g.l1) {
+    if (g && l0 <= g.l1 + 1) {
       g.l1 = Math.max(g.l1, l1);
       g.edits.push(e);
     } else groups.push({ l0, l1, edits: [e] });
   }
   const ops: DiffOp[] = [];
-  let a = 0;
+  let ai = 0;
   let shift = 0;
   for (const g of groups) {
-    for (; a < g.l0; a++) ops.push({ t: ' ', s: lines[a], ai: a, bi: a + shift });
+    for (; ai < g.l0 && ai < a.lines.length; ai++) ops.push({ t: ' ', s: a.lines[ai], ai, bi: ai + shift });
+    // The group's whole lines, each with its newline.
     const blockStart = starts[g.l0];
-    const blockEnd = g.l1 + 1 < starts.length ? starts[g.l1 + 1] - 1 : before.length;
+    const blockEnd = g.l1 + 1 < starts.length ? starts[g.l1 + 1] : before.length;
     const block = before.slice(blockStart, blockEnd);
     const changed = applyEdits(block, g.edits.map((e) => ({ ...e, offset: e.offset - blockStart })));
-    const oldLines = block.split('\n');
-    const newLines = changed.split('\n');
-    ops.push(...diffOps(oldLines, newLines, g.l0, g.l0 + shift));
-    shift += newLines.length - oldLines.length;
-    a = g.l1 + 1;
+    const oldCount = toLines(block).lines.length;
+    const newCount = toLines(changed).lines.length;
+    ops.push(...diffOps(a.lines.slice(g.l0, g.l0 + oldCount), b.lines.slice(g.l0 + shift, g.l0 + shift + newCount), g.l0, g.l0 + shift));
+    shift += newCount - oldCount;
+    ai = g.l0 + oldCount;
   }
-  for (; a < lines.length; a++) ops.push({ t: ' ', s: lines[a], ai: a, bi: a + shift });
-  return formatHunks(ops, name, context);
+  for (; ai < a.lines.length; ai++) ops.push({ t: ' ', s: a.lines[ai], ai, bi: ai + shift });
+  return formatHunks(ops, name, context, a, b);
 }
