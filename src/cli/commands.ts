@@ -35,7 +35,7 @@ function entriesOf(bibs: LoadedBib[]): JobEntry[] {
   return bibs.flatMap((b) => b.file.entries.map((entry) => ({ key: entry.key, bibPath: b.path, file: b.file, entry })));
 }
 
-function httpOptions(opts: CliOptions, io: CliIO) {
+export function httpOptions(opts: CliOptions, io: CliIO) {
   return {
     email: opts.mailto ?? io.env.SCHOLAR_MAILTO ?? undefined,
     endpoints: opts.endpoints,

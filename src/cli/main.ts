@@ -2,6 +2,7 @@ import { parseArgs, USAGE, type CliOptions } from './args';
 import { ScholarError, errorCode, errorMessage } from '../core/errors';
 import { SCHOLAR_VERSION } from '../core/version';
 import { runCheck, runFetch, runIndex, runResolve, runSearch } from './commands';
+import { runUpgrade } from './upgrade';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -19,6 +20,7 @@ const runners: Record<string, Runner> = {
   check: runCheck,
   index: runIndex,
   search: runSearch,
+  upgrade: runUpgrade,
 };
 
 /** Runs the CLI and returns its exit code: 0 success, 1 problems found / some entries failed, 2 usage or fatal. */
