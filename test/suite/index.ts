@@ -17,6 +17,7 @@ import './security.test';
 import './storage.test';
 import './watch.test';
 import './restricted.test';
+import './upgrade.test';
 
 export interface TestResult {
   name: string;
