@@ -8,6 +8,7 @@ import type { LibraryTree } from './libraryTree';
 import { doiUrl } from './controller';
 import { LineIndex } from '../core/bib/parse';
 import { publishedMessage, type Upgrades } from './upgrade';
+import { versionDuplicates } from '../core/upgrade/duplicates';
 
 const TEX = [{ scheme: 'file', language: 'latex' }, { scheme: 'file', pattern: '**/*.tex' }];
 const BIB = [{ scheme: 'file', language: 'bibtex' }, { scheme: 'file', pattern: '**/*.bib' }];
@@ -113,6 +114,28 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
         add(doc.uri, d);
       }
     }
+    // A preprint entry and a published entry of one work: two keys for one work (merging is the user's call).
+    const linked = new Map((this.upgrades?.keys() ?? []).map((k) => [k, this.upgrades!.get(k)!.proposal.to!.doi] as [string, string]));
+    const docByUri = new Map(docs.map((d) => [d.uri.toString(), d]));
+    const keyRange = (uri: string, key: string): vscode.Range | undefined => {
+      const d = docByUri.get(uri);
+      const e = d?.file.entries.find((x) => x.key === key);
+      if (!d || !e) return undefined;
+      const li = new LineIndex(d.file.text);
+      const a = li.position(e.keySpan.start);
+      const b = li.position(e.keySpan.end);
+      return new vscode.Range(a.line - 1, a.column - 1, b.line - 1, b.column - 1);
+    };
+    for (const dup of versionDuplicates(docs.map((d) => ({ path: d.uri.toString(), file: d.file })), linked)) {
+      for (const [side, other, what] of [[dup.preprint, dup.published, 'its published version'], [dup.published, dup.preprint, 'its preprint']] as const) {
+        const r = keyRange(side.path, side.key);
+        if (!r) continue;
+        const d = new vscode.Diagnostic(r, `'${side.key}' and '${other.key}' are two versions of one work ('${other.key}' is ${what}); cite one of them`, vscode.DiagnosticSeverity.Information);
+        d.source = 'Scholar';
+        d.code = 'I_VERSION_DUPLICATE';
+        add(vscode.Uri.parse(side.path), d);
+      }
+    }
     const defined = this.project.definedKeys();
     for (const site of this.project.citeSites()) {
       const start = new vscode.Position(site.line - 1, site.column - 1);
@@ -184,6 +207,8 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     } else appendUntrusted(md, `DOI: ${st.doiState === 'review' ? 'needs review' : 'none yet'}\n\n`);
     appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? 'stored' : st.pdfState === 'failed' ? 'failed' : 'not fetched'}\n\n`);
     for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type.replace(/_/g, ' ')} notice${n.doi ? `: ${n.doi}` : ''}\n\n`);
+    const up = this.upgrades?.get(cite.key);
+    if (up) appendUntrusted(md, `↑ ${publishedMessage(up.proposal)}\n\n`);
     return new vscode.Hover(md, new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length)));
   }
 

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { screenshot, test, waitFor } from './util';
-import { closeAllEditors, corpus, scholarApi, startReplay, writeWorkspaceFile } from './scholar';
+import { closeAllEditors, corpus, readable, scholarApi, startReplay, writeWorkspaceFile } from './scholar';
 import type { UpgradeSummary } from '../../src/host/upgrade';
 
 /** The arXiv id the replay gives a record (src/replay/corpus.ts: every fifth DOI by hash). */
@@ -53,6 +53,10 @@ test('upgrade: Upgrade Preprints finds the published version of a cited arXiv pr
     assert.match(texDiag.message, /^'upg-preprint': Published as/);
     assert.equal(vscode.languages.getDiagnostics(tex).filter((d) => d.code === 'I_PUBLISHED_VERSION').length, 1, 'only the preprint is flagged');
 
+    const texDoc = await vscode.workspace.openTextDocument(tex);
+    const hovers = (await vscode.commands.executeCommand('vscode.executeHoverProvider', tex, texDoc.positionAt(texDoc.getText().indexOf('upg-preprint') + 2))) as vscode.Hover[];
+    const hoverText = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
+    assert.match(readable(hoverText), /Published as/, readable(hoverText));
     const groups = api.tree.getChildren();
     const group = groups.find((g) => g.kind === 'group' && g.group === 'published');
     assert.ok(group && group.kind === 'group', `groups: ${groups.map((g) => g.kind === 'group' ? g.group : g.kind).join(', ')}`);
@@ -88,3 +92,25 @@ test('upgrade: Upgrade Preprints finds the published version of a cited arXiv pr
     await closeAllEditors();
   }
 }, { timeoutMs: 120_000 });
+
+test('upgrade: a preprint entry and the published entry of the same work are flagged as two versions of one work, on both keys', async () => {
+  const api = await scholarApi();
+  const text =
+    '@misc{dup-pre,\n  author = {Okafor, Ada and Lindqvist, Bo},\n  title = {Sparse Widgets for Reproducible Bibliographies},\n  year = {2021},\n  eprint = {2104.01234},\n  archivePrefix = {arXiv}\n}\n\n' +
+    '@article{dup-pub,\n  author = {A. Okafor and B. Lindqvist},\n  title = {Sparse widgets for reproducible bibliographies},\n  journal = {Journal of Replay Studies},\n  year = {2022}\n}\n\n' +
+    '@article{dup-other,\n  author = {Brandt, Uwe},\n  title = {Sparse widgets for reproducible bibliographies},\n  journal = {Replay Surveys},\n  year = {2022}\n}\n';
+  const uri = await writeWorkspaceFile(api, 'upgrade/duplicates.bib', text);
+  try {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const diags = await waitFor(() => {
+      const d = vscode.languages.getDiagnostics(uri).filter((x) => x.code === 'I_VERSION_DUPLICATE');
+      return d.length === 2 ? d : undefined;
+    }, 15_000, 'two version-duplicate diagnostics');
+    assert.deepEqual(diags.map((d) => doc.getText(d.range)).sort(), ['dup-pre', 'dup-pub']);
+    assert.match(diags.find((d) => doc.getText(d.range) === 'dup-pre')!.message, /'dup-pub' is its published version/);
+    assert.equal(doc.getText(), text, 'detection changes nothing');
+  } finally {
+    await vscode.workspace.fs.delete(uri);
+    await closeAllEditors();
+  }
+});

@@ -62,3 +62,22 @@ test('upgrade edit: a work of another type is refused with a clear error, the fi
   const f = parseBib('@misc{k, title = {T}, eprint = {2101.00001}}');
   assert.throws(() => upgradeFields(f.entries[0], { ...article, type: 'dataset' }, {}), /E_UPGRADE_TYPE|cannot be written/);
 });
+
+test('duplicates across versions: a preprint entry and the published entry of one work pair up; other works and same-title works by others do not', async () => {
+  const { versionDuplicates } = await import('../../src/core/upgrade/duplicates');
+  const a = parseBib(
+    '@misc{pre, author = {Okafor, Ada and Lindqvist, Bo}, title = {Sparse Widgets for Reproducible Bibliographies}, year = {2021}, eprint = {2104.01234}, archivePrefix = {arXiv}}\n' +
+      '@misc{pre2, author = {Moreau, Claire}, title = {Pooled screens of widget variants}, year = {2021}, howpublished = {bioRxiv}, doi = {10.1101/2021.03.01.433333}}\n' +
+      '@misc{alone, author = {Haddad, Rana}, title = {A survey of citation graph widgets}, year = {2020}, eprint = {2106.06666}}\n',
+  );
+  const b = parseBib(
+    '@article{pub, author = {A. Okafor and B. Lindqvist}, title = {Sparse widgets for reproducible bibliographies}, journal = {Journal of Replay Studies}, year = {2022}}\n' +
+      '@article{pub2, author = {Tanaka, Ken}, title = {Yeast widgets revisited}, journal = {Replay Genetics}, year = {2022}, doi = {10.5555/upgrade.2}}\n' +
+      '@article{other, author = {Brandt, Uwe}, title = {A survey of citation graph widgets}, journal = {Replay Surveys}, year = {2020}}\n',
+  );
+  const d = versionDuplicates([{ path: 'a.bib', file: a }, { path: 'b.bib', file: b }], new Map([['pre2', '10.5555/UPGRADE.2']]));
+  assert.deepEqual(
+    d.map((x) => [x.preprint.key, x.published.key, x.how]).sort(),
+    [['pre', 'pub', 'title'], ['pre2', 'pub2', 'linked']],
+  );
+});
