@@ -105,3 +105,11 @@ test('upgrade: an entry citing the published version, or opting out, is left alo
   assert.equal(o.p.outcome, 'none');
   assert.match(o.p.why, /opts out/);
 });
+
+test('upgrade: a journal_ref without a DOI (a recorded arXiv answer) is reported and not guessed', async () => {
+  // test/fixtures/api/arxiv-query-id_list-astro-ph_0601001.atom.xml: arXiv's real record, journal_ref "ActaAstron.56:1-50,2006", no <arxiv:doi>.
+  const { p } = await propose('@misc{gould06, author = {Gould, Andrew and Dorsher, Susan and Gaudi, B. Scott}, title = {Frequency of Hot Jupiters and Very Hot Jupiters from the OGLE-III Transit Surveys Toward the Galactic Bulge and Carina}, year = {2006}, eprint = {astro-ph/0601001}, archivePrefix = {arXiv}}');
+  assert.equal(p.outcome, 'none', p.why);
+  assert.equal(p.journalRef, 'ActaAstron.56:1-50,2006');
+  assert.match(p.why, /gives no DOI; Scholar does not guess/);
+});
