@@ -14,7 +14,7 @@ export interface CliLimit {
 }
 
 export interface CliOptions {
-  command: 'resolve' | 'fetch' | 'check' | 'index' | 'search' | 'attach' | 'import' | 'add' | 'update' | 'help' | 'version';
+  command: 'resolve' | 'fetch' | 'check' | 'index' | 'search' | 'attach' | 'import' | 'add' | 'update' | 'upgrade' | 'help' | 'version';
   positionals: string[];
   storage: string;
   endpoints: Partial<Record<EndpointName, string>>;
@@ -51,6 +51,7 @@ export const USAGE = `Usage: scholar <command> [options]
 Commands:
   resolve <file.bib|folder>   find the DOI of every entry that lacks one and write confident ones back
   fetch <file.bib|folder>     fetch open-access PDFs into <storage>/by_key/<KEY>/paper.pdf
+  upgrade <file.bib>          cite the published version of preprints, where the evidence is strong
   check [paths]               report parse errors, duplicates, undefined citations, malformed DOIs
   index rebuild               rebuild the library index from the <storage>/by_key folders
   search <query>              search the library (free text; filters author: year: tag: has:pdf status:)
@@ -73,7 +74,7 @@ Options:
                               concurrency, e.g. crossref=20/5 for Crossref Plus (repeatable); SERVICE is
                               one of ${LIMIT_NAMES.join(', ')} (pdf: per host)
   --json                      machine-readable summary on stdout
-  --dry-run                   change nothing; resolve prints the .bib changes as a unified diff
+  --dry-run                   change nothing; resolve and upgrade print the .bib changes as a unified diff
   --fix-existing              resolve: also replace wrong DOIs (unknown, or naming another work)
                               with the confident replacement found; without it they are only reported
   --no-check-existing         resolve: do not check the DOIs entries already carry (checked by default)
@@ -94,7 +95,7 @@ NO_PROXY, NODE_EXTRA_CA_CERTS (extra trusted certificates, e.g. a TLS-inspecting
 Exit codes: 0 success; 1 problems found (check) or some entries failed; 2 usage or fatal error.
 `;
 
-const COMMANDS = new Set(['resolve', 'fetch', 'check', 'index', 'search', 'attach', 'import', 'add', 'update', 'help']);
+const COMMANDS = new Set(['resolve', 'fetch', 'check', 'index', 'search', 'attach', 'import', 'add', 'update', 'upgrade', 'help']);
 
 /** Parses argv (without node and script). Throws ScholarError E_USAGE with a one-line reason. */
 export function parseArgs(argv: string[]): CliOptions {
@@ -230,6 +231,9 @@ export function parseArgs(argv: string[]): CliOptions {
     case 'resolve':
     case 'fetch':
       if (opts.positionals.length !== 1) throw usage(`${opts.command} takes one .bib file or folder`);
+      break;
+    case 'upgrade':
+      if (opts.positionals.length !== 1 || !/\.bib$/i.test(opts.positionals[0])) throw usage('upgrade takes one .bib file');
       break;
     case 'index':
       if (opts.positionals.length !== 1 || opts.positionals[0] !== 'rebuild') throw usage('index takes the subcommand rebuild');

@@ -4,6 +4,7 @@ import { SCHOLAR_VERSION } from '../core/version';
 import { runCheck, runFetch, runIndex, runResolve, runSearch } from './commands';
 import { runAttach, runImport } from './pdfs';
 import { runAdd, runUpdate } from './addUpdate';
+import { runUpgrade } from './upgrade';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -25,6 +26,7 @@ const runners: Record<string, Runner> = {
   import: runImport,
   add: runAdd,
   update: runUpdate,
+  upgrade: runUpgrade,
 };
 
 /** Runs the CLI and returns its exit code: 0 success, 1 problems found / some entries failed, 2 usage or fatal. */

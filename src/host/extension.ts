@@ -9,6 +9,7 @@ import { Dashboard } from './dashboard';
 import { Controller } from './controller';
 import { JobStatusBar } from './statusBar';
 import { LatexFeatures } from './latex';
+import { Upgrades } from './upgrade';
 import { PdfViewer } from './pdfViewer';
 import { interruptedJobs } from '../core/jobs/resume';
 import { parseBib } from '../core/bib/parse';
@@ -24,6 +25,7 @@ export interface ScholarApi {
   dashboard: Dashboard;
   controller: Controller;
   latex: LatexFeatures;
+  upgrades: Upgrades;
   pdfViewer: PdfViewer;
   /** Commands that threw since activation (the user saw a message; tests assert there are none). */
   commandFailures: readonly CommandFailure[];
@@ -84,9 +86,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
       if (value) await context.secrets.store(id, value);
       else await context.secrets.delete(id);
     });
-    const latex = new LatexFeatures(project, session, tree);
+    const upgrades = new Upgrades(project, session, log);
+    tree.publishedKeys = () => upgrades.keys();
+    const latex = new LatexFeatures(project, session, tree, upgrades);
     const status = new JobStatusBar(session);
-    context.subscriptions.push(project, session, tree, view, dashboard, latex, status);
+    context.subscriptions.push(project, session, tree, view, dashboard, latex, status, upgrades);
     const libraryChanged = () => {
       tree.refreshNow();
       latex.updateSoon();
@@ -116,6 +120,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
       const n = arg as { key?: string; bibUri?: vscode.Uri } | undefined;
       return n?.key && n.bibUri ? controller.run('resolve', [n.bibUri], { only: new Set([n.key]) }) : undefined;
     };
+    table['scholar.upgradePreprints'] = (arg) => upgrades.command(arg);
+    table['scholar.citePublishedVersion'] = async (arg) => {
+      const n = arg as { key?: unknown; bibUri?: unknown } | undefined;
+      if (typeof n?.key !== 'string' || !(n.bibUri instanceof vscode.Uri)) throw new Error('Cite the published version needs an entry');
+      return upgrades.apply(n.bibUri, [n.key]);
+    };
+    context.subscriptions.push(
+      upgrades.onDidChange(() => {
+        tree.refreshSoon();
+        latex.updateSoon();
+      }),
+    );
     const commandFailures: CommandFailure[] = [];
     context.subscriptions.push(...registerCommands(table, log, commandFailures));
 
@@ -185,7 +201,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     };
     active = { session };
     log.info(`Scholar ${context.extension.packageJSON.version} activated`);
-    return { session, project, tree, dashboard, controller, latex, pdfViewer, pdfs, treeDrop, commandFailures, addEntry, updateEntries };
+    return { session, project, tree, dashboard, controller, latex, upgrades, pdfViewer, pdfs, treeDrop, commandFailures, addEntry, updateEntries };
   } catch (err) {
     log.error('activation failed', err instanceof Error ? err : new Error(String(err)));
     void vscode.window.showErrorMessage(`Scholar failed to start: ${err instanceof Error ? err.message : String(err)}`);

@@ -6,6 +6,9 @@ import type { ProjectModel } from './project';
 import type { Session } from './session';
 import type { LibraryTree } from './libraryTree';
 import { doiUrl } from './controller';
+import { LineIndex } from '../core/bib/parse';
+import { publishedMessage, type Upgrades } from './upgrade';
+import { versionDuplicates } from '../core/upgrade/duplicates';
 
 const TEX = [{ scheme: 'file', language: 'latex' }, { scheme: 'file', pattern: '**/*.tex' }];
 const BIB = [{ scheme: 'file', language: 'bibtex' }, { scheme: 'file', pattern: '**/*.bib' }];
@@ -32,6 +35,7 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     private readonly project: ProjectModel,
     private readonly session: Session,
     private readonly tree: LibraryTree,
+    private readonly upgrades?: Upgrades,
   ) {
     this.disposables.push(
       vscode.languages.registerHoverProvider(TEX, this),
@@ -92,6 +96,46 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
         add(doc.uri, d);
       }
     }
+    // A cited preprint with a published version found (Upgrade Preprints): on the entry's key and on each \cite of it.
+    const published = new Map<string, string>();
+    for (const doc of this.upgrades ? docs : []) {
+      let lines: LineIndex | undefined;
+      for (const entry of doc.file.entries) {
+        const s = this.upgrades!.get(entry.key);
+        if (!s || s.bibUri.toString() !== doc.uri.toString()) continue;
+        lines ??= new LineIndex(doc.file.text);
+        const a = lines.position(entry.keySpan.start);
+        const b = lines.position(entry.keySpan.end);
+        const message = publishedMessage(s.proposal);
+        published.set(entry.key, message);
+        const d = new vscode.Diagnostic(new vscode.Range(a.line - 1, a.column - 1, b.line - 1, b.column - 1), message, vscode.DiagnosticSeverity.Information);
+        d.source = 'Scholar';
+        d.code = 'I_PUBLISHED_VERSION';
+        add(doc.uri, d);
+      }
+    }
+    // A preprint entry and a published entry of one work: two keys for one work (merging is the user's call).
+    const linked = new Map((this.upgrades?.keys() ?? []).map((k) => [k, this.upgrades!.get(k)!.proposal.to!.doi] as [string, string]));
+    const docByUri = new Map(docs.map((d) => [d.uri.toString(), d]));
+    const keyRange = (uri: string, key: string): vscode.Range | undefined => {
+      const d = docByUri.get(uri);
+      const e = d?.file.entries.find((x) => x.key === key);
+      if (!d || !e) return undefined;
+      const li = new LineIndex(d.file.text);
+      const a = li.position(e.keySpan.start);
+      const b = li.position(e.keySpan.end);
+      return new vscode.Range(a.line - 1, a.column - 1, b.line - 1, b.column - 1);
+    };
+    for (const dup of versionDuplicates(docs.map((d) => ({ path: d.uri.toString(), file: d.file })), linked)) {
+      for (const [side, other, what] of [[dup.preprint, dup.published, 'its published version'], [dup.published, dup.preprint, 'its preprint']] as const) {
+        const r = keyRange(side.path, side.key);
+        if (!r) continue;
+        const d = new vscode.Diagnostic(r, `'${side.key}' and '${other.key}' are two versions of one work ('${other.key}' is ${what}); cite one of them`, vscode.DiagnosticSeverity.Information);
+        d.source = 'Scholar';
+        d.code = 'I_VERSION_DUPLICATE';
+        add(vscode.Uri.parse(side.path), d);
+      }
+    }
     const defined = this.project.definedKeys();
     for (const site of this.project.citeSites()) {
       const start = new vscode.Position(site.line - 1, site.column - 1);
@@ -102,6 +146,13 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
         d.code = 'W_UNDEFINED_CITATION';
         add(site.uri, d);
         continue;
+      }
+      const pub = published.get(site.key);
+      if (pub) {
+        const d = new vscode.Diagnostic(range, `'${site.key}': ${pub}`, vscode.DiagnosticSeverity.Information);
+        d.source = 'Scholar';
+        d.code = 'I_PUBLISHED_VERSION';
+        add(site.uri, d);
       }
       const meta = this.session.metadata(site.key);
       for (const n of meta?.notices ?? []) {
@@ -156,6 +207,8 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     } else appendUntrusted(md, `DOI: ${st.doiState === 'review' ? 'needs review' : 'none yet'}\n\n`);
     appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? (st.meta?.pdf?.verified === 'manual' ? 'stored (kept by you)' : 'stored') : st.pdfState === 'failed' ? 'failed' : 'not fetched'}\n\n`);
     for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type.replace(/_/g, ' ')} notice${n.doi ? `: ${n.doi}` : ''}\n\n`);
+    const up = this.upgrades?.get(cite.key);
+    if (up) appendUntrusted(md, `↑ ${publishedMessage(up.proposal)}\n\n`);
     const range = new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length));
     if (st.pdfState === 'stored' || !vscode.workspace.isTrusted) return new vscode.Hover(md, range);
     // The link lives in its own MarkdownString, which holds no text from a .bib or an API: only
@@ -182,6 +235,8 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     const go = new vscode.CodeAction(`Go to the entry of '${cite.key}'`, vscode.CodeActionKind.QuickFix);
     go.command = { command: 'scholar.revealEntry', title: 'Go to entry', arguments: [node] };
     actions.push(go);
+    const cite2 = this.citePublishedAction(found.doc.uri, cite.key, ctx);
+    if (cite2) actions.push(cite2);
     if (!found.entry.fields.get('doi')) {
       const resolve = new vscode.CodeAction(`Resolve the DOI of '${cite.key}'`, vscode.CodeActionKind.QuickFix);
       resolve.command = { command: 'scholar.resolveEntry', title: 'Resolve DOI', arguments: [node] };
@@ -193,6 +248,12 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
   /** On a wrong DOI: replace it with the one found (an undoable edit of the value only), or keep it for good. */
   private bibActions(doc: vscode.TextDocument, ctx: vscode.CodeActionContext): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
+    for (const d of ctx.diagnostics) {
+      if (d.source === 'Scholar' && d.code === 'I_PUBLISHED_VERSION') {
+        const fix = this.citePublishedAction(doc.uri, doc.getText(d.range), ctx);
+        if (fix) actions.push(fix);
+      }
+    }
     for (const d of ctx.diagnostics) {
       if (d.source !== 'Scholar' || (d.code !== 'W_DOI_UNKNOWN' && d.code !== 'W_DOI_MISMATCH')) continue;
       const finding = [...this.doiFindings.entries()].find(([k, f]) => k.startsWith(`${doc.uri.toString()}#`) && f.code === d.code && doc.getText(d.range) === this.project.bibDoc(doc.uri)?.file.entries.find((e) => e.key === f.key)?.fields.get('doi')?.value.trim())?.[1];
@@ -211,6 +272,24 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       actions.push(keep);
     }
     return actions;
+  }
+
+  /**
+   * Cite the published version: the rewrite of the whole entry as one edit (type, venue, volume,
+   * number, pages, year, doi; key and eprint kept), computed on the .bib's current text.
+   */
+  private citePublishedAction(bibUri: vscode.Uri, key: string, ctx: vscode.CodeActionContext): vscode.CodeAction | undefined {
+    const s = this.upgrades?.get(key);
+    const bib = vscode.workspace.textDocuments.find((t) => t.uri.toString() === bibUri.toString());
+    if (!s) return undefined;
+    const fix = new vscode.CodeAction(`Cite the published version (${s.proposal.to!.doi})`, vscode.CodeActionKind.QuickFix);
+    fix.diagnostics = ctx.diagnostics.filter((d) => d.code === 'I_PUBLISHED_VERSION');
+    fix.isPreferred = s.proposal.outcome === 'upgraded';
+    // An open .bib gets the edit itself (previewable); a closed one is opened and edited by the command.
+    const edit = bib ? this.upgrades!.editFor(bib, key) : undefined;
+    if (edit) fix.edit = edit;
+    else fix.command = { command: 'scholar.citePublishedVersion', title: 'Cite the published version', arguments: [{ key, bibUri }] };
+    return fix;
   }
 
   dispose(): void {

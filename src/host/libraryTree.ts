@@ -8,7 +8,7 @@ import type { ProjectModel, BibDoc } from './project';
 import type { Session } from './session';
 
 export type TreeNode =
-  | { kind: 'group'; group: 'review' | 'failed'; keys: string[] }
+  | { kind: 'group'; group: 'review' | 'failed' | 'published'; keys: string[] }
   | { kind: 'bib'; doc: BibDoc }
   | { kind: 'entry'; key: string; bibUri: vscode.Uri; entry: BibEntry }
   /** Entries from..to-1 of a long list (a .bib or a group), so VS Code never holds thousands of rows at once. */
@@ -56,6 +56,8 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
   private filter: Set<string> | undefined;
   private filterLabel: string | undefined;
   private view: vscode.TreeView<TreeNode> | undefined;
+  /** Entries with a published version found (set by the upgrade feature). */
+  publishedKeys: (() => string[]) | undefined;
 
   constructor(
     private readonly project: ProjectModel,
@@ -126,6 +128,15 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
     if (node.kind === 'group') {
+      if (node.group === 'published') {
+        const item = new vscode.TreeItem('Published since', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = 'group:published';
+        item.description = String(node.keys.length);
+        item.tooltip = 'Cited preprints with a published version: Cite the published version is a quick fix on each entry';
+        item.iconPath = new vscode.ThemeIcon('arrow-circle-up');
+        item.contextValue = 'group-published';
+        return item;
+      }
       const item = new vscode.TreeItem(node.group === 'review' ? 'Needs review' : 'Failed', vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `group:${node.group}`;
       item.description = String(node.keys.length);
@@ -227,6 +238,8 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
       }
       if (review.length) out.push({ kind: 'group', group: 'review', keys: review });
       if (failed.length) out.push({ kind: 'group', group: 'failed', keys: failed });
+      const published = this.publishedKeys?.() ?? [];
+      if (published.length) out.push({ kind: 'group', group: 'published', keys: published });
       for (const d of docs) out.push({ kind: 'bib', doc: d });
       return out;
     }

@@ -32,7 +32,7 @@ const opt = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const QUICK = argv.includes('--quick');
-const ALL = ['matching', 'rate', 'wire', 'pipeline', 'storage', 'parse', 'bundle', 'import', 'addupdate'];
+const ALL = ['matching', 'upgrade', 'rate', 'wire', 'pipeline', 'storage', 'parse', 'bundle', 'import', 'addupdate'];
 const ONLY = opt('--only')?.split(',').map((s) => s.trim()) ?? ALL;
 for (const o of ONLY) if (!ALL.includes(o)) throw new Error(`--only: unknown figure ${o} (one of ${ALL.join(', ')})`);
 const want = (n) => ONLY.includes(n);
@@ -59,7 +59,7 @@ const log = (...a) => console.error('[bench]', ...a);
 async function build() {
   mkdirSync(outDir, { recursive: true });
   await esbuild.build({
-    entryPoints: ['replay-child', 'pipeline-child', 'matching', 'rate', 'policy', 'import', 'wire', 'addupdate'].map((n) => path.join(root, `test/bench/${n}.ts`)),
+    entryPoints: ['replay-child', 'pipeline-child', 'matching', 'upgrade', 'rate', 'policy', 'import', 'wire', 'addupdate'].map((n) => path.join(root, `test/bench/${n}.ts`)),
     outdir: outDir,
     bundle: true,
     platform: 'node',
@@ -506,6 +506,15 @@ async function matchingFigure() {
   return r;
 }
 
+// ---------- figure: upgrade ----------
+async function upgradeFigure() {
+  const { runUpgradeBench } = createRequire(import.meta.url)(path.join(outDir, 'upgrade.js'));
+  const r = await runUpgradeBench({ root });
+  writeFileSync(path.join(outDir, 'upgrade.json'), JSON.stringify(r, null, 1));
+  log(`upgrade: ${r.entries} entries in ${fmtS(r.elapsedMs)}: precision ${pct(r.all.precision)}, recall ${pct(r.all.recall)} (held-out ${pct(r.splits.heldout.precision)} / ${pct(r.splits.heldout.recall)}), wrong upgrades ${r.wrong.length} (details: out/bench/upgrade.json)`);
+  return r;
+}
+
 // ---------- figure: storage, index, parse ----------
 function runNode(script, args) {
   return new Promise((resolve, reject) => {
@@ -841,6 +850,32 @@ function bundleSection(b, p) {
   return L;
 }
 
+function upgradeSection(u) {
+  const L = [];
+  L.push('## 5b. Upgrade to the published version on the labelled set');
+  L.push('');
+  L.push(
+    `The real proposal (\`proposeUpgrade\`, src/core/upgrade/evidence.ts) on each of the ${int(u.entries)} entries of \`test/fixtures/labelled/upgrade.bib\` (built by \`test/bench/make-upgrade-set.mjs\` from real records), against the replay server: the ${int(3179)} Crossref records of \`test/fixtures/corpus\` with their own relations, the version twins, and the confuser preprints of \`upgrade-twins.jsonl\` derived from real records; arXiv, OpenAlex and Semantic Scholar answers generated from the same data. **${pct(u.faultShare)} of the API responses are an injected 503** (${int(u.faultsInjected)} in this run). Each upgrade is also written with \`planUpgradeEdit\` and read back (same key, cites the published version, carries the DOI), or it counts as wrong. **These figures come from our own replay of the services, not from the services themselves.** Rerun alone with \`node test/bench/run.mjs --only upgrade\` (${fmtS(u.elapsedMs)}; rows in \`out/bench/upgrade.json\`).`,
+  );
+  L.push('');
+  L.push('| share | entries | with a published version | upgraded | correct | review | none | precision | recall |');
+  L.push('|---|---|---|---|---|---|---|---|---|');
+  for (const [name, s] of [['held-out (reported)', u.splits.heldout], ['tuning', u.splits.tuning], ['all', u.all]]) L.push(`| ${name} | ${int(s.entries)} | ${int(s.labelledWithDoi)} | ${int(s.upgraded)} | ${int(s.upgradedCorrect)} | ${int(s.review)} | ${int(s.none)} | ${pct(s.precision)} | ${pct(s.recall)} |`);
+  L.push('');
+  L.push('Per category, held-out share / all:');
+  L.push('');
+  L.push('| category | entries (held-out / all) | upgraded correct / upgraded, held-out | all | review (all) | none (all) | recall held-out / all |');
+  L.push('|---|---|---|---|---|---|---|');
+  for (const k of u.byKind) {
+    const h = u.splits.heldout.byKind.find((x) => x.kind === k.kind) ?? { entries: 0, upgraded: 0, upgradedCorrect: 0, recall: NaN };
+    L.push(`| \`${k.kind}\` | ${h.entries} / ${k.entries} | ${h.upgradedCorrect} / ${h.upgraded} | ${k.upgradedCorrect} / ${k.upgraded} | ${k.review} | ${k.none} | ${pct(h.recall)} / ${pct(k.recall)} |`);
+  }
+  L.push('');
+  L.push(`Requests per entry (all services, including retries of injected faults): ${Object.entries(u.requestsPerEntry).map(([s, v]) => `${s} ${v}`).join(', ')}.`);
+  if (u.wrong.length) L.push('', `Wrong upgrades: ${u.wrong.map((r) => `${r.key} (${r.kind}: ${r.got} for ${r.expected ?? 'none'})`).join('; ')}.`);
+  return L;
+}
+
 function matchingSection(m) {
   const L = [];
   const pc = (x) => (Number.isNaN(x) ? '–' : pct(x));
@@ -941,6 +976,7 @@ async function main() {
     // --note TEXT: what else was running on the machine, for the report's header.
     if (opt('--note')) m.note = opt('--note');
     if (want('matching')) res.matching = await matchingFigure();
+    if (want('upgrade')) res.upgrade = await upgradeFigure();
     if (want('rate')) res.rate = await rateFigure();
     if (want('wire')) res.wire = await wireFigure();
     if (want('pipeline')) res.pipeline = await pipelineFigures();
@@ -962,6 +998,7 @@ async function main() {
   if (res.storage || res.parse) sections.storage = storageSection(res.storage ?? { runs: [], entries: 0 }, res.parse);
   if (res.bundle) sections.bundle = bundleSection(res.bundle, res.pipeline);
   if (res.matching) sections.matching = matchingSection(res.matching);
+  if (res.upgrade) sections.upgrade = upgradeSection(res.upgrade);
   if (res.rate) sections.rate = rateSection(res.rate);
   if (res.import) sections.import = importSection(res.import);
   if (res.wire) sections.wire = wireSection(res.wire);
@@ -980,7 +1017,11 @@ async function main() {
       for (const [name, lines] of Object.entries(sections)) {
         const a = doc.indexOf(MARK(name));
         const b = doc.indexOf(MARK(name, true));
-        if (a < 0 || b < 0) continue;
+        if (a < 0 || b < 0) {
+          // A section new to the report goes at its end until the next full run puts it in order.
+          doc = doc.replace(/\n*$/, '\n\n') + [MARK(name), ...lines, MARK(name, true)].join('\n') + '\n';
+          continue;
+        }
         const note = `_Section updated by \`${command}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (commit ${m.commit}); the other sections are from the full run described at the top._`;
         doc = doc.slice(0, a) + [MARK(name), note, '', ...lines, MARK(name, true)].join('\n') + doc.slice(b + MARK(name, true).length);
       }
@@ -1011,7 +1052,7 @@ async function main() {
     ...summary(res),
     '',
   ];
-  const order = ['pipeline', 'eld', 'storage', 'bundle', 'matching', 'rate', 'wire', 'vscode', 'import', 'addupdate'];
+  const order = ['pipeline', 'eld', 'storage', 'bundle', 'matching', 'upgrade', 'rate', 'wire', 'vscode', 'import', 'addupdate'];
   const body = order.filter((n) => sections[n]).flatMap((n) => wrap(n, sections[n]));
   writeFileSync(docPath, [...head, ...body].join('\n'));
   log(`wrote ${path.relative(root, docPath)} in ${fmtDur(totalMs)}`);
@@ -1042,6 +1083,7 @@ function summary(res) {
   if (res.parse) L.push(`| parse 1,000 / 10,000 entries | ${f1(res.parse.sizes[1000].medianMs)} / ${f1(res.parse.sizes[10000].medianMs)} ms | 10,000 under 250 ms |`);
   if (res.bundle) L.push(`| bundle dist/extension.js / cli.js / webview (minified) | ${res.bundle.sizes.map((s) => `${int(s.bytes / 1024)} KB`).join(' / ')} | |`);
   if (res.matching) L.push(`| DOI matching, held-out share (10 % faults, existing DOIs checked): precision / recall / version confusions | ${pct(res.matching.splits.heldout.precision)} / ${pct(res.matching.splits.heldout.recall)} / ${res.matching.splits.heldout.versionConfusions} | ≥ 99.8 % (≥ 99.5 % per category) / ≥ 95 % / 0 |`);
+  if (res.upgrade) L.push(`| Upgrade to the published version, held-out share (10 % faults): precision / recall | ${pct(res.upgrade.splits.heldout.precision)} / ${pct(res.upgrade.splits.heldout.recall)} | ≥ 99.5 % / ≥ 90 % |`);
   if (res.import) L.push(`| import ${int(res.import.zotero.items)} Zotero PDFs / ${int(res.import.folder.files)} folder PDFs (against ${int(res.import.folder.entries)} entries) | ${fmtS(res.import.zotero.importMs)} / ${fmtS(res.import.folder.importMs)} | |`);
   if (res.wire) {
     const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);

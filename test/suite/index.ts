@@ -20,6 +20,7 @@ import './network.test';
 import './restricted.test';
 import './pdfs.test';
 import './addUpdate.test';
+import './upgrade.test';
 
 export interface TestResult {
   name: string;

@@ -36,7 +36,7 @@ if (process.env.SCHOLAR_TEST_RESTRICTED === '1') test('restricted: in an untrust
     const hovers = (await vscode.commands.executeCommand('vscode.executeHoverProvider', tex, doc.positionAt(at + 2))) as vscode.Hover[];
     assert.ok(hovers.length > 0, 'a hover on a cited key');
     // It sends nothing and writes nothing, whatever is asked.
-    for (const c of ['scholar.resolveAllDois', 'scholar.fetchPdfs', 'scholar.rebuildIndex', 'scholar.checkDois']) {
+    for (const c of ['scholar.resolveAllDois', 'scholar.fetchPdfs', 'scholar.rebuildIndex', 'scholar.checkDois', 'scholar.upgradePreprints']) {
       await vscode.commands.executeCommand(c, vscode.Uri.file(path.join(workspaceRoot(), 'refs.bib')));
     }
     await new Promise((r) => setTimeout(r, 1500));

@@ -103,6 +103,7 @@ export function parseCrossrefWork(item: Json): WorkRecord {
     venue: firstString(item['container-title']),
     type: str(item.type),
     volume: str(item.volume),
+    issue: str(item.issue),
     pages: str(item.page),
     arxivId,
     isRetracted: isRetracted || undefined,

@@ -73,3 +73,14 @@ export async function paperByDoi(http: ScholarHttp, doi: string, signal?: AbortS
   });
   return body ? parseS2Paper(body) : null;
 }
+
+/** The paper S2 knows under an arXiv id (`ARXIV:<id>`); its externalIds name the published DOI when S2 links the two. */
+export async function paperByArxiv(http: ScholarHttp, arxivId: string, signal?: AbortSignal): Promise<WorkRecord | null> {
+  const body = await http.getJson<Json>('semanticScholar', `/graph/v1/paper/ARXIV:${encodeURIComponent(arxivId).replace(/%2F/gi, '/')}`, {
+    query: { fields: S2_FIELDS },
+    headers: headers(http),
+    nullOn: [404],
+    signal,
+  });
+  return body ? parseS2Paper(body) : null;
+}

@@ -39,6 +39,8 @@ export interface WorkRecord {
   /** The version the record states it is, where the source says so (else derived: match/version.ts). */
   version?: WorkVersion;
   volume?: string;
+  /** Issue number (BibTeX `number`). */
+  issue?: string;
   pages?: string;
   arxivId?: string;
   pmid?: string;

@@ -1,0 +1,116 @@
+// Upgrade Preprints in a real VS Code against the replay server: a cited arXiv preprint whose
+// published version arXiv links gets an information diagnostic on its entry and on its \cite, sits
+// under "Published since", and the quick fix "Cite the published version" rewrites the entry in one
+// undoable edit (undo restores the file byte for byte).
+import * as vscode from 'vscode';
+import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { screenshot, test, waitFor } from './util';
+import { closeAllEditors, corpus, readable, scholarApi, startReplay, writeWorkspaceFile } from './scholar';
+import type { UpgradeSummary } from '../../src/host/upgrade';
+
+/** The arXiv id the replay gives a record (src/replay/corpus.ts: every fifth DOI by hash). */
+function replayArxivId(doi: string, year: number): string | undefined {
+  const h = createHash('sha1').update(doi.toLowerCase()).digest().readUInt32BE(0);
+  if (h % 5 !== 0) return undefined;
+  const y = Math.min(Math.max(year, 2008), 2099) % 100;
+  return `${String(y).padStart(2, '0')}${String((h % 12) + 1).padStart(2, '0')}.${String(h % 100000).padStart(5, '0')}`;
+}
+
+test('upgrade: Upgrade Preprints finds the published version of a cited arXiv preprint; the diagnostic, the Published since group and the quick fix work, and undo restores the file byte for byte', async () => {
+  const api = await scholarApi();
+  const replay = await startReplay();
+  try {
+    // A real journal article of test/fixtures/corpus that the replay also puts on arXiv.
+    const rec = corpus().find((r) => r.type === 'journal-article' && r['container-title']?.[0] && r.volume && r.issued?.['date-parts']?.[0]?.[0] >= 2010 && r.author?.length >= 2 && /^[\w ,:-]+$/.test(r.title?.[0] ?? '') && replayArxivId(r.DOI, r.issued['date-parts'][0][0]));
+    assert.ok(rec, 'no corpus record on the replay\'s arXiv');
+    const year = rec.issued['date-parts'][0][0] as number;
+    const id = replayArxivId(rec.DOI, year)!;
+    const authors = rec.author.map((a: { family: string; given?: string }) => `${a.family}, ${a.given ?? ''}`.replace(/, $/, '')).join(' and ');
+    const original =
+      `% A preprint of a real record of test/fixtures/corpus (${rec.DOI}), cited as arXiv.\r\n\r\n` +
+      `@misc{upg-preprint,\r\n  author       = {${authors}},\r\n  title        = {${rec.title[0]}},\r\n  year         = {${year - 1}},\r\n  eprint       = {${id}},\r\n  archivePrefix = {arXiv},\r\n  primaryClass = {q-bio.PE},\r\n}\r\n\r\n` +
+      `@article{upg-other,\r\n  author = {Nobody, Alice},\r\n  title = {Unrelated work},\r\n  journal = {Journal of Nothing},\r\n  year = {2020},\r\n}\r\n`;
+    const uri = await writeWorkspaceFile(api, 'upgrade/upgrade.bib', original);
+    const tex = await writeWorkspaceFile(api, 'upgrade/chapter.tex', 'As shown by \\cite{upg-preprint}, and \\cite{upg-other}.\n');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    await waitFor(() => api.project.findEntry('upg-preprint'), 10_000, 'the project model to read the .bib');
+
+    // Propose only: the user decides through the quick fix.
+    const summary = (await vscode.commands.executeCommand('scholar.upgradePreprints', { apply: [] })) as UpgradeSummary | undefined;
+    assert.ok(summary, 'no summary');
+    assert.equal(summary.upgraded, 1, JSON.stringify(summary));
+    assert.deepEqual(summary.applied, []);
+    assert.equal(doc.getText(), original, 'proposing changes nothing');
+
+    const diag = await waitFor(() => vscode.languages.getDiagnostics(uri).find((d) => d.code === 'I_PUBLISHED_VERSION'), 10_000, 'the published-version diagnostic on the entry');
+    assert.equal(diag.severity, vscode.DiagnosticSeverity.Information);
+    assert.equal(doc.getText(diag.range), 'upg-preprint');
+    assert.ok(diag.message.startsWith(`Published as "${rec.title[0]}"`), diag.message);
+    assert.match(diag.message, /evidence: arXiv DOI link \+ arXiv journal_ref/);
+    const texDiag = await waitFor(() => vscode.languages.getDiagnostics(tex).find((d) => d.code === 'I_PUBLISHED_VERSION'), 10_000, 'the diagnostic on the \\cite');
+    assert.match(texDiag.message, /^'upg-preprint': Published as/);
+    assert.equal(vscode.languages.getDiagnostics(tex).filter((d) => d.code === 'I_PUBLISHED_VERSION').length, 1, 'only the preprint is flagged');
+
+    const texDoc = await vscode.workspace.openTextDocument(tex);
+    const hovers = (await vscode.commands.executeCommand('vscode.executeHoverProvider', tex, texDoc.positionAt(texDoc.getText().indexOf('upg-preprint') + 2))) as vscode.Hover[];
+    const hoverText = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
+    assert.match(readable(hoverText), /Published as/, readable(hoverText));
+    const groups = api.tree.getChildren();
+    const group = groups.find((g) => g.kind === 'group' && g.group === 'published');
+    assert.ok(group && group.kind === 'group', `groups: ${groups.map((g) => g.kind === 'group' ? g.group : g.kind).join(', ')}`);
+    assert.deepEqual(group.keys, ['upg-preprint']);
+    assert.equal(api.tree.getTreeItem(group).label, 'Published since');
+    await screenshot('upgrade-diagnostic');
+
+    const actions = (await vscode.commands.executeCommand('vscode.executeCodeActionProvider', uri, diag.range)) as vscode.CodeAction[];
+    const fix = actions.find((a) => a.title === `Cite the published version (${rec.DOI.toLowerCase()})`);
+    assert.ok(fix?.edit, `actions: ${actions.map((a) => a.title).join(' | ')}`);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    const after = doc.getText();
+    // The key, the authors, the title and the preprint's eprint fields keep their bytes; CRLF stays CRLF.
+    assert.ok(after.startsWith(original.slice(0, original.indexOf('@misc'))));
+    assert.match(after, /@article\{upg-preprint,\r\n/);
+    assert.ok(after.includes(`  eprint       = {${id}},\r\n  archivePrefix = {arXiv},\r\n  primaryClass = {q-bio.PE},\r\n`));
+    assert.ok(after.includes(`doi = {${rec.DOI.toLowerCase()}}`) || after.includes(`doi          = {${rec.DOI.toLowerCase()}}`), after);
+    assert.ok(after.includes(`{${year}}`));
+    assert.ok(!/\n(?!\r)/.test(after.replace(/\r\n/g, '')), 'no bare LF');
+    assert.ok(after.endsWith(original.slice(original.indexOf('@article{upg-other'))), 'the other entry is untouched');
+    const reparsed = api.project.bibDoc(uri);
+    await waitFor(() => (api.project.bibDoc(uri)?.file.text === after ? true : undefined), 10_000, 'the model to see the edit');
+    void reparsed;
+    await waitFor(() => (vscode.languages.getDiagnostics(uri).some((d) => d.code === 'I_PUBLISHED_VERSION') ? undefined : true), 10_000, 'the diagnostic to go once the entry cites the published version');
+
+    await vscode.commands.executeCommand('undo');
+    await waitFor(() => (doc.getText() === original ? true : undefined), 5_000, 'undo to restore the file');
+    assert.equal(doc.getText(), original, 'undo restores the file byte for byte');
+    assert.deepEqual(api.commandFailures, []);
+    await doc.save();
+  } finally {
+    await replay.dispose();
+    await closeAllEditors();
+  }
+}, { timeoutMs: 120_000 });
+
+test('upgrade: a preprint entry and the published entry of the same work are flagged as two versions of one work, on both keys', async () => {
+  const api = await scholarApi();
+  const text =
+    '@misc{dup-pre,\n  author = {Okafor, Ada and Lindqvist, Bo},\n  title = {Sparse Widgets for Reproducible Bibliographies},\n  year = {2021},\n  eprint = {2104.01234},\n  archivePrefix = {arXiv}\n}\n\n' +
+    '@article{dup-pub,\n  author = {A. Okafor and B. Lindqvist},\n  title = {Sparse widgets for reproducible bibliographies},\n  journal = {Journal of Replay Studies},\n  year = {2022}\n}\n\n' +
+    '@article{dup-other,\n  author = {Brandt, Uwe},\n  title = {Sparse widgets for reproducible bibliographies},\n  journal = {Replay Surveys},\n  year = {2022}\n}\n';
+  const uri = await writeWorkspaceFile(api, 'upgrade/duplicates.bib', text);
+  try {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const diags = await waitFor(() => {
+      const d = vscode.languages.getDiagnostics(uri).filter((x) => x.code === 'I_VERSION_DUPLICATE');
+      return d.length === 2 ? d : undefined;
+    }, 15_000, 'two version-duplicate diagnostics');
+    assert.deepEqual(diags.map((d) => doc.getText(d.range)).sort(), ['dup-pre', 'dup-pub']);
+    assert.match(diags.find((d) => doc.getText(d.range) === 'dup-pre')!.message, /'dup-pub' is its published version/);
+    assert.equal(doc.getText(), text, 'detection changes nothing');
+  } finally {
+    await vscode.workspace.fs.delete(uri);
+    await closeAllEditors();
+  }
+});
