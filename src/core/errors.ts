@@ -53,3 +53,18 @@ export const SERVICE_DOWN_CODES: readonly DeclaredCode[] = ['E_UNREACHABLE', 'E_
 export function isServiceDown(err: unknown): boolean {
   return err instanceof ScholarError && (SERVICE_DOWN_CODES as readonly string[]).includes(err.code);
 }
+
+/**
+ * Runs one request to a service; a failure (other than a cancel) is recorded in `errors` and
+ * answered with undefined, so that the caller goes on with the other sources and can tell a failed
+ * lookup from a negative answer.
+ */
+export async function tryService<T>(service: string, errors: { service: string; code: string; message: string }[], fn: () => Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isAbortError(err) || signal?.aborted) throw err;
+    errors.push({ service, code: errorCode(err), message: errorMessage(err) });
+    return undefined;
+  }
+}

@@ -7,6 +7,7 @@
 import { normalizeDoi } from '../bib/check';
 import type { WorkRecord, WorkUpdate } from '../sources/types';
 import { stripTags } from '../sources/util';
+import { decodeEntities } from '../sources/doi';
 
 export interface RecordName {
   family: string;
@@ -62,19 +63,10 @@ function text(v: unknown): string | undefined {
   const s = Array.isArray(v) ? v.find((x) => typeof x === 'string' && x.trim()) : v;
   if (typeof s === 'number') return String(s);
   if (typeof s !== 'string') return undefined;
-  const t = decodeHtml(stripTags(s)).replace(/\s+/g, ' ').trim();
+  const t = decodeEntities(stripTags(s)).replace(/\s+/g, ' ').trim();
   return t || undefined;
 }
 
-function decodeHtml(s: string): string {
-  return s
-    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
-    .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d)))
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
 
 function strings(v: unknown): string[] {
   if (typeof v === 'string') return v.split(/[,;]\s*|\s+/).filter(Boolean);

@@ -16,7 +16,7 @@ import { entryFacts } from '../match/facts';
 import { describeVersion, isPreprintDoi, type CitedVersion, type WorkVersion } from '../match/version';
 import * as doiOrg from '../sources/doi';
 import { decide, describeReasons, scoreCandidate, THRESHOLDS, type Decision, type EntryFacts, type ScoredCandidate } from '../match/score';
-import { errorCode, errorMessage, isAbortError } from '../errors';
+import { tryService } from '../errors';
 
 export type ResolveOutcome =
   /** A confident DOI was found and can be written. */
@@ -118,15 +118,7 @@ function searchText(f: EntryFacts): { bibliographic: string; author?: string } {
   return { bibliographic: parts.filter(Boolean).join(' ').slice(0, 500), author: f.authors[0] };
 }
 
-async function attempt<T>(service: string, errors: NonNullable<ResolveResult['errors']>, fn: () => Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isAbortError(err) || signal?.aborted) throw err;
-    errors.push({ service, code: errorCode(err), message: errorMessage(err) });
-    return undefined;
-  }
-}
+const attempt = <T>(service: string, errors: NonNullable<ResolveResult['errors']>, fn: () => Promise<T>, signal?: AbortSignal) => tryService(service, errors, fn, signal);
 
 function fromDecision(key: string, d: Decision<WorkRecord>, extra: Partial<ResolveResult> = {}): ResolveResult {
   const candidates = d.ranked.slice(0, 5).map(summarize);

@@ -61,7 +61,7 @@ function metaAttr(tagText: string, name: string): string | undefined {
   return m ? (m[2] ?? m[3] ?? m[4]) : undefined;
 }
 
-function decodeEntities(s: string): string {
+export function decodeEntities(s: string): string {
   return s
     .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
     .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d)))

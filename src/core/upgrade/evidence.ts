@@ -24,7 +24,7 @@ import type { WorkRecord } from '../sources/types';
 import { entryFacts } from '../match/facts';
 import { describeReasons, scoreCandidate, THRESHOLDS, type EntryFacts, type ScoreReasons } from '../match/score';
 import { isPreprintDoi, workVersion } from '../match/version';
-import { errorCode, errorMessage, isAbortError } from '../errors';
+import { tryService } from '../errors';
 
 export type UpgradeOutcome = 'upgraded' | 'review' | 'none';
 
@@ -183,15 +183,7 @@ export async function proposeUpgrade(http: ScholarHttp, file: BibFile, entry: Bi
   if (!facts.title) return none('the entry has no title');
 
   const errors: NonNullable<UpgradeProposal['errors']> = [];
-  const attempt = async <T>(service: string, fn: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isAbortError(err) || signal?.aborted) throw err;
-      errors.push({ service, code: errorCode(err), message: errorMessage(err) });
-      return undefined;
-    }
-  };
+  const attempt = <T>(service: string, fn: () => Promise<T>): Promise<T | undefined> => tryService(service, errors, fn, signal);
   const cands = new Map<string, Cand>();
   const own = new Set([from.doi?.toLowerCase(), from.arxivId ? `10.48550/arxiv.${from.arxivId.toLowerCase()}` : undefined].filter(Boolean) as string[]);
   const note = (doi: string | undefined, kind: EvidenceKind) => {
