@@ -10,8 +10,9 @@ import type { CommandTable } from './commands';
 import type { Log } from './log';
 import type { ProjectModel } from './project';
 import type { Session } from './session';
-import type { LibraryTree, TreeNode } from './libraryTree';
+import type { LibraryTree } from './libraryTree';
 import { writeFields, type FieldWrite } from './bibEdits';
+import { entryNodeFor, pickEntry, type EntryNode } from './entryPick';
 import type { Dashboard } from './dashboard';
 import type { PdfViewer } from './pdfViewer';
 import type { SearchHitView } from '../shared/protocol';
@@ -40,12 +41,6 @@ export function doiUrl(doi: string): string {
   }
 }
 
-type EntryNode = Extract<TreeNode, { kind: 'entry' }>;
-
-function asEntryNode(arg: unknown): EntryNode | undefined {
-  const n = arg as EntryNode | undefined;
-  return n && n.kind === 'entry' && typeof n.key === 'string' ? n : undefined;
-}
 
 export interface JobSummary {
   job: Job;
@@ -208,26 +203,11 @@ export class Controller {
   }
 
   private nodeFor(arg: unknown): EntryNode | undefined {
-    const n = asEntryNode(arg);
-    if (n) return n;
-    if (typeof arg === 'string') {
-      const f = this.project.findEntry(arg);
-      if (f) return { kind: 'entry', key: arg, bibUri: f.doc.uri, entry: f.entry };
-    }
-    return undefined;
+    return entryNodeFor(this.project, arg);
   }
 
-  /** Which entry is meant: the argument, the tree selection, or a pick among entries. */
-  private async pickEntry(arg: unknown, title: string, filter?: (key: string) => boolean): Promise<EntryNode | undefined> {
-    const n = this.nodeFor(arg);
-    if (n) return n;
-    const items = this.project
-      .bibDocs()
-      .flatMap((d) => d.file.entries.map((e) => ({ d, e })))
-      .filter(({ e }) => !filter || filter(e.key))
-      .map(({ d, e }) => ({ label: e.key, description: fieldText(e, 'title') ?? '', node: { kind: 'entry' as const, key: e.key, bibUri: d.uri, entry: e } }));
-    const pick = await vscode.window.showQuickPick(items, { title, matchOnDescription: true });
-    return pick?.node;
+  private pickEntry(arg: unknown, title: string, filter?: (key: string) => boolean): Promise<EntryNode | undefined> {
+    return pickEntry(this.project, arg, title, filter);
   }
 
   async review(arg: unknown): Promise<void> {

@@ -13,6 +13,11 @@ import { versionDuplicates } from '../core/upgrade/duplicates';
 const TEX = [{ scheme: 'file', language: 'latex' }, { scheme: 'file', pattern: '**/*.tex' }];
 const BIB = [{ scheme: 'file', language: 'bibtex' }, { scheme: 'file', pattern: '**/*.bib' }];
 
+/** Where a finding sits: its file and the start of the DOI value it is about. */
+function findingKey(uri: vscode.Uri, range: vscode.Range): string {
+  return `${uri.toString()}@${range.start.line}:${range.start.character}`;
+}
+
 /** A DOI an entry carries that a resolve found wrong (metadata.json `match`), and its fix if known. */
 interface DoiFinding {
   key: string;
@@ -92,7 +97,7 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
         const d = new vscode.Diagnostic(range, finding.message, vscode.DiagnosticSeverity.Warning);
         d.source = 'Scholar';
         d.code = finding.code;
-        this.doiFindings.set(`${doc.uri.toString()}#${entry.key}`, finding);
+        this.doiFindings.set(findingKey(doc.uri, range), finding);
         add(doc.uri, d);
       }
     }
@@ -256,8 +261,8 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     }
     for (const d of ctx.diagnostics) {
       if (d.source !== 'Scholar' || (d.code !== 'W_DOI_UNKNOWN' && d.code !== 'W_DOI_MISMATCH')) continue;
-      const finding = [...this.doiFindings.entries()].find(([k, f]) => k.startsWith(`${doc.uri.toString()}#`) && f.code === d.code && doc.getText(d.range) === this.project.bibDoc(doc.uri)?.file.entries.find((e) => e.key === f.key)?.fields.get('doi')?.value.trim())?.[1];
-      if (!finding) continue;
+      const finding = this.doiFindings.get(findingKey(doc.uri, d.range));
+      if (!finding || finding.code !== d.code) continue;
       if (finding.replacement) {
         const fix = new vscode.CodeAction(`Replace with ${finding.replacement}`, vscode.CodeActionKind.QuickFix);
         fix.diagnostics = [d];

@@ -23,7 +23,7 @@ import type { Log } from './log';
 import type { ProjectModel } from './project';
 import type { Session } from './session';
 
-type EntryNode = Extract<TreeNode, { kind: 'entry' }>;
+import { pickEntry, type EntryNode } from './entryPick';
 
 export type AttachOutcome =
   | { key: string; status: 'stored'; verified: string; file: string }
@@ -63,24 +63,8 @@ export class PdfCommands {
     return false;
   }
 
-  private nodeFor(arg: unknown): EntryNode | undefined {
-    const n = arg as EntryNode | undefined;
-    if (n && typeof n === 'object' && n.kind === 'entry' && typeof n.key === 'string') return n;
-    const key = typeof arg === 'string' ? arg : undefined;
-    const f = key ? this.project.findEntry(key) : undefined;
-    return f && key ? { kind: 'entry', key, bibUri: f.doc.uri, entry: f.entry } : undefined;
-  }
-
-  private async pickEntry(arg: unknown, title: string, filter?: (key: string) => boolean): Promise<EntryNode | undefined> {
-    const n = this.nodeFor(arg);
-    if (n) return n;
-    const items = this.project
-      .bibDocs()
-      .flatMap((d) => d.file.entries.map((e) => ({ d, e })))
-      .filter(({ e }) => !filter || filter(e.key))
-      .map(({ d, e }) => ({ label: e.key, description: e.fields.get('title')?.value ?? '', node: { kind: 'entry' as const, key: e.key, bibUri: d.uri, entry: e } }));
-    const pick = await vscode.window.showQuickPick(items, { title, matchOnDescription: true });
-    return pick?.node;
+  private pickEntry(arg: unknown, title: string, filter?: (key: string) => boolean): Promise<EntryNode | undefined> {
+    return pickEntry(this.project, arg, title, filter);
   }
 
   private refOf(node: EntryNode): EntryRef {

@@ -6,7 +6,6 @@ import { mkdtempSync, writeFileSync, readFileSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/main';
 import { parseBib } from '../../src/core/bib/parse';
 import { applyEdits } from '../../src/core/bib/edit';
@@ -19,6 +18,7 @@ import { planAdditions } from '../../src/core/add/add';
 import { compareEntry } from '../../src/core/update/compare';
 import { planUpdateEdits } from '../../src/core/update/update';
 import { startReplayServer, type ReplayServer } from '../../src/replay/server';
+import { sink, endpointFlags } from './cli-helpers';
 
 const repo = path.resolve(__dirname, '../..');
 
@@ -182,14 +182,10 @@ after(async () => {
   await server.close();
 });
 
-function sink() {
-  let text = '';
-  return { stream: new Writable({ write(c, _e, cb) { text += c.toString(); cb(); } }), text: () => text };
-}
 async function cli(cwd: string, ...args: string[]) {
   const out = sink();
   const err = sink();
-  const endpoints = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'].flatMap((n) => ['--endpoint', `${n}=${(server.endpoints as Record<string, string>)[n]}`]);
+  const endpoints = endpointFlags(server.endpoints);
   const code = await runCli([...args, ...endpoints], { stdout: out.stream, stderr: err.stream, cwd, env: {}, signal: new AbortController().signal });
   return { code, stdout: out.text(), stderr: err.text() };
 }

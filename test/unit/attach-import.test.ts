@@ -7,7 +7,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Library } from '../../src/core/jobs/library';
 import { attachPdf } from '../../src/core/attach/attach';
 import { recentPdfsNaming } from '../../src/core/attach/downloads';
@@ -20,6 +19,7 @@ import { loadSqlJs, LibraryIndex } from '../../src/core/index/library';
 import { GITIGNORE_TEXT } from '../../src/core/storage/gitignore';
 import { runCli } from '../../src/cli/main';
 import { buildZoteroDataDir, treeDigest } from './zotero-fixture';
+import { sink } from './cli-helpers';
 
 const repo = path.resolve(__dirname, '../..');
 const PDF = (n: string) => path.join(repo, 'test/fixtures/pdf', `${n}.pdf`);
@@ -321,10 +321,6 @@ test('Attach from Downloads lists only recent PDFs whose text names the entry, n
   assert.deepEqual(await recentPdfsNaming(path.join(dir, 'nope'), { title: 'x' }), []);
 });
 
-function sink() {
-  let text = '';
-  return { stream: new Writable({ write(c, _e, cb) { text += c.toString(); cb(); } }), text: () => text };
-}
 
 async function cli(cwd: string, ...args: string[]) {
   const out = sink();

@@ -3,18 +3,8 @@ import assert from 'node:assert/strict';
 import { parseArgs } from '../../src/cli/args';
 import { runCli } from '../../src/cli/main';
 import { cliNetwork } from '../../src/cli/commands';
-import { Writable } from 'node:stream';
+import { sink } from './cli-helpers';
 
-function sink() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return { stream, text: () => text };
-}
 
 test('parses a command with its flags', () => {
   const o = parseArgs(['fetch', 'refs.bib', '--storage', 'lib', '--endpoint', 'crossref=http://127.0.0.1:9/cr/', '--endpoint=arxiv=https://mirror.example/arxiv', '--mailto', 'a@b.org', '--json', '--dry-run']);

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, cpSync, readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/main';
 import { parseBib } from '../../src/core/bib/parse';
 import { startReplayServer, type ReplayServer } from '../../src/replay/server';
+import { sink, endpointFlags } from './cli-helpers';
 
 const repo = path.resolve(__dirname, '../..');
 let server: ReplayServer;
@@ -18,23 +18,11 @@ after(async () => {
   await server.close();
 });
 
-function sink() {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(c, _e, cb) {
-        text += c.toString();
-        cb();
-      },
-    }),
-    text: () => text,
-  };
-}
 
 async function cli(cwd: string, ...args: string[]) {
   const out = sink();
   const err = sink();
-  const endpoints = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'].flatMap((n) => ['--endpoint', `${n}=${(server.endpoints as Record<string, string>)[n]}`]);
+  const endpoints = endpointFlags(server.endpoints);
   const code = await runCli([...args, ...endpoints, '--mailto', 'test@scholar.invalid'], { stdout: out.stream, stderr: err.stream, cwd, env: {}, signal: new AbortController().signal });
   return { code, stdout: out.text(), stderr: err.text() };
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/main';
 import { startReplayServer, type ReplayServer } from '../../src/replay/server';
+import { endpointFlags } from './cli-helpers';
 
 const repo = path.resolve(__dirname, '../..');
 let server: ReplayServer;
@@ -29,7 +30,7 @@ async function cli(cwd: string, ...args: string[]) {
   let out = '';
   let err = '';
   const w = (f: (s: string) => void) => new Writable({ write(c, _e, cb) { f(c.toString()); cb(); } });
-  const endpoints = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'].flatMap((n) => ['--endpoint', `${n}=${(server.endpoints as Record<string, string>)[n]}`]);
+  const endpoints = endpointFlags(server.endpoints);
   const code = await runCli([...args, ...endpoints, '--mailto', 'test@scholar.invalid'], { stdout: w((s) => (out += s)), stderr: w((s) => (err += s)), cwd, env: {}, signal: new AbortController().signal });
   return { code, stdout: out, stderr: err };
 }

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/main';
 import { ScholarHttp } from '../../src/core/net/http';
@@ -12,6 +11,7 @@ import type { NetIssue } from '../../src/core/net/issues';
 import * as openalex from '../../src/core/sources/openalex';
 import { startReplayServer, type ReplayServer } from '../../src/replay/server';
 import { freePort } from './net-helpers';
+import { sink } from './cli-helpers';
 
 const repo = path.resolve(__dirname, '../..');
 const SERVICES = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'];
@@ -24,18 +24,6 @@ after(async () => {
   await replay.close();
 });
 
-function sink() {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(c, _e, cb) {
-        text += c.toString();
-        cb();
-      },
-    }),
-    text: () => text,
-  };
-}
 
 async function cli(cwd: string, endpoints: Record<string, string>, args: string[], env: Record<string, string> = {}) {
   const out = sink();

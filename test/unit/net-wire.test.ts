@@ -7,7 +7,6 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, it } from 'node:test';
 import { runCli } from '../../src/cli/main';
 import { ScholarHttp } from '../../src/core/net/http';
@@ -15,6 +14,7 @@ import { defaultPolicies, type ServiceName } from '../../src/core/net/policy';
 import * as crossref from '../../src/core/sources/crossref';
 import { startReplayServer, type ReplayLimit, type ReplayOptions, type ReplayStats } from '../../src/replay/server';
 import { makeTestCa, startTinyproxy, type TestCa, type Tinyproxy } from './net-helpers';
+import { endpointFlags, sink } from './cli-helpers';
 
 const repo = path.resolve(__dirname, '../..');
 let ca: TestCa;
@@ -89,18 +89,6 @@ it('requests that leave late (150 ms TLS handshake per new connection) still kee
   }
 });
 
-function sink() {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(c, _e, cb) {
-        text += c.toString();
-        cb();
-      },
-    }),
-    text: () => text,
-  };
-}
 
 /** The client's own (polite) limits, enforced by the server too: the real published ones or stricter. */
 function realLimits(): { limits: Partial<Record<ServiceName, ReplayLimit>>; listLimits: Partial<Record<ServiceName, ReplayLimit>> } {
@@ -148,7 +136,7 @@ it('resolve then fetch of 27 entries through tinyproxy (HTTP_PROXY), every servi
   try {
     const dir = mkdtempSync(path.join(tmpdir(), 'scholar-wire-'));
     cpSync(path.join(repo, 'examples/thesis'), dir, { recursive: true });
-    const endpoints = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'].flatMap((n) => ['--endpoint', `${n}=${(replay.endpoints as Record<string, string>)[n]}`]);
+    const endpoints = endpointFlags(replay.endpoints);
     const before = proxy.requests().length;
     for (const cmd of ['resolve', 'fetch']) {
       const err = sink();

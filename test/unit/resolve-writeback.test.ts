@@ -9,6 +9,7 @@ import { unifiedDiff, unifiedDiffOfEdits, writeDoisToFile, planDoiEdits } from '
 import { parseBib } from '../../src/core/bib/parse';
 import { startReplayServer } from '../../src/replay';
 import { applyEdits } from '../../src/core/bib/edit';
+import { endpointFlags } from './cli-helpers';
 
 const BIB = `@article{a,
   author = {Doe, Jane},
@@ -102,7 +103,7 @@ test('scholar resolve --dry-run on a 20,000-line .bib changed near both ends sta
   try {
     const preload = path.join(dir, 'rss.js');
     writeFileSync(preload, "process.on('exit', () => process.stderr.write('MAXRSS_KB ' + process.resourceUsage().maxRSS + '\\n'));\n");
-    const endpoints = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'].flatMap((n) => ['--endpoint', `${n}=${(server.endpoints as Record<string, string>)[n]}`]);
+    const endpoints = endpointFlags(server.endpoints);
     const cli = path.resolve(__dirname, '../../dist/cli.js');
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, ['--require', preload, cli, 'resolve', file, '--dry-run', '--no-check-existing', '--storage', path.join(dir, 'storage'), '--quiet', ...endpoints], { cwd: dir });
