@@ -148,6 +148,14 @@ class EntryFailure {
 /** Line-start offsets for 1-based line/column lookup. */
 export class LineIndex {
   private readonly starts: number[] = [0];
+  /** Lines of the text, counting the empty one after a final newline. */
+  get lineCount(): number {
+    return this.starts.length;
+  }
+  /** Offset where a 0-based line starts. */
+  lineStart(line: number): number {
+    return this.starts[line];
+  }
   constructor(text: string) {
     let i = text.indexOf('\n');
     while (i >= 0) {

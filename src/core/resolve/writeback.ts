@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { applyEdits, planFieldUpsert, type TextEdit } from '../bib/edit';
-import { encodeBibText, findEntry, type BibFile } from '../bib/parse';
+import { encodeBibText, findEntry, LineIndex, type BibFile } from '../bib/parse';
 import { atomicWriteFile } from '../storage/atomic';
 import { ScholarError } from '../errors';
 import type { LoadedBib } from '../tex/project';
@@ -170,18 +170,8 @@ export function unifiedDiffOfEdits(before: string, edits: readonly TextEdit[], n
   const after = applyEdits(before, edits);
   if (after === before) return '';
   const { a, b } = sides(before, after);
-  const starts: number[] = [0];
-  for (let i = 0; i < before.length; i++) if (before.charCodeAt(i) === 10) starts.push(i + 1);
-  const lineOf = (off: number) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= off) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  };
+  const index = new LineIndex(before);
+  const lineOf = (off: number) => index.position(off).line - 1;
   const groups: { l0: number; l1: number; edits: TextEdit[] }[] = [];
   for (const e of [...edits].sort((x, y) => x.offset - y.offset)) {
     const l0 = lineOf(e.offset);
@@ -198,8 +188,8 @@ export function unifiedDiffOfEdits(before: string, edits: readonly TextEdit[], n
   for (const g of groups) {
     for (; ai < g.l0 && ai < a.lines.length; ai++) ops.push({ t: ' ', s: a.lines[ai], ai, bi: ai + shift });
     // The group's whole lines, each with its newline.
-    const blockStart = starts[g.l0];
-    const blockEnd = g.l1 + 1 < starts.length ? starts[g.l1 + 1] : before.length;
+    const blockStart = index.lineStart(g.l0);
+    const blockEnd = g.l1 + 1 < index.lineCount ? index.lineStart(g.l1 + 1) : before.length;
     const block = before.slice(blockStart, blockEnd);
     const changed = applyEdits(block, g.edits.map((e) => ({ ...e, offset: e.offset - blockStart })));
     const oldCount = toLines(block).lines.length;
