@@ -207,15 +207,12 @@ test('resolvedFields: crossref inheritance with title → booktitle; xdata; chil
   assert.equal(ra.get('volume')!.value, '3');
 });
 
-test('parses 10,000 entries quickly', () => {
+test('parses 10,000 entries without an error', () => {
   const one = decodeBibBytes(readFixture('thesis-sharkdp-all.bib')).text;
   let big = '';
   for (let i = 0; big.split('\n@').length < 10_000; i++) big += one.replace(/^@(\w+)\{([^,]+),/gm, `@$1{$2-${i},`);
-  const t0 = performance.now();
   const bib = parseBib(big);
-  const ms = performance.now() - t0;
   assert.ok(bib.entries.length >= 10_000);
   assert.equal(bib.errors.filter((e) => e.severity === 'error').length, 0);
-  // Generous bound for slow CI machines; the benchmark records the real figure.
-  assert.ok(ms < 2000, `${ms} ms`);
+  // Its speed is measured by `npm run bench` (test/bench/parse.mjs), not asserted here.
 });
