@@ -10,7 +10,7 @@ import { netIssueNotifier, type NetNotice } from './netNotice';
 import { describeNetIssue } from '../core/net/issues';
 import type { Log } from './log';
 import type { DashboardSnapshot, ServiceView } from '../shared/protocol';
-import { emptySnapshot } from '../shared/protocol';
+import { toDashboardSnapshot } from './model/dashboardSnapshot';
 import { resolverHost } from '../core/resolvers/zotero';
 
 const SECRET_KEYS = { openalex: 'scholar.apiKey.openalex', semanticScholar: 'scholar.apiKey.semanticScholar' } as const;
@@ -354,35 +354,7 @@ export class Session implements vscode.Disposable {
   }
 
   snapshot(): Omit<DashboardSnapshot, 'seq'> {
-    const base = emptySnapshot();
-    const job = this.job ?? this.lastJob;
-    const s = job?.snapshot();
-    const stats = this.cachedIndex?.stats();
-    return {
-      job: s
-        ? {
-            id: s.id,
-            kind: s.kind,
-            state: s.state,
-            title: s.kind === 'fetch' ? 'Fetch PDFs' : 'Resolve DOIs',
-            total: s.stats.total,
-            done: s.stats.done,
-            failed: s.stats.failed,
-            elapsedMs: s.stats.elapsedMs,
-            etaMs: s.stats.etaMs,
-            outcomes: s.stats.outcomes,
-          }
-        : null,
-      stages: s?.stats.stages.map((st) => ({ name: st.name, queued: st.queued, active: st.active, done: st.done, failed: st.failed, throughputPerMin: st.throughputPerMin })) ?? [],
-      services: this.services(),
-      errors: s?.errors.map((e) => ({ reason: e.reason, message: e.message, count: e.keys.length, permanent: e.permanent, keys: e.keys })) ?? [],
-      activity: s?.activity.slice(-50) ?? [],
-      throughput: s?.throughput.slice(-60) ?? [],
-      library: stats
-        ? { entries: stats.entries, withDoi: stats.withDoi, withPdf: stats.withPdf, needsReview: stats.byDoiStatus.review ?? 0 }
-        : base.library,
-      trusted: this.trusted,
-    };
+    return toDashboardSnapshot({ job: (this.job ?? this.lastJob)?.snapshot(), library: this.cachedIndex?.stats(), services: this.services(), trusted: this.trusted });
   }
 
   private services(): ServiceView[] {
