@@ -16,6 +16,10 @@ import { addEntryCommands } from './addEntry';
 import { updateEntriesCommands } from './updateEntries';
 import { upgradeCommands } from './upgrade';
 
+// What src/host/commands.ts exported before it became this folder, for code written against it.
+export type { CommandHandler, CommandTable, Handlers } from './types';
+export { registerCommands, pending, type CommandFailure } from './register';
+
 export function COMMANDS(s: Services): CommandTable {
   return {
     ...jobCommands(s),
