@@ -146,7 +146,10 @@ export class LibraryRegistry implements vscode.Disposable {
   async indexFor(folder: vscode.WorkspaceFolder | undefined): Promise<Library['index'] | undefined> {
     if (!folder || !this.trusted) return undefined;
     try {
-      const lib = await this.library(folder);
+      const opening = this.library(folder);
+      const lib = await opening;
+      // Closed while it opened (a settings change reopens): show the library that replaced it, not a closed index.
+      if (this.libraries.get(folder.uri.toString()) !== opening) return this.disposed ? undefined : this.indexFor(folder);
       this.show(lib.index);
       return lib.index;
     } catch (err) {
