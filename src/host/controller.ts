@@ -1,20 +1,17 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { existsSync } from 'node:fs';
 import type { JobEntry, JobKind, Job } from '../core/jobs/run';
 import type { ResolveResult } from '../core/resolve/resolver';
 import { pdfPath, entryDir } from '../core/storage/layout';
 import { fieldText } from '../core/bib/latex';
-import { isValidDoi, normalizeDoi } from '../core/bib/check';
-import type { CommandTable } from './commands';
+import { normalizeDoi } from '../core/bib/check';
+import type { EntryStatuses } from './entryStatuses';
 import type { Log } from './log';
 import type { ProjectModel } from './project';
 import type { Session } from './session';
 import type { LibraryTree } from './libraryTree';
 import { writeFields, type FieldWrite } from './bibEdits';
-import { entryNodeFor, pickEntry, type EntryNode } from './entryPick';
-import type { Dashboard } from './dashboard';
-import type { PdfViewer } from './pdfViewer';
+import { pickEntry, type EntryNode } from './entryPick';
 import type { SearchHitView } from '../shared/protocol';
 import { ScholarError } from '../core/errors';
 import { doiLink } from '../core/attach/links';
@@ -48,7 +45,10 @@ export interface JobSummary {
   refused: { key: string; reason: string }[];
 }
 
-/** The handlers behind every command. Each is small: the work is in the core and the session. */
+/**
+ * Runs jobs for the commands (trust, targets, progress, write-back, the report) and records the
+ * user's decisions on entries. The command handlers are in commands/; the work is in the core.
+ */
 export class Controller {
   /** For tests and the status bar: the summary of the last finished command. */
   lastSummary: JobSummary | undefined;
@@ -57,11 +57,12 @@ export class Controller {
     private readonly session: Session,
     private readonly project: ProjectModel,
     private readonly tree: LibraryTree,
-    private readonly dashboard: Dashboard,
+    private readonly statuses: EntryStatuses,
     private readonly log: Log,
   ) {}
 
-  private requireTrust(): boolean {
+  /** False (and the user told why) in Restricted Mode. */
+  requireTrust(): boolean {
     if (vscode.workspace.isTrusted) return true;
     void vscode.window
       .showWarningMessage('Scholar sends no request and writes nothing in Restricted Mode. Trust this folder to resolve DOIs and fetch PDFs.', 'Manage Workspace Trust')
@@ -76,7 +77,7 @@ export class Controller {
   }
 
   /** The .bib a command is about: its argument, the explorer selection, the active editor, or a pick. */
-  private async targetBibs(arg: unknown, all: boolean): Promise<vscode.Uri[] | undefined | null> {
+  async targetBibs(arg: unknown, all: boolean): Promise<vscode.Uri[] | undefined | null> {
     if (arg instanceof vscode.Uri) return [arg];
     if (Array.isArray(arg) && arg.every((a) => a instanceof vscode.Uri)) return arg as vscode.Uri[];
     const active = vscode.window.activeTextEditor?.document.uri;
@@ -164,7 +165,7 @@ export class Controller {
     this.log.info(msg);
   }
 
-  private async libraryPath(node: EntryNode | undefined, file: 'pdf' | 'dir'): Promise<string | undefined> {
+  async libraryPath(node: EntryNode | undefined, file: 'pdf' | 'dir'): Promise<string | undefined> {
     if (!node) return undefined;
     const folder = this.session.folderFor(node.bibUri);
     if (!folder) return undefined;
@@ -202,17 +203,13 @@ export class Controller {
     }
   }
 
-  private nodeFor(arg: unknown): EntryNode | undefined {
-    return entryNodeFor(this.project, arg);
-  }
-
   private pickEntry(arg: unknown, title: string, filter?: (key: string) => boolean): Promise<EntryNode | undefined> {
     return pickEntry(this.project, arg, title, filter);
   }
 
   async review(arg: unknown): Promise<void> {
     if (!this.requireTrust()) return;
-    const node = await this.pickEntry(arg, 'Scholar: review which entry?', (k) => this.tree.status(k).doiState === 'review');
+    const node = await this.pickEntry(arg, 'Scholar: review which entry?', (k) => this.statuses.of(k).doiState === 'review');
     if (!node) return;
     const folder = this.session.folderFor(node.bibUri);
     const index = await this.session.indexFor(folder);
@@ -290,156 +287,6 @@ export class Controller {
     await lib.writer.flush();
     this.session.invalidateMetadata(node.key);
     this.tree.refreshNow();
-  }
-
-  table(): CommandTable {
-    return {
-      'scholar.resolveAllDois': (arg) =>
-        this.run('resolve', arg instanceof vscode.Uri ? [arg] : undefined, { checkExisting: vscode.workspace.getConfiguration('scholar').get<boolean>('resolve.checkExistingDois', true) }),
-      'scholar.keepDoi': (arg) => this.keepDoi(arg),
-      'scholar.fetchPdfs': async (arg, more) => {
-        const uris = await this.targetBibs(Array.isArray(more) && more.length ? more : arg, false);
-        if (uris === null) return undefined;
-        return this.run('fetch', uris);
-      },
-      'scholar.showDashboard': () => this.dashboard.show(),
-      'scholar.cancel': () => {
-        const job = this.session.currentJob;
-        if (!job) void vscode.window.showInformationMessage('Scholar: no job is running.');
-        else job.cancel();
-      },
-      'scholar.pause': () => this.session.currentJob?.pause(),
-      'scholar.resume': () => this.session.currentJob?.resume(),
-      'scholar.retryFailed': async (arg) => {
-        const last = this.session.previousJob;
-        if (!last || this.session.currentJob) {
-          void vscode.window.showInformationMessage(this.session.currentJob ? 'Scholar: wait for the running job to finish.' : 'Scholar: nothing has failed in this session.');
-          return undefined;
-        }
-        const reason = typeof arg === 'string' && /^E_[A-Z0-9_]+$/.test(arg) ? arg : undefined;
-        const failed = reason ? last.entriesFailedWith(reason) : last.failedEntries(arg === 'all');
-        if (!failed.length) {
-          void vscode.window.showInformationMessage('Scholar: no failure that a retry can fix.');
-          return undefined;
-        }
-        return this.run(last.kind, undefined, { only: new Set(failed.map((f) => f.key)) });
-      },
-      'scholar.retryEntry': (arg) => {
-        const n = this.nodeFor(arg);
-        return n ? this.run('fetch', [n.bibUri], { only: new Set([n.key]) }) : undefined;
-      },
-      'scholar.rebuildIndex': async () => {
-        if (!this.requireTrust()) return undefined;
-        const folder = this.session.folderFor();
-        if (!folder) return undefined;
-        const lib = await this.session.library(folder);
-        const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Scholar: rebuilding the library index' }, () => lib.writer.indexTask((ix) => ix.rebuildFromFolders()));
-        void lib.writer.saveIndex().catch(() => undefined);
-        this.session.invalidateMetadata();
-        this.tree.refreshNow();
-        void vscode.window.showInformationMessage(`Scholar: index rebuilt from ${report.count} folders${report.errors.length ? `; ${report.errors.length} unreadable (see the log)` : ''}.`);
-        for (const e of report.errors) this.log.warn(`index: ${e.folder}: ${e.message}`);
-        return report;
-      },
-      'scholar.openPdf': async (arg) => {
-        let key: string;
-        let file: string | undefined;
-        if (typeof arg === 'string' && !this.nodeFor(arg)) {
-          // A library entry that no .bib of the workspace cites (the dashboard's search finds those too).
-          const folder = this.session.folderFor();
-          key = arg;
-          file = folder && pdfPath((await this.session.config(folder)).storageRoot, arg);
-        } else {
-          const node = await this.pickEntry(arg, 'Scholar: open the PDF of which entry?', (k) => this.tree.status(k).pdfState === 'stored');
-          key = node?.key ?? '';
-          file = await this.libraryPath(node, 'pdf');
-        }
-        if (!file || !existsSync(file)) {
-          void vscode.window.showInformationMessage('Scholar: this entry has no stored PDF yet.');
-          return undefined;
-        }
-        const uri = vscode.Uri.file(file);
-        const viewer = vscode.workspace.getConfiguration('scholar').get<string>('pdf.viewer');
-        if (viewer === 'system') return vscode.env.openExternal(uri);
-        this.pdfViewer?.open(file, `${key}.pdf`);
-        return uri;
-      },
-      'scholar.revealInStorage': async (arg) => {
-        const node = await this.pickEntry(arg, 'Scholar: reveal which entry?');
-        const dir = await this.libraryPath(node, 'dir');
-        if (!dir || !existsSync(dir)) {
-          void vscode.window.showInformationMessage('Scholar: this entry has no folder in the library yet.');
-          return undefined;
-        }
-        await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
-        return dir;
-      },
-      'scholar.revealEntry': async (arg) => {
-        const n = this.nodeFor(arg);
-        if (!n) return;
-        const doc = await vscode.workspace.openTextDocument(n.bibUri);
-        const found = this.project.bibDoc(n.bibUri)?.file.entries.find((e) => e.key === n.key) ?? n.entry;
-        const pos = doc.positionAt(found.span.start);
-        await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true });
-      },
-      'scholar.openDoi': async (arg) => {
-        const n = this.nodeFor(arg);
-        const doi = n && this.tree.status(n.key).doi;
-        if (!doi || !isValidDoi(normalizeDoi(doi))) return void vscode.window.showInformationMessage('Scholar: this entry has no DOI.');
-        await openSafeLink(doiUrl(normalizeDoi(doi)));
-      },
-      'scholar.copyDoi': async (arg) => {
-        const n = this.nodeFor(arg);
-        const doi = n && this.tree.status(n.key).doi;
-        if (doi) await vscode.env.clipboard.writeText(normalizeDoi(doi));
-      },
-      'scholar.copyKey': async (arg) => {
-        const n = this.nodeFor(arg);
-        if (n) await vscode.env.clipboard.writeText(n.key);
-      },
-      'scholar.review': (arg) => this.review(arg),
-      'scholar.markNoDoi': (arg) => this.markNoDoi(arg),
-      'scholar.searchLibrary': async (arg) => {
-        const query = typeof arg === 'string' ? arg : await vscode.window.showInputBox({ title: 'Scholar: search the library', prompt: 'Words (prefixes), "phrases", and filters author: year: tag: has:pdf status: venue: (- negates)', placeHolder: 'e.g. entropy year:2015..2022 has:pdf' });
-        if (query === undefined) return undefined;
-        if (!query.trim()) {
-          this.tree.setFilter(undefined);
-          return [];
-        }
-        if (!(await this.session.indexFor(this.session.folderFor()))) {
-          // No library yet (or Restricted Mode): filter the .bib entries by their text.
-          const q = query.toLowerCase();
-          const keys = new Set(this.project.bibDocs().flatMap((d) => d.file.entries).filter((e) => e.key.toLowerCase().includes(q) || (fieldText(e, 'title') ?? '').toLowerCase().includes(q)).map((e) => e.key));
-          this.tree.setFilter(keys, query);
-          return [...keys];
-        }
-        const { hits, error } = await this.searchHits(query, 500);
-        if (error) {
-          void vscode.window.showWarningMessage(`Scholar: ${error}`);
-          return undefined;
-        }
-        this.tree.setFilter(new Set(hits.map((h) => h.key)), query);
-        return hits.map((h) => h.key);
-      },
-      'scholar.searchInDashboard': (arg) => this.dashboard.showSearch(typeof arg === 'string' ? arg : ''),
-      'scholar.clearFilter': () => this.tree.setFilter(undefined),
-      'scholar.setApiKey': async () => {
-        const which = await vscode.window.showQuickPick(['OpenAlex', 'Semantic Scholar'], { title: 'Scholar: set an API key (kept in VS Code\u2019s secret storage)' });
-        if (!which) return;
-        const key = await vscode.window.showInputBox({ title: `${which} API key`, password: true, ignoreFocusOut: true });
-        if (key === undefined) return;
-        const id = which === 'OpenAlex' ? 'scholar.apiKey.openalex' : 'scholar.apiKey.semanticScholar';
-        await this.sessionSecrets(id, key);
-      },
-    };
-  }
-
-  pdfViewer: PdfViewer | undefined;
-
-  private sessionSecrets: (id: string, value: string) => Promise<void> = async () => undefined;
-
-  setSecretWriter(fn: (id: string, value: string) => Promise<void>): void {
-    this.sessionSecrets = fn;
   }
 }
 

@@ -4,7 +4,7 @@ import { appendUntrusted } from './markdown';
 import { checkBibFiles } from '../core/bib/check';
 import type { ProjectModel } from './project';
 import type { Session } from './session';
-import type { LibraryTree } from './libraryTree';
+import type { EntryStatuses } from './entryStatuses';
 import { doiUrl } from './controller';
 import { LineIndex } from '../core/bib/parse';
 import { publishedMessage, type Upgrades } from './upgrade';
@@ -39,7 +39,7 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
   constructor(
     private readonly project: ProjectModel,
     private readonly session: Session,
-    private readonly tree: LibraryTree,
+    private readonly statuses: EntryStatuses,
     private readonly upgrades?: Upgrades,
   ) {
     this.disposables.push(
@@ -189,7 +189,7 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       appendUntrusted(md, `${cite.key}: defined in no .bib file of this workspace`);
       return new vscode.Hover(md, new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length)));
     }
-    const st = this.tree.status(cite.key);
+    const st = this.statuses.of(cite.key);
     const e = found.entry;
     md.appendMarkdown('**');
     appendUntrusted(md, st.meta?.title ?? fieldText(e, 'title') ?? cite.key);

@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import type { BibEntry } from '../core/bib/parse';
 import { fieldText } from '../core/bib/latex';
 import { appendUntrusted } from './markdown';
-import type { Metadata } from '../core/storage/metadata';
+import type { EntryStatus } from './model/entryStatus';
+import type { EntryStatuses } from './entryStatuses';
 import type { ProjectModel, BibDoc } from './project';
-import type { Session } from './session';
 
 export type TreeNode =
   | { kind: 'group'; group: 'review' | 'failed' | 'published'; keys: string[] }
@@ -29,16 +29,7 @@ function paged(parentId: string, entries: EntryNode[]): TreeNode[] {
   return out;
 }
 
-export interface EntryStatus {
-  /** The DOI written in the .bib entry. */
-  doi?: string;
-  /** A DOI the library accepted that the .bib does not carry (not written, or undone). */
-  libraryDoi?: string;
-  doiState: 'found' | 'review' | 'not_found' | 'none' | 'no_doi';
-  pdfState: 'stored' | 'failed' | 'pending' | 'none';
-  failure?: string;
-  meta?: Metadata;
-}
+export type { EntryStatus } from './model/entryStatus';
 
 function short(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
@@ -56,12 +47,11 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
   private filter: Set<string> | undefined;
   private filterLabel: string | undefined;
   private view: vscode.TreeView<TreeNode> | undefined;
-  /** Entries with a published version found (set by the upgrade feature). */
-  publishedKeys: (() => string[]) | undefined;
-
   constructor(
     private readonly project: ProjectModel,
-    private readonly session: Session,
+    private readonly statuses: EntryStatuses,
+    /** Entries with a published version found (the upgrade feature's). */
+    private readonly publishedKeys: () => string[],
     private readonly batchMs = 400,
   ) {}
 
@@ -97,33 +87,9 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     this.view.message = this.filter ? `Showing ${this.filter.size} entries matching "${this.filterLabel}"` : undefined;
   }
 
+  /** The entry's status (read from the models by EntryStatuses; the tree only shows it). */
   status(key: string): EntryStatus {
-    const entryHasDoi = this.project.findEntry(key)?.entry.fields.get('doi')?.value.trim();
-    const meta = this.session.metadata(key);
-    const current = this.session.currentJob?.results.get(key);
-    const failure = this.session.lastFailure(key);
-    const outcome = meta?.match?.outcome;
-    let doiState: EntryStatus['doiState'] = 'none';
-    // The .bib is the truth for "has a DOI": after an undo the library may remember a DOI the file no longer has.
-    // A DOI found wrong (and still the entry's) waits for the user as much as a doubtful one: both are under Needs review.
-    const wrongDoi = !!entryHasDoi && (outcome === 'doi_unknown' || outcome === 'doi_mismatch') && meta?.match?.replaces === entryHasDoi;
-    if (wrongDoi) doiState = 'review';
-    else if (entryHasDoi) doiState = 'found';
-    else if (outcome === 'no_doi') doiState = 'no_doi';
-    else if (outcome === 'review' || current?.outcome === 'review') doiState = 'review';
-    else if (outcome === 'not_found' || current?.outcome === 'not_found') doiState = 'not_found';
-    let pdfState: EntryStatus['pdfState'] = 'none';
-    if (meta?.pdf) pdfState = 'stored';
-    else if (failure) pdfState = 'failed';
-    else if (this.session.currentJob?.kind === 'fetch' && this.session.inCurrentJob(key) && !current) pdfState = 'pending';
-    return {
-      doi: entryHasDoi || undefined,
-      libraryDoi: !entryHasDoi && (outcome === 'accepted' || outcome === 'manual') ? meta?.doi : undefined,
-      doiState,
-      pdfState,
-      failure: failure ? `${failure.reason}: ${failure.message ?? ''}` : undefined,
-      meta,
-    };
+    return this.statuses.of(key);
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
@@ -238,7 +204,7 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
       }
       if (review.length) out.push({ kind: 'group', group: 'review', keys: review });
       if (failed.length) out.push({ kind: 'group', group: 'failed', keys: failed });
-      const published = this.publishedKeys?.() ?? [];
+      const published = this.publishedKeys();
       if (published.length) out.push({ kind: 'group', group: 'published', keys: published });
       for (const d of docs) out.push({ kind: 'bib', doc: d });
       return out;

@@ -17,7 +17,7 @@ import { readZoteroLibrary } from '../core/import/zotero';
 import { normalizeDoi } from '../core/bib/check';
 import { userLinkSettings } from './config';
 import { openSafeLink } from './controller';
-import type { CommandTable } from './commands';
+import type { EntryStatuses } from './entryStatuses';
 import type { LibraryTree, TreeNode } from './libraryTree';
 import type { Log } from './log';
 import type { ProjectModel } from './project';
@@ -53,6 +53,7 @@ export class PdfCommands {
     private readonly session: Session,
     private readonly project: ProjectModel,
     private readonly tree: LibraryTree,
+    private readonly statuses: EntryStatuses,
     private readonly log: Log,
     private readonly wasmPath: string,
   ) {}
@@ -72,7 +73,7 @@ export class PdfCommands {
     const entry = doc?.file.entries.find((e) => e.key === node.key) ?? node.entry;
     const ref = entryRef({ key: node.key, entry, file: doc!.file, bibPath: node.bibUri.fsPath });
     // A DOI the library accepted but the .bib does not carry still identifies the paper.
-    ref.doi ??= this.tree.status(node.key).libraryDoi;
+    ref.doi ??= this.statuses.of(node.key).libraryDoi;
     return ref;
   }
 
@@ -150,9 +151,9 @@ export class PdfCommands {
   /** The DOI's landing page through the user's proxy, in the browser; then offers Attach from Downloads. */
   async openViaLibrary(arg: unknown): Promise<OpenViaLibraryResult | undefined> {
     await this.project.ready();
-    const node = await this.pickEntry(arg, 'Scholar: open which entry through your library?', (k) => !!(this.tree.status(k).doi ?? this.tree.status(k).libraryDoi));
+    const node = await this.pickEntry(arg, 'Scholar: open which entry through your library?', (k) => !!(this.statuses.of(k).doi ?? this.statuses.of(k).libraryDoi));
     if (!node) return undefined;
-    const st = this.tree.status(node.key);
+    const st = this.statuses.of(node.key);
     const doi = st.doi ?? st.libraryDoi;
     if (!doi) {
       void vscode.window.showInformationMessage(`Scholar: ${node.key} has no DOI to open. Resolve its DOI first.`);
@@ -184,7 +185,7 @@ export class PdfCommands {
   async attachFromDownloads(arg: unknown, folderArg?: unknown): Promise<{ key: string; folder: string; candidates: string[]; result?: AttachOutcome } | undefined> {
     if (!this.trusted()) return undefined;
     await this.project.ready();
-    const node = await this.pickEntry(arg, 'Scholar: attach a downloaded PDF to which entry?', (k) => this.tree.status(k).pdfState !== 'stored');
+    const node = await this.pickEntry(arg, 'Scholar: attach a downloaded PDF to which entry?', (k) => this.statuses.of(k).pdfState !== 'stored');
     if (!node) return undefined;
     const folder = fileOf(folderArg) ?? userLinkSettings().downloadsFolder;
     const ref = this.refOf(node);
@@ -275,16 +276,6 @@ export class PdfCommands {
     lines.push('', '## Entries still without a PDF', '', ...r.withoutPdf.map((k) => `- ${k}`), '');
     const doc = await vscode.workspace.openTextDocument({ content: lines.join('\n'), language: 'markdown' });
     await vscode.window.showTextDocument(doc, { preview: true });
-  }
-
-  table(): CommandTable {
-    return {
-      'scholar.attachPdf': (arg, file) => this.attach(arg, file),
-      'scholar.openViaLibrary': (arg) => this.openViaLibrary(arg),
-      'scholar.attachFromDownloads': (arg, folder) => this.attachFromDownloads(arg, folder),
-      'scholar.importZotero': (dir, opts) => this.importPdfs('zotero', dir, opts),
-      'scholar.importFolder': (dir, opts) => this.importPdfs('folder', dir, opts),
-    };
   }
 }
 

@@ -3,6 +3,7 @@
  * The host sends nothing before the webview says `ready`; then full snapshots with an increasing
  * sequence number (never partial patches). Every inbound message is validated before use.
  */
+import type { CommandId } from './commands';
 
 export interface StageView {
   name: string;
@@ -99,7 +100,19 @@ export type WebviewToHost =
 
 export const MAX_QUERY_LENGTH = 1000;
 
-const COMMANDS: readonly WebviewCommand[] = ['resolve', 'fetch', 'cancel', 'pause', 'resume', 'retryFailed', 'retryReason', 'openLog'];
+/** The command each dashboard button runs (`retryReason` passes the reason as the argument). */
+export const WEBVIEW_COMMAND_IDS: Readonly<Record<WebviewCommand, CommandId>> = {
+  resolve: 'scholar.resolveAllDois',
+  fetch: 'scholar.fetchPdfs',
+  cancel: 'scholar.cancel',
+  pause: 'scholar.pause',
+  resume: 'scholar.resume',
+  retryFailed: 'scholar.retryFailed',
+  retryReason: 'scholar.retryFailed',
+  openLog: 'scholar.showLog',
+};
+
+const COMMANDS = Object.keys(WEBVIEW_COMMAND_IDS) as readonly WebviewCommand[];
 
 /** Validates a message from the webview; anything else is dropped. */
 export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {

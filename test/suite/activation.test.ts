@@ -92,3 +92,11 @@ test('a long .bib is shown in ranges of 1,000 entries, each expanding to its ent
     }, 30_000, 'the project model to drop long.bib', 500);
   }
 });
+
+test('the command table registered is exactly package.json contributes.commands, every command through the recording edge', async () => {
+  const api = await scholarApi();
+  const declared = new Set<string>((scholar().packageJSON?.contributes?.commands ?? []).map((c: { command: string }) => c.command));
+  const table = new Set(api.commandIds);
+  assert.deepEqual([...declared].filter((id) => !table.has(id)), [], 'declared but without a handler in the table');
+  assert.deepEqual([...table].filter((id) => !declared.has(id)), [], 'in the table but not declared');
+});

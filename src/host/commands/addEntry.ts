@@ -14,6 +14,7 @@ import type { ProjectModel } from '../project';
 import type { Session } from '../session';
 import type { Log } from '../log';
 import { saveSoon } from './save';
+import type { Handlers } from './types';
 
 export interface AddEntryArgs {
   /** Identifiers (one or more, separated by spaces, commas or new lines); asked for when absent. */
@@ -178,3 +179,6 @@ export class AddEntryFeature implements vscode.CodeActionProvider, vscode.Dispos
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
+
+/** The command's part of the table (commands/index.ts). */
+export const addEntryCommands = ({ addEntry }: { addEntry: AddEntryFeature }): Handlers<'scholar.addEntry'> => ({ 'scholar.addEntry': (arg) => addEntry.add(arg) });

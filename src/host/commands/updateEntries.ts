@@ -17,6 +17,7 @@ import type { ProjectModel } from '../project';
 import type { Session } from '../session';
 import type { Log } from '../log';
 import { saveSoon } from './save';
+import type { Handlers } from './types';
 
 export const PROPOSED_SCHEME = 'scholar-proposed';
 
@@ -246,3 +247,6 @@ export class UpdateEntriesFeature implements vscode.Disposable {
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
+
+/** The command's part of the table (commands/index.ts). */
+export const updateEntriesCommands = ({ updateEntries }: { updateEntries: UpdateEntriesFeature }): Handlers<'scholar.updateEntries'> => ({ 'scholar.updateEntries': (arg) => updateEntries.update(arg) });

@@ -1,10 +1,6 @@
 import * as vscode from 'vscode';
-import type { Log } from './log';
-
-export type CommandHandler = (...args: unknown[]) => unknown;
-
-/** One table of every command id → handler. Ids must match package.json `contributes.commands`. */
-export type CommandTable = Record<string, CommandHandler>;
+import type { Log } from '../log';
+import type { CommandHandler, CommandTable } from './types';
 
 /** A capability that has not landed answers with a plain message, never an exception. */
 export function pending(what: string): CommandHandler {
@@ -25,8 +21,8 @@ export interface CommandFailure {
  * the log gets the stack, the failure is appended to `failures`, and the command's promise resolves
  * instead of rejecting into the void.
  */
-export function registerCommands(table: CommandTable, log: Log, failures: CommandFailure[] = []): vscode.Disposable[] {
-  return Object.entries(table).map(([id, handler]) =>
+export function registerCommands(table: Partial<CommandTable>, log: Log, failures: CommandFailure[] = []): vscode.Disposable[] {
+  return (Object.entries(table) as [string, CommandHandler][]).map(([id, handler]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
         return await handler(...args);

@@ -1,0 +1,59 @@
+/** The library as a whole: the dashboard, the log, the index, search and filter, API keys. */
+import * as vscode from 'vscode';
+import { fieldText } from '../../core/bib/latex';
+import type { CommandsOf } from '../container';
+
+type Id = 'scholar.showDashboard' | 'scholar.showLog' | 'scholar.rebuildIndex' | 'scholar.searchLibrary' | 'scholar.searchInDashboard' | 'scholar.clearFilter' | 'scholar.setApiKey';
+
+const SECRET_IDS = { OpenAlex: 'scholar.apiKey.openalex', 'Semantic Scholar': 'scholar.apiKey.semanticScholar' } as const;
+
+export const libraryCommands: CommandsOf<Id> = ({ context, log, controller, session, project, tree, dashboard }) => ({
+  'scholar.showDashboard': () => dashboard.show(),
+  'scholar.showLog': () => log.show(true),
+  'scholar.rebuildIndex': async () => {
+    if (!controller.requireTrust()) return undefined;
+    const folder = session.folderFor();
+    if (!folder) return undefined;
+    const lib = await session.library(folder);
+    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Scholar: rebuilding the library index' }, () => lib.writer.indexTask((ix) => ix.rebuildFromFolders()));
+    void lib.writer.saveIndex().catch(() => undefined);
+    session.invalidateMetadata();
+    tree.refreshNow();
+    void vscode.window.showInformationMessage(`Scholar: index rebuilt from ${report.count} folders${report.errors.length ? `; ${report.errors.length} unreadable (see the log)` : ''}.`);
+    for (const e of report.errors) log.warn(`index: ${e.folder}: ${e.message}`);
+    return report;
+  },
+  'scholar.searchLibrary': async (arg) => {
+    const query = typeof arg === 'string' ? arg : await vscode.window.showInputBox({ title: 'Scholar: search the library', prompt: 'Words (prefixes), "phrases", and filters author: year: tag: has:pdf status: venue: (- negates)', placeHolder: 'e.g. entropy year:2015..2022 has:pdf' });
+    if (query === undefined) return undefined;
+    if (!query.trim()) {
+      tree.setFilter(undefined);
+      return [];
+    }
+    if (!(await session.indexFor(session.folderFor()))) {
+      // No library yet (or Restricted Mode): filter the .bib entries by their text.
+      const q = query.toLowerCase();
+      const keys = new Set(project.bibDocs().flatMap((d) => d.file.entries).filter((e) => e.key.toLowerCase().includes(q) || (fieldText(e, 'title') ?? '').toLowerCase().includes(q)).map((e) => e.key));
+      tree.setFilter(keys, query);
+      return [...keys];
+    }
+    const { hits, error } = await controller.searchHits(query, 500);
+    if (error) {
+      void vscode.window.showWarningMessage(`Scholar: ${error}`);
+      return undefined;
+    }
+    tree.setFilter(new Set(hits.map((h) => h.key)), query);
+    return hits.map((h) => h.key);
+  },
+  'scholar.searchInDashboard': (arg) => dashboard.showSearch(typeof arg === 'string' ? arg : ''),
+  'scholar.clearFilter': () => tree.setFilter(undefined),
+  'scholar.setApiKey': async () => {
+    const which = (await vscode.window.showQuickPick(Object.keys(SECRET_IDS), { title: 'Scholar: set an API key (kept in VS Code\u2019s secret storage)' })) as keyof typeof SECRET_IDS | undefined;
+    if (!which) return;
+    const key = await vscode.window.showInputBox({ title: `${which} API key`, password: true, ignoreFocusOut: true });
+    if (key === undefined) return;
+    // The session listens to secret changes and hands the new key to the open libraries.
+    if (key) await context.secrets.store(SECRET_IDS[which], key);
+    else await context.secrets.delete(SECRET_IDS[which]);
+  },
+});

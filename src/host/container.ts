@@ -1,0 +1,97 @@
+/**
+ * The host's services, built once in dependency order: each constructor gets what it needs, so
+ * nothing is set after the fact. Command handlers (commands/) receive this container; views read
+ * the models (session, project, upgrades) and own none of them.
+ */
+import * as vscode from 'vscode';
+import type { Log } from './log';
+import { Session } from './session';
+import { ProjectModel } from './project';
+import { Upgrades } from './upgrade';
+import { EntryStatuses } from './entryStatuses';
+import { LibraryTree, type TreeNode } from './libraryTree';
+import { PdfCommands, TreeDrop } from './pdfCommands';
+import { Controller } from './controller';
+import { Dashboard } from './dashboard';
+import { PdfViewer } from './pdfViewer';
+import { LatexFeatures } from './latex';
+import { JobStatusBar } from './statusBar';
+import { AddEntryFeature } from './commands/addEntry';
+import { UpdateEntriesFeature } from './commands/updateEntries';
+import { WEBVIEW_COMMAND_IDS } from '../shared/protocol';
+import type { CommandId } from '../shared/commands';
+import type { Handlers } from './commands/types';
+
+export interface Services {
+  context: vscode.ExtensionContext;
+  log: Log;
+  session: Session;
+  project: ProjectModel;
+  upgrades: Upgrades;
+  statuses: EntryStatuses;
+  tree: LibraryTree;
+  pdfs: PdfCommands;
+  treeDrop: TreeDrop;
+  controller: Controller;
+  dashboard: Dashboard;
+  pdfViewer: PdfViewer;
+  latex: LatexFeatures;
+  addEntry: AddEntryFeature;
+  updateEntries: UpdateEntriesFeature;
+  /** Redraws the views that show the library (after a change outside a job). */
+  libraryChanged(): void;
+}
+
+/** What each feature's command file exports: its handlers, built from the services. */
+export type CommandsOf<K extends CommandId> = (s: Services) => Handlers<K>;
+
+export function createServices(context: vscode.ExtensionContext, log: Log): Services {
+  const own = <T extends vscode.Disposable>(d: T): T => (context.subscriptions.push(d), d);
+  const session = own(new Session(context, log));
+  const project = own(new ProjectModel(log, () => session.storageFolders()));
+  const upgrades = own(new Upgrades(project, session, log));
+  const statuses = new EntryStatuses(session, project);
+  const tree = own(new LibraryTree(project, statuses, () => upgrades.keys()));
+  const pdfs = new PdfCommands(session, project, tree, statuses, log, vscode.Uri.joinPath(context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath);
+  const treeDrop = new TreeDrop(pdfs);
+  tree.attach(own(vscode.window.createTreeView<TreeNode>('scholar.library', { treeDataProvider: tree, showCollapseAll: true, dragAndDropController: treeDrop })));
+  const controller = new Controller(session, project, tree, statuses, log);
+  const dashboard = own(
+    new Dashboard(
+      context.extensionUri,
+      { snapshot: () => session.snapshot(), onDidChange: session.onDidChange },
+      {
+        command: (msg) => void vscode.commands.executeCommand(WEBVIEW_COMMAND_IDS[msg.command], msg.command === 'retryReason' ? msg.reason : undefined),
+        search: (query) => controller.searchHits(query, 50),
+        open: (key, what) => void vscode.commands.executeCommand(what === 'pdf' ? 'scholar.openPdf' : 'scholar.revealEntry', key),
+      },
+      log,
+    ),
+  );
+  const pdfViewer = own(new PdfViewer(context.extensionUri));
+  const latex = own(new LatexFeatures(project, session, statuses, upgrades));
+  own(new JobStatusBar(session));
+  const libraryChanged = () => {
+    tree.refreshNow();
+    latex.updateSoon();
+  };
+  const addEntry = own(new AddEntryFeature(session, project, log, (uri, keys) => controller.run('fetch', [uri], { only: keys }), libraryChanged));
+  const updateEntries = own(new UpdateEntriesFeature(session, project, log, libraryChanged));
+
+  const modelChanged = () => {
+    tree.refreshSoon();
+    latex.updateSoon();
+  };
+  context.subscriptions.push(
+    upgrades.onDidChange(modelChanged),
+    project.onDidChange(modelChanged),
+    session.onDidChange(() => {
+      tree.refreshSoon();
+      // Diagnostics depend on notices in the library, not on a job's progress: recompute them
+      // (every .bib checked again) when no job runs, i.e. also once when a job ends.
+      if (!session.currentJob) latex.updateSoon();
+      void vscode.commands.executeCommand('setContext', 'scholar.jobRunning', !!session.currentJob);
+    }),
+  );
+  return { context, log, session, project, upgrades, statuses, tree, pdfs, treeDrop, controller, dashboard, pdfViewer, latex, addEntry, updateEntries, libraryChanged };
+}
