@@ -5,7 +5,7 @@ import type { JobEntry, JobKind, Job } from '../core/jobs/run';
 import type { ResolveResult } from '../core/resolve/resolver';
 import { pdfPath, entryDir } from '../core/storage/layout';
 import { fieldText } from '../core/bib/latex';
-import { isValidDoi, normalizeDoi } from '../core/bib/check';
+import { isValidDoi, normalizeDoi } from '../core/doi';
 import type { CommandTable } from './commands';
 import type { Log } from './log';
 import type { ProjectModel } from './project';

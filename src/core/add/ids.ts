@@ -3,7 +3,7 @@
  * publisher URLs whose landing page names the DOI. Several may come at once (one per line, or
  * separated by spaces/commas: identifiers never contain either).
  */
-import { extractArxivId, isValidDoi, normalizeDoi } from '../bib/check';
+import { extractArxivId, isValidDoi, normalizeDoi } from '../doi';
 
 export type IdInput =
   | { input: string; kind: 'doi'; doi: string }

@@ -7,7 +7,7 @@ import { readFile, rm, copyFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { BibEntry, BibFile } from '../bib/parse';
-import { entryArxivId, normalizeDoi, isValidDoi } from '../bib/check';
+import { entryArxivId, normalizeDoi, isValidDoi } from '../doi';
 import { hasOptOut } from '../bib/edit';
 import { fieldText } from '../bib/latex';
 import * as crossref from '../sources/crossref';

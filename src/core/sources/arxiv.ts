@@ -3,7 +3,8 @@
 // with both the 2016 layout (inline namespace declarations) and the current one.
 import type { ScholarHttp } from '../net/http';
 import type { OaLocation, WorkRecord } from './types';
-import { normalizeDoi, splitName } from './util';
+import { splitName } from './util';
+import { parseDoi } from '../doi';
 
 export function decodeXml(s: string): string {
   return s
@@ -56,7 +57,7 @@ export function parseArxivAtom(xml: string): ArxivFeed {
     const links = [...e.matchAll(/<link\b([^>]*)\/?>/gi)].map((m) => attrs(m[1]));
     const pdf = links.find((l) => l.title === 'pdf' || l.type === 'application/pdf')?.href;
     const landing = links.find((l) => l.rel === 'alternate')?.href ?? idUrl;
-    const publishedDoi = normalizeDoi(tag(e, 'arxiv:doi'));
+    const publishedDoi = parseDoi(tag(e, 'arxiv:doi'));
     const journalRef = tag(e, 'arxiv:journal_ref');
     const published = tag(e, 'published');
     const rec: WorkRecord = {

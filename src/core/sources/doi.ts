@@ -2,7 +2,7 @@
 // (https://www.doi.org/the-identifier/resources/factsheets/doi-resolution-documentation) and landing pages.
 import { ScholarError } from '../errors';
 import type { ScholarHttp } from '../net/http';
-import { doiPath } from './util';
+import { doiPath } from '../doi';
 
 /** BibTeX by content negotiation; null when the DOI is unknown (404). */
 export async function bibtex(http: ScholarHttp, doi: string, signal?: AbortSignal): Promise<string | null> {
