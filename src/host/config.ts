@@ -10,8 +10,8 @@ import { ScholarError } from '../core/errors';
 import { parseResolvers, type PdfResolver } from '../core/resolvers/zotero';
 import { defaultDownloadsFolder } from '../core/attach/downloads';
 import { DEFAULT_DOI_LINK_BASE } from '../core/attach/links';
+import { API_SERVICES } from '../core/services';
 
-export const SERVICES = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'] as const;
 
 /**
  * A value that only the user may set (user or remote-machine settings). A cloned repository's
@@ -122,7 +122,7 @@ export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?:
   const cfg = vscode.workspace.getConfiguration('scholar', folder.uri);
   const endpoints: Partial<Record<ServiceName, string>> = {};
   const policies: PolicyOverrides = {};
-  for (const s of SERVICES) {
+  for (const s of API_SERVICES) {
     const url = userValue<string>(cfg, `endpoints.${s}`)?.trim();
     if (url) {
       let u: URL | undefined;
