@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { realpathSync } from 'node:fs';
 import type { HttpOptions } from '../core/net/http';
 import { networkFromEnv, parseNoProxy, parseProxyUrl, type NetworkOptions } from '../core/net/network';
 import { rateFromPerSecond, type PolicyOverrides, type ServiceName } from '../core/net/policy';
@@ -11,6 +10,7 @@ import { parseResolvers, type PdfResolver } from '../core/resolvers/zotero';
 import { defaultDownloadsFolder } from '../core/attach/downloads';
 import { DEFAULT_DOI_LINK_BASE } from '../core/attach/links';
 import { API_SERVICES } from '../core/services';
+import { isInside, isLexicallyInside } from '../core/paths';
 
 
 /**
@@ -60,29 +60,11 @@ export function storageRootFor(folder: vscode.WorkspaceFolder, setting: string |
   const ws = folder.uri.fsPath;
   const rel = (setting ?? 'storage').trim() || 'storage';
   const abs = path.resolve(ws, rel);
-  const inside = (p: string, root: string) => {
-    const r = path.relative(root, p);
-    return r !== '' && !r.startsWith('..') && !path.isAbsolute(r);
-  };
-  if (!inside(abs, ws)) {
+  if (abs === path.resolve(ws) || !isLexicallyInside(ws, abs)) {
     throw new ScholarError('E_STORAGE_OUTSIDE', `scholar.storageFolder "${rel}" is outside the workspace folder; Scholar keeps its library inside the workspace`);
   }
-  // The deepest existing ancestor, with symlinks resolved, must still be inside the workspace.
-  let probe = abs;
-  for (;;) {
-    try {
-      const real = realpathSync(probe);
-      const realWs = realpathSync(ws);
-      if (real !== realWs && !inside(real, realWs)) {
-        throw new ScholarError('E_STORAGE_OUTSIDE', `scholar.storageFolder "${rel}" leads outside the workspace folder through a symbolic link`);
-      }
-      break;
-    } catch (err) {
-      if (err instanceof ScholarError) throw err;
-      const parent = path.dirname(probe);
-      if (parent === probe) break;
-      probe = parent;
-    }
+  if (!isInside(ws, abs)) {
+    throw new ScholarError('E_STORAGE_OUTSIDE', `scholar.storageFolder "${rel}" leads outside the workspace folder through a symbolic link`);
   }
   return abs;
 }

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, copyFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import { isInside } from '../paths';
 import type { BibEntry, BibFile } from '../bib/parse';
 import { entryArxivId, normalizeDoi, isValidDoi } from '../doi';
 import { hasOptOut } from '../bib/edit';
@@ -134,7 +135,7 @@ function entryPdfCandidates(item: FetchItem, root: string): PdfCandidate[] {
     if (p) {
       const abs = path.resolve(path.dirname(item.bibPath), p);
       const ws = path.dirname(root);
-      if (!path.relative(ws, abs).startsWith('..') && existsSync(abs)) out.push({ url: `file://${abs}`, source: 'entry' });
+      if (isInside(ws, abs) && existsSync(abs)) out.push({ url: `file://${abs}`, source: 'entry' });
     }
   }
   return out;
