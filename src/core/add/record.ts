@@ -7,7 +7,7 @@
 import { normalizeDoi } from '../doi';
 import type { WorkRecord, WorkUpdate } from '../sources/types';
 import { stripTags } from '../sources/util';
-import { decodeEntities } from '../sources/doi';
+import { decodeEntities } from '../entities';
 
 export interface RecordName {
   family: string;

@@ -5,17 +5,14 @@ import type { ScholarHttp } from '../net/http';
 import type { OaLocation, WorkRecord } from './types';
 import { splitName } from './util';
 import { parseDoi } from '../doi';
+import { decodeEntities } from '../entities';
 
+/** Element text: CDATA sections as they are, everything else through the shared entity decoder. */
 export function decodeXml(s: string): string {
   return s
-    .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
-    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
-    .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d)))
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, '&');
+    .split(/(<!\[CDATA\[[\s\S]*?\]\]>)/)
+    .map((part) => (part.startsWith('<![CDATA[') ? part.slice(9, -3) : decodeEntities(part)))
+    .join('');
 }
 
 /** Text of the first element with this (possibly prefixed) name, attributes ignored. */
