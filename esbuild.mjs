@@ -1,5 +1,6 @@
-// Build script: bundles the extension host, the CLI, the replay server, the dashboard webview
-// and (with --tests) the unit tests and the extension-host test suite.
+// Build script: bundles the extension host, the CLI, the replay server, the two webviews (dashboard,
+// PDF viewer) and, with --tests, the unit tests and the extension-host test suite; copies sql.js's
+// wasm and pdf.js's worker beside them.
 import * as esbuild from 'esbuild';
 import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -57,8 +58,8 @@ const configs = [
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   },
-  // The replay server is part of the build only once it exists (it lands with the sources work).
-  ...(existsSync(path.join(root, 'src/replay/main.ts')) ? [{ ...nodeCommon, entryPoints: { replay: 'src/replay/main.ts' }, outdir: 'dist' }] : []),
+  // The replay server (offline scholarly APIs) for the demo, the benchmarks and the VS Code tests.
+  { ...nodeCommon, entryPoints: { replay: 'src/replay/main.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',
@@ -88,7 +89,6 @@ if (tests) {
       entryPoints: suite,
       outdir: 'out/suite',
       outbase: 'test/suite',
-      bundle: true,
       sourcemap: 'inline',
     });
   }

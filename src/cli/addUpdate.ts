@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CliOptions } from './args';
-import type { CliIO } from './main';
+import { writeJson, type CliIO } from './io';
 import { ScholarError } from '../core/errors';
 import { loadBibFile, type LoadedBib } from '../core/tex/project';
 import { parseBib } from '../core/bib/parse';
@@ -86,7 +86,7 @@ export async function runAdd(opts: CliOptions, io: CliIO): Promise<number> {
     ...(r.message ? { message: r.message } : {}),
     ...(fetchOutcome && r.key && fetchOutcome[r.key] ? { pdf: fetchOutcome[r.key] } : {}),
   }));
-  if (opts.json) io.stdout.write(JSON.stringify({ command: 'add', file: rel, dryRun: opts.dryRun, results }, null, 2) + '\n');
+  if (opts.json) writeJson(io, { command: 'add', file: rel, dryRun: opts.dryRun, results });
   else {
     for (const r of results) {
       const what = r.outcome === 'added' ? `added as ${r.key}` : r.outcome === 'duplicate' ? `already in ${rel} as ${r.existingKey}` : `${r.outcome.replace(/_/g, ' ')}: ${r.message ?? ''}`;
@@ -156,7 +156,7 @@ export async function runUpdate(opts: CliOptions, io: CliIO): Promise<number> {
   }
   const changes = proposals.map((p) => ({ key: p.key, field: p.field, old: p.old, new: p.new, source: p.source }));
   const entries = updates.map((u) => ({ key: u.key, outcome: u.outcome, ...(u.message ? { message: u.message } : {}), ...(u.notices?.length ? { notices: u.notices } : {}) }));
-  if (opts.json) io.stdout.write(JSON.stringify({ command: 'update', file: rel, dryRun: opts.dryRun, changes, entries }, null, 2) + '\n');
+  if (opts.json) writeJson(io, { command: 'update', file: rel, dryRun: opts.dryRun, changes, entries });
   else {
     for (const u of updates) {
       if (u.outcome === 'mismatch' || u.outcome === 'failed' || u.outcome === 'not_found') io.stderr.write(`  ${u.key}: ${u.outcome.replace(/_/g, ' ')}: ${u.message ?? ''}\n`);

@@ -1,10 +1,8 @@
 import { ScholarError } from '../core/errors';
 import { parseProxyUrl } from '../core/net/network';
+import { API_SERVICES as SERVICE_NAMES, SERVICE_NAMES as LIMIT_NAMES, type ApiService as EndpointName } from '../core/services';
 
-export const SERVICE_NAMES = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'] as const;
-export type EndpointName = (typeof SERVICE_NAMES)[number];
 /** What --limit accepts: the services of the `scholar.limits.*` settings, with the same meaning. */
-export const LIMIT_NAMES = [...SERVICE_NAMES, 'pdf'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 
 export interface CliLimit {

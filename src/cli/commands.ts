@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CliOptions } from './args';
-import type { CliIO } from './main';
+import { failureLine, writeJson, type CliIO } from './io';
 import { ScholarError, SERVICE_DOWN_CODES } from '../core/errors';
 import { networkFromEnv, type NetworkOptions } from '../core/net/network';
 import { describeNetIssue } from '../core/net/issues';
@@ -189,12 +189,12 @@ export async function runResolve(opts: CliOptions, io: CliIO): Promise<number> {
   const failed = entries.filter((e) => e.outcome === 'failed').length;
   const fileErrors = perFile.filter((f) => f.error).length;
   if (opts.json) {
-    io.stdout.write(JSON.stringify({ command: 'resolve', dryRun: opts.dryRun, totals: snap.stats.outcomes, files: perFile, entries, servicesDown: job.netIssues }, null, 2) + '\n');
+    writeJson(io, { command: 'resolve', dryRun: opts.dryRun, totals: snap.stats.outcomes, files: perFile, entries, servicesDown: job.netIssues });
   } else {
     const written = perFile.reduce((a, f) => a + f.written, 0);
     io.stderr.write(`resolve: ${summaryLine(snap)}${opts.dryRun ? '' : ` · ${written} DOIs written`}\n`);
     for (const e of entries.filter((x) => x.outcome === 'review')) io.stderr.write(`  review: ${e.key} (best ${e.score})\n`);
-    for (const e of entries.filter((x) => x.outcome === 'failed' && !isServiceDownReason(x.reason))) io.stderr.write(`  failed: ${e.key}: ${e.reason} ${e.message ?? ''}\n`);
+    for (const e of entries.filter((x) => x.outcome === 'failed' && !isServiceDownReason(x.reason))) io.stderr.write(failureLine(e));
     downSummary(io, entries.filter((x) => x.outcome === 'failed'), 'resolved');
     for (const e of entries.filter((x) => x.outcome === 'doi_mismatch' || x.outcome === 'doi_unknown')) {
       const fix = e.replacement ? (opts.fixExisting ? ` (replaced with ${e.replacement.doi})` : ` (--fix-existing replaces it with ${e.replacement.doi})`) : ' (no confident replacement found)';
@@ -211,7 +211,7 @@ export async function runFetch(opts: CliOptions, io: CliIO): Promise<number> {
   const { bibs, cited } = await bibsOf(target, storage, io.signal);
   if (opts.dryRun) {
     const entries = entriesOf(bibs);
-    if (opts.json) io.stdout.write(JSON.stringify({ command: 'fetch', dryRun: true, entries: entries.map((e) => ({ key: e.key, file: path.relative(io.cwd, e.bibPath) })) }, null, 2) + '\n');
+    if (opts.json) writeJson(io, { command: 'fetch', dryRun: true, entries: entries.map((e) => ({ key: e.key, file: path.relative(io.cwd, e.bibPath) })) });
     else io.stderr.write(`fetch --dry-run: would look for PDFs of ${entries.length} entries into ${path.relative(io.cwd, storage) || '.'}\n`);
     return 0;
   }
@@ -219,10 +219,10 @@ export async function runFetch(opts: CliOptions, io: CliIO): Promise<number> {
   const entries = [...job.results.values()].map((r) => ({ key: r.key, file: path.relative(io.cwd, r.bibPath), outcome: r.outcome, source: r.source ?? null, doi: r.doi ?? null, reason: r.reason ?? null, permanent: r.permanent ?? null, message: r.message ?? null }));
   const failed = entries.filter((e) => e.outcome === 'failed').length;
   if (opts.json) {
-    io.stdout.write(JSON.stringify({ command: 'fetch', storage: path.relative(io.cwd, storage) || '.', totals: snap.stats.outcomes, entries, servicesDown: job.netIssues }, null, 2) + '\n');
+    writeJson(io, { command: 'fetch', storage: path.relative(io.cwd, storage) || '.', totals: snap.stats.outcomes, entries, servicesDown: job.netIssues });
   } else {
     io.stderr.write(`fetch: ${summaryLine(snap)} · storage ${path.relative(io.cwd, storage) || '.'}\n`);
-    for (const e of entries.filter((x) => x.outcome === 'failed' && !isServiceDownReason(x.reason))) io.stderr.write(`  failed: ${e.key}: ${e.reason}${e.permanent ? '' : ' (transient)'} ${e.message ?? ''}\n`);
+    for (const e of entries.filter((x) => x.outcome === 'failed' && !isServiceDownReason(x.reason))) io.stderr.write(failureLine(e));
     downSummary(io, entries.filter((x) => x.outcome === 'failed'), 'fetched');
   }
   if (io.signal.aborted) return 2;
@@ -235,7 +235,7 @@ export async function runCheck(opts: CliOptions, io: CliIO): Promise<number> {
   const findings = [];
   for (const t of targets) findings.push(...(await checkProject(path.resolve(io.cwd, t), { storageFolder: storage, signal: io.signal })));
   const shown = findings.map((f) => ({ ...f, file: path.relative(io.cwd, f.file) || f.file }));
-  if (opts.json) io.stdout.write(JSON.stringify({ command: 'check', problems: shown.length, findings: shown }, null, 2) + '\n');
+  if (opts.json) writeJson(io, { command: 'check', problems: shown.length, findings: shown });
   else {
     for (const f of shown) io.stdout.write(`${f.file}:${f.line}:${f.column}: ${f.severity}: ${f.message} [${f.code}]\n`);
     io.stderr.write(`check: ${shown.length ? `${shown.length} problem${shown.length === 1 ? '' : 's'}` : 'no problems'}\n`);
@@ -254,7 +254,7 @@ export async function runIndex(opts: CliOptions, io: CliIO): Promise<number> {
     const saved = writer.saveIndex();
     await writer.close();
     await saved;
-    if (opts.json) io.stdout.write(JSON.stringify({ command: 'index rebuild', entries: report.count, errors: report.errors }, null, 2) + '\n');
+    if (opts.json) writeJson(io, { command: 'index rebuild', entries: report.count, errors: report.errors });
     else {
       io.stderr.write(`index: rebuilt from ${report.count} folders${report.errors.length ? `, ${report.errors.length} unreadable` : ''}\n`);
       for (const e of report.errors) io.stderr.write(`  ${e.folder}: ${e.message}\n`);
@@ -270,7 +270,7 @@ export async function runSearch(opts: CliOptions, io: CliIO): Promise<number> {
   const index = await LibraryIndex.open(storage);
   try {
     const hits = index.search(opts.positionals.join(' '), { limit: 50 });
-    if (opts.json) io.stdout.write(JSON.stringify({ command: 'search', query: opts.positionals.join(' '), hits }, null, 2) + '\n');
+    if (opts.json) writeJson(io, { command: 'search', query: opts.positionals.join(' '), hits });
     else {
       for (const h of hits) io.stdout.write(`${h.key}\t${h.year ?? ''}\t${h.hasPdf ? 'pdf' : '-'}\t${h.doi ?? ''}\t${h.title ?? ''}\n`);
       io.stderr.write(`search: ${hits.length} result${hits.length === 1 ? '' : 's'}\n`);

@@ -1,18 +1,13 @@
 import { parseArgs, USAGE, type CliOptions } from './args';
-import { ScholarError, errorCode, errorMessage } from '../core/errors';
+import { errorMessage } from '../core/errors';
+import { fatalLine, type CliIO } from './io';
 import { SCHOLAR_VERSION } from '../core/version';
 import { runCheck, runFetch, runIndex, runResolve, runSearch } from './commands';
 import { runAttach, runImport } from './pdfs';
 import { runAdd, runUpdate } from './addUpdate';
 import { runUpgrade } from './upgrade';
 
-export interface CliIO {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  signal: AbortSignal;
-}
+export type { CliIO } from './io';
 
 type Runner = (opts: CliOptions, io: CliIO) => Promise<number>;
 
@@ -49,8 +44,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   try {
     return await runners[opts.command](opts, io);
   } catch (err) {
-    const code = errorCode(err);
-    io.stderr.write(`scholar: ${errorMessage(err)}${err instanceof ScholarError ? ` (${code})` : ''}\n`);
+    io.stderr.write(fatalLine(err));
     if (io.env.SCHOLAR_DEBUG && err instanceof Error) io.stderr.write(`${err.stack}\n`);
     return 2;
   }

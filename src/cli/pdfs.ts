@@ -1,7 +1,7 @@
 /** `scholar attach` and `scholar import zotero|folder`: PDFs the user already has, into the library. */
 import * as path from 'node:path';
 import type { CliOptions } from './args';
-import type { CliIO } from './main';
+import { writeJson, type CliIO } from './io';
 import { bibsOf, httpOptions } from './commands';
 import { ScholarError } from '../core/errors';
 import { Library } from '../core/jobs/library';
@@ -37,7 +37,7 @@ export async function runAttach(opts: CliOptions, io: CliIO): Promise<number> {
   try {
     const r = await attachPdf(lib, ref, file, { source: 'user', acceptMismatch: opts.force, replace: opts.force, signal: io.signal });
     const out = r.status === 'stored' ? { key, status: 'stored', verified: r.verified, sha256: r.sha256, size: r.size } : r.status === 'exists' ? { key, status: 'exists', verified: r.verified } : { key, status: 'mismatch', verdict: r.verdict };
-    if (opts.json) io.stdout.write(JSON.stringify({ command: 'attach', file: path.relative(io.cwd, file), ...out }, null, 2) + '\n');
+    if (opts.json) writeJson(io, { command: 'attach', file: path.relative(io.cwd, file), ...out });
     else if (r.status === 'stored') io.stderr.write(`attach: ${path.basename(file)} → ${key} (verified: ${r.verified})\n`);
     else if (r.status === 'exists') io.stderr.write(`attach: ${key} already has a PDF (verified: ${r.verified}); --force replaces it\n`);
     else io.stderr.write(`attach: ${path.basename(file)} ${r.verdict === 'unverified' ? 'has no text to check' : `names neither the DOI nor the title of ${key}`}; nothing was changed (--force keeps it, recorded as verified "manual")\n`);
@@ -66,7 +66,7 @@ export async function runImport(opts: CliOptions, io: CliIO): Promise<number> {
     const report = kind === 'zotero' ? await importFromZotero(await readZoteroLibrary(dir), entries, base) : await importFromFolder(dir, entries, { ...base, exclude: [storage] });
     if (opts.json) {
       const rel = (f: string) => path.relative(io.cwd, f);
-      io.stdout.write(JSON.stringify({ command: `import ${kind}`, ...report, dir: rel(report.dir) || '.', matched: report.matched.map((m) => ({ ...m, file: rel(m.file) })), unmatched: report.unmatched.map((u) => ({ ...u, file: rel(u.file) })) }, null, 2) + '\n');
+      writeJson(io, { command: `import ${kind}`, ...report, dir: rel(report.dir) || '.', matched: report.matched.map((m) => ({ ...m, file: rel(m.file) })), unmatched: report.unmatched.map((u) => ({ ...u, file: rel(u.file) })) });
     } else printReport(report, io);
     return report.counts.rejected > 0 ? 1 : 0;
   } finally {

@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CliOptions } from './args';
-import type { CliIO } from './main';
+import { writeJson, type CliIO } from './io';
 import { httpOptions } from './commands';
 import { ScholarError } from '../core/errors';
 import { ScholarHttp } from '../core/net/http';
@@ -67,7 +67,7 @@ export async function runUpgrade(opts: CliOptions, io: CliIO): Promise<number> {
   }));
   const count = (o: string) => proposals.filter((p) => p.outcome === o).length;
   if (opts.json) {
-    io.stdout.write(JSON.stringify({ command: 'upgrade', dryRun: opts.dryRun, file: rel, totals: { upgraded: count('upgraded'), review: count('review'), none: count('none') }, written, skipped, ...(diff !== undefined ? { diff } : {}), ...(fileError ? { error: fileError } : {}), entries }, null, 2) + '\n');
+    writeJson(io, { command: 'upgrade', dryRun: opts.dryRun, file: rel, totals: { upgraded: count('upgraded'), review: count('review'), none: count('none') }, written, skipped, ...(diff !== undefined ? { diff } : {}), ...(fileError ? { error: fileError } : {}), entries });
   } else {
     io.stderr.write(`upgrade: ${count('upgraded')} upgraded, ${count('review')} to review, ${count('none')} unchanged${opts.dryRun ? ' (dry run)' : ` · ${written} entries rewritten`}\n`);
     for (const p of proposals.filter((x) => x.outcome === 'upgraded')) io.stderr.write(`  upgraded: ${p.key}: ${p.to!.doi} (evidence: ${describeEvidence(p.evidence)})\n`);

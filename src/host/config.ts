@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { realpathSync } from 'node:fs';
 import type { HttpOptions } from '../core/net/http';
 import { networkFromEnv, parseNoProxy, parseProxyUrl, type NetworkOptions } from '../core/net/network';
 import { rateFromPerSecond, type PolicyOverrides, type ServiceName } from '../core/net/policy';
@@ -10,8 +9,9 @@ import { ScholarError } from '../core/errors';
 import { parseResolvers, type PdfResolver } from '../core/resolvers/zotero';
 import { defaultDownloadsFolder } from '../core/attach/downloads';
 import { DEFAULT_DOI_LINK_BASE } from '../core/attach/links';
+import { API_SERVICES } from '../core/services';
+import { isInside, isLexicallyInside } from '../core/paths';
 
-export const SERVICES = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'] as const;
 
 /**
  * A value that only the user may set (user or remote-machine settings). A cloned repository's
@@ -60,29 +60,11 @@ export function storageRootFor(folder: vscode.WorkspaceFolder, setting: string |
   const ws = folder.uri.fsPath;
   const rel = (setting ?? 'storage').trim() || 'storage';
   const abs = path.resolve(ws, rel);
-  const inside = (p: string, root: string) => {
-    const r = path.relative(root, p);
-    return r !== '' && !r.startsWith('..') && !path.isAbsolute(r);
-  };
-  if (!inside(abs, ws)) {
+  if (abs === path.resolve(ws) || !isLexicallyInside(ws, abs)) {
     throw new ScholarError('E_STORAGE_OUTSIDE', `scholar.storageFolder "${rel}" is outside the workspace folder; Scholar keeps its library inside the workspace`);
   }
-  // The deepest existing ancestor, with symlinks resolved, must still be inside the workspace.
-  let probe = abs;
-  for (;;) {
-    try {
-      const real = realpathSync(probe);
-      const realWs = realpathSync(ws);
-      if (real !== realWs && !inside(real, realWs)) {
-        throw new ScholarError('E_STORAGE_OUTSIDE', `scholar.storageFolder "${rel}" leads outside the workspace folder through a symbolic link`);
-      }
-      break;
-    } catch (err) {
-      if (err instanceof ScholarError) throw err;
-      const parent = path.dirname(probe);
-      if (parent === probe) break;
-      probe = parent;
-    }
+  if (!isInside(ws, abs)) {
+    throw new ScholarError('E_STORAGE_OUTSIDE', `scholar.storageFolder "${rel}" leads outside the workspace folder through a symbolic link`);
   }
   return abs;
 }
@@ -122,7 +104,7 @@ export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?:
   const cfg = vscode.workspace.getConfiguration('scholar', folder.uri);
   const endpoints: Partial<Record<ServiceName, string>> = {};
   const policies: PolicyOverrides = {};
-  for (const s of SERVICES) {
+  for (const s of API_SERVICES) {
     const url = userValue<string>(cfg, `endpoints.${s}`)?.trim();
     if (url) {
       let u: URL | undefined;

@@ -4,7 +4,7 @@ import type { JobEntry, JobKind, Job } from '../core/jobs/run';
 import type { ResolveResult } from '../core/resolve/resolver';
 import { pdfPath, entryDir } from '../core/storage/layout';
 import { fieldText } from '../core/bib/latex';
-import { normalizeDoi } from '../core/bib/check';
+import { normalizeDoi } from '../core/doi';
 import type { EntryStatuses } from './entryStatuses';
 import type { Log } from './log';
 import type { ProjectModel } from './project';

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { fieldText } from '../core/bib/latex';
 import { appendUntrusted } from './markdown';
-import { checkBibFiles } from '../core/bib/check';
+import { checkBibFiles } from '../core/bib/lint';
 import type { ProjectModel } from './project';
 import type { Session } from './session';
 import type { EntryStatuses } from './entryStatuses';

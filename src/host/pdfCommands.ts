@@ -14,7 +14,7 @@ import { errorCode, errorMessage } from '../core/errors';
 import { entryRef, type EntryRef } from '../core/import/match';
 import { importFromFolder, importFromZotero, type ImportReport } from '../core/import/run';
 import { readZoteroLibrary } from '../core/import/zotero';
-import { normalizeDoi } from '../core/bib/check';
+import { normalizeDoi } from '../core/doi';
 import { userLinkSettings } from './config';
 import { openSafeLink } from './controller';
 import type { EntryStatuses } from './entryStatuses';

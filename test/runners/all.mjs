@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const only = process.argv[2]; // optional: 'unit', 'vscode', 'restricted' or 'vsix' (that step only)
+const only = process.argv[2]; // optional: 'deps', 'unit', 'vscode', 'restricted' or 'vsix' (that step only)
 const want = (step) => !only || only === step;
 
 function run(label, cmd, args, opts = {}) {
@@ -24,6 +24,9 @@ let broken = false;
 if (run('build', process.execPath, ['esbuild.mjs', '--tests']) !== 0) process.exit(2);
 if (run('type-check', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']) !== 0) broken = true;
 if (run('type-check core (no vscode, no DOM)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'src/core/tsconfig.json', '--noEmit']) !== 0) broken = true;
+
+// The layer rules and "no cycles" (test/runners/deps.mjs), one test per rule (suite() is below).
+suite('deps', 'dependency rules over src/', ['test/runners/deps.mjs']);
 
 if (want('unit')) {
   // The proxy tests start a real tinyproxy; install it (and openssl) on a fresh machine.

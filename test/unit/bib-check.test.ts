@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkBibFiles, entryArxivId, entryDoi, extractArxivId, extractDoi, isValidDoi, normalizeDoi } from '../../src/core/bib/check';
+import { checkBibFiles } from '../../src/core/bib/lint';
+import { entryArxivId, entryDoi, extractArxivId, extractDoi, isValidDoi, normalizeDoi } from '../../src/core/doi';
 import { decodeBibBytes, findEntry, parseBib } from '../../src/core/bib/parse';
 import { readFixture } from './bib-helpers';
 

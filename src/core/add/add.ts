@@ -5,7 +5,7 @@
  * the file's own style. The editor applies that insertion as one WorkspaceEdit (one undo step); the
  * CLI writes it atomically.
  */
-import { entryArxivId, entryDoi } from '../bib/check';
+import { entryArxivId, entryDoi } from '../doi';
 import type { TextEdit } from '../bib/edit';
 import { normalizeForMatch } from '../bib/latex';
 import type { BibFile } from '../bib/parse';

@@ -3,7 +3,7 @@
  * agency registered the DOI), the arXiv API for arXiv ids, the landing page's meta tags for a
  * publisher URL, and OpenAlex when the agency cannot be reached.
  */
-import { extractDoi } from '../bib/check';
+import { extractDoi } from '../doi';
 import { errorCode, errorMessage, isAbortError, ScholarError } from '../errors';
 import type { ScholarHttp } from '../net/http';
 import * as arxiv from '../sources/arxiv';

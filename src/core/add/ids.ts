@@ -3,7 +3,8 @@
  * publisher URLs whose landing page names the DOI. Several may come at once (one per line, or
  * separated by spaces/commas: identifiers never contain either).
  */
-import { extractArxivId, isValidDoi, normalizeDoi } from '../bib/check';
+import { extractArxivId, isValidDoi, normalizeDoi } from '../doi';
+import { decodeEntities } from '../entities';
 
 export type IdInput =
   | { input: string; kind: 'doi'; doi: string }
@@ -61,7 +62,7 @@ export function doiFromLandingPage(html: string): string | undefined {
     const name = /\b(?:name|property)\s*=\s*["']?([^"'\s>]+)/i.exec(tag)?.[1]?.toLowerCase();
     if (!name || !['citation_doi', 'dc.identifier', 'dc.identifier.doi', 'prism.doi', 'bepress_citation_doi'].includes(name)) continue;
     const content = /\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i.exec(tag);
-    const v = (content?.[1] ?? content?.[2] ?? content?.[3] ?? '').replace(/&amp;/g, '&').trim();
+    const v = decodeEntities(content?.[1] ?? content?.[2] ?? content?.[3] ?? '').trim();
     const doi = normalizeDoi(v);
     if (isValidDoi(doi)) return doi;
   }
@@ -75,13 +76,7 @@ export function titleFromLandingPage(html: string): string | undefined {
     const name = /\b(?:name|property)\s*=\s*["']?([^"'\s>]+)/i.exec(tag)?.[1]?.toLowerCase();
     if (name !== 'citation_title' && name !== 'dc.title') continue;
     const content = /\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)')/i.exec(tag);
-    const v = (content?.[1] ?? content?.[2] ?? '')
-      .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d)))
-      .replace(/&quot;/g, '"')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&amp;/g, '&')
-      .trim();
+    const v = decodeEntities(content?.[1] ?? content?.[2] ?? '').trim();
     if (v) return v;
   }
   return undefined;

@@ -4,10 +4,10 @@
  * negotiation returns for Crossref, DataCite and mEDRA DOIs), from a Crossref REST `message`
  * (nearly the same shape: arrays where CSL has strings), from arXiv's feed and from OpenAlex.
  */
-import { normalizeDoi } from '../bib/check';
+import { normalizeDoi } from '../doi';
 import type { WorkRecord, WorkUpdate } from '../sources/types';
 import { stripTags } from '../sources/util';
-import { decodeEntities } from '../sources/doi';
+import { decodeEntities } from '../entities';
 
 export interface RecordName {
   family: string;

@@ -4,7 +4,7 @@
  * title and year match neither.
  */
 import type { BibEntry, BibFile } from '../bib/parse';
-import { isValidDoi, normalizeDoi } from '../bib/check';
+import { isValidDoi, normalizeDoi } from '../doi';
 import { hasOptOut } from '../bib/edit';
 import { fieldText, normalizeForMatch } from '../bib/latex';
 import { bibPatch } from '../jobs/fetch';

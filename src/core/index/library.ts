@@ -15,9 +15,10 @@ import * as path from 'node:path';
 import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import { ScholarError } from '../errors';
-import { isKeyFolderName, keyToFolderName } from '../storage/keys';
+import { keyToFolderName } from '../storage/keys';
 import { METADATA_FILE, storagePaths } from '../storage/layout';
-import { validateMetadata, type Metadata } from '../storage/metadata';
+import type { Metadata } from '../storage/metadata';
+import { listKeyFolders, readKeyFolder } from '../storage/scan';
 import { normText, TextSearch, tokenize, type Query, type SearchDoc } from './textSearch';
 
 /** 2: the FTS4 table is gone (search is TextSearch). A file of another version is rebuilt. */
@@ -558,11 +559,11 @@ export class LibraryIndex {
   /** Replaces the whole index with what by_key/*\/metadata.json says. Invalid folders are reported, not fatal. */
   async rebuildFromFolders(signal?: AbortSignal): Promise<RebuildReport> {
     const byKey = storagePaths(this.storageRoot).byKey;
-    const folders = await listFolders(byKey);
+    const folders = await listKeyFolders(byKey);
     const errors: RebuildReport['errors'] = [];
     const items: { meta: Metadata; mtimeMs: number }[] = [];
     await forEachLimit(folders, 64, signal, async (folder) => {
-      const r = await readEntry(byKey, folder);
+      const r = await readKeyFolder(byKey, folder);
       if ('meta' in r) items.push(r);
       else if (r.error) errors.push({ folder, message: r.error });
     });
@@ -585,7 +586,7 @@ export class LibraryIndex {
     const byKey = storagePaths(this.storageRoot).byKey;
     const known = new Map<string, number | null>();
     for (const r of this.rows('SELECT folder, meta_mtime FROM entries')) known.set(r.folder as string, r.meta_mtime as number | null);
-    const folders = await listFolders(byKey);
+    const folders = await listKeyFolders(byKey);
     const changed: { meta: Metadata; mtimeMs: number }[] = [];
     const seen = new Set<string>();
     await forEachLimit(folders, 64, signal, async (folder) => {
@@ -593,7 +594,7 @@ export class LibraryIndex {
       if (!st) return;
       seen.add(folder);
       if (known.get(folder) === st.mtimeMs) return;
-      const r = await readEntry(byKey, folder);
+      const r = await readKeyFolder(byKey, folder);
       if ('meta' in r) changed.push(r);
       else seen.delete(folder);
     });
@@ -649,43 +650,6 @@ export class LibraryIndex {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
-  }
-}
-
-async function listFolders(byKey: string): Promise<string[]> {
-  let ents;
-  try {
-    ents = await fsp.readdir(byKey, { withFileTypes: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  return ents.filter((e) => e.isDirectory() && isKeyFolderName(e.name)).map((e) => e.name);
-}
-
-async function readEntry(byKey: string, folder: string): Promise<{ meta: Metadata; mtimeMs: number } | { error?: string }> {
-  const file = path.join(byKey, folder, METADATA_FILE);
-  let text: string;
-  let mtimeMs: number;
-  try {
-    const fh = await fsp.open(file, 'r');
-    try {
-      mtimeMs = (await fh.stat()).mtimeMs;
-      text = await fh.readFile('utf8');
-    } finally {
-      await fh.close();
-    }
-  } catch (err) {
-    // A folder with only a download in progress has no metadata yet; that is not an error.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    return { error: (err as Error).message };
-  }
-  try {
-    const meta = validateMetadata(JSON.parse(text), file);
-    if (keyToFolderName(meta.key) !== folder) return { error: `key ${JSON.stringify(meta.key)} does not belong in folder ${folder}` };
-    return { meta, mtimeMs };
-  } catch (err) {
-    return { error: (err as Error).message };
   }
 }
 

@@ -6,8 +6,9 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, copyFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import { isInside } from '../paths';
 import type { BibEntry, BibFile } from '../bib/parse';
-import { entryArxivId, normalizeDoi, isValidDoi } from '../bib/check';
+import { entryArxivId, normalizeDoi, isValidDoi } from '../doi';
 import { hasOptOut } from '../bib/edit';
 import { fieldText } from '../bib/latex';
 import * as crossref from '../sources/crossref';
@@ -21,7 +22,7 @@ import { inspectPdf, verifyPdfText, type PdfVerdict } from '../pdf/inspect';
 import { downloadTempPath, metadataPath, pdfPath } from '../storage/layout';
 import { validateMetadata, type Metadata, type MetadataPatch, type Notice } from '../storage/metadata';
 import type { StageContext, StageDef, StageResult } from '../pipeline/pipeline';
-import { ScholarError, errorCode, errorMessage, isAbortError, isServiceDown, SERVICE_DOWN_CODES } from '../errors';
+import { ScholarError, errorCode, errorMessage, isAbortError, isPermanent, isServiceDown, SERVICE_DOWN_CODES } from '../errors';
 import type { Library } from './library';
 import { resolvePdfUrls, type PdfResolver } from '../resolvers/zotero';
 
@@ -66,12 +67,6 @@ export interface FetchOptions {
 
 const next = (item: FetchItem): StageResult<FetchItem> => ({ kind: 'next', item });
 const fail = (item: FetchItem, reason: string, message: string, permanent: boolean): StageResult<FetchItem> => ({ kind: 'fail', item, reason, message, permanent });
-
-/** Transient failures are worth a retry; a 404 or a missing PDF is not. */
-export function isPermanent(code: string, status?: number): boolean {
-  if (code === 'E_HTTP_STATUS') return status !== undefined && [400, 401, 403, 404, 410, 422].includes(status);
-  return ['E_NOT_PDF', 'E_PDF_TRUNCATED', 'E_PDF_MISMATCH', 'E_NO_PDF', 'E_TOO_LARGE', 'E_DECODED_TOO_LARGE', 'E_REDIRECT_SCHEME', 'E_REDIRECT_LOOP', 'E_NO_DOI', 'E_SKIPPED', 'E_PATH_ESCAPE'].includes(code);
-}
 
 function noticesOf(work: WorkRecord): Notice[] {
   const out: Notice[] = [];
@@ -140,7 +135,7 @@ function entryPdfCandidates(item: FetchItem, root: string): PdfCandidate[] {
     if (p) {
       const abs = path.resolve(path.dirname(item.bibPath), p);
       const ws = path.dirname(root);
-      if (!path.relative(ws, abs).startsWith('..') && existsSync(abs)) out.push({ url: `file://${abs}`, source: 'entry' });
+      if (isInside(ws, abs) && existsSync(abs)) out.push({ url: `file://${abs}`, source: 'entry' });
     }
   }
   return out;

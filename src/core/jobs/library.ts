@@ -40,7 +40,7 @@ export class Library {
     readonly root: string,
     readonly http: ScholarHttp,
     readonly index: LibraryIndex,
-    readonly writer: StorageWriter,
+    readonly writer: StorageWriter<LibraryIndex>,
     readonly locks: LockManager,
     readonly cleanup: CleanupReport,
   ) {}

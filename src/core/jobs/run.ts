@@ -13,7 +13,7 @@ import { bibPatch, fetchStages, workPatch, type FetchItem, type FetchOptions } f
 import type { Library } from './library';
 import { errorMessage, SERVICE_DOWN_CODES } from '../errors';
 import type { NetIssue } from '../net/issues';
-import { normalizeDoi } from '../bib/check';
+import { normalizeDoi } from '../doi';
 
 export type JobKind = 'resolve' | 'fetch';
 

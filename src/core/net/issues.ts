@@ -1,9 +1,9 @@
 // A service Scholar stopped asking for the rest of a job, and the one sentence that says why and
 // what to do. Core decides the facts; the editor and the CLI name their own settings in the fix.
-import { ERROR_CODES, type DeclaredCode } from '../errors';
+import { ERROR_CODES, type ErrorCode } from '../errors';
 import type { ServiceName } from './policy';
 
-export type NetIssueCode = Extract<DeclaredCode, 'E_UNREACHABLE' | 'E_TLS' | 'E_PROXY' | 'E_PROXY_AUTH' | 'E_QUOTA_EXHAUSTED' | 'E_KEY_REQUIRED'>;
+export type NetIssueCode = Extract<ErrorCode, 'E_UNREACHABLE' | 'E_TLS' | 'E_PROXY' | 'E_PROXY_AUTH' | 'E_QUOTA_EXHAUSTED' | 'E_KEY_REQUIRED'>;
 
 export interface NetIssue {
   code: NetIssueCode;

@@ -2,17 +2,10 @@
 // defaults live. Defaults follow each API's published etiquette; see docs/decisions.md
 // ("HTTP policy and service etiquette") for the sources.
 
-export type ServiceName = 'crossref' | 'openalex' | 'semanticScholar' | 'arxiv' | 'unpaywall' | 'doi' | 'pdf';
+import { SERVICE_NAMES, type ServiceName } from '../services';
 
-export const SERVICE_NAMES: readonly ServiceName[] = [
-  'crossref',
-  'openalex',
-  'semanticScholar',
-  'arxiv',
-  'unpaywall',
-  'doi',
-  'pdf',
-];
+// The names live in core/services.ts; re-exported for the callers that reach them through the policy.
+export { DEFAULT_ENDPOINTS, SERVICE_NAMES, type ServiceName } from '../services';
 
 /** At most `requests` request starts in any window of `intervalMs`. */
 export interface RateLimit {
@@ -64,14 +57,6 @@ export type PolicyOverride = Partial<Omit<ServicePolicy, 'breaker' | 'timeouts'>
 };
 export type PolicyOverrides = Partial<Record<ServiceName, PolicyOverride>>;
 
-export const DEFAULT_ENDPOINTS: Record<Exclude<ServiceName, 'pdf'>, string> = {
-  crossref: 'https://api.crossref.org',
-  openalex: 'https://api.openalex.org',
-  semanticScholar: 'https://api.semanticscholar.org',
-  arxiv: 'https://export.arxiv.org',
-  unpaywall: 'https://api.unpaywall.org',
-  doi: 'https://doi.org',
-};
 
 export type ResponseKind = 'json' | 'html' | 'pdf' | 'text';
 

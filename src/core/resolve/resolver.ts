@@ -4,7 +4,7 @@
  * arXiv for preprints. Every candidate goes through the same scoring function (match/score.ts).
  */
 import type { BibEntry, BibFile } from '../bib/parse';
-import { entryArxivId, extractDoi, isValidDoi, normalizeDoi } from '../bib/check';
+import { entryArxivId, extractDoi, isValidDoi, normalizeDoi } from '../doi';
 import { hasOptOut } from '../bib/edit';
 import type { ScholarHttp } from '../net/http';
 import * as crossref from '../sources/crossref';

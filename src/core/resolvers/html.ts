@@ -3,6 +3,7 @@
  * and the CSS selectors such resolvers use (`#pdf`, `a.download`, `div.links > a[href$=".pdf"]`,
  * `meta[name="citation_pdf_url"]`, lists with `,`). Not a browser: no scripts, no styles.
  */
+import { decodeEntities } from '../entities';
 
 export interface HtmlElement {
   tag: string;
@@ -14,22 +15,6 @@ export interface HtmlElement {
 
 const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
 const RAW = new Set(['script', 'style', 'textarea', 'title']);
-
-export function decodeEntities(s: string): string {
-  return s
-    .replace(/&#x([0-9a-f]+);?/gi, (_, h: string) => safeChar(parseInt(h, 16)))
-    .replace(/&#(\d+);?/g, (_, d: string) => safeChar(Number(d)))
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&amp;/g, '&');
-}
-
-function safeChar(n: number): string {
-  return Number.isInteger(n) && n > 0 && n <= 0x10ffff ? String.fromCodePoint(n) : '';
-}
 
 export function parseHtml(html: string): HtmlElement {
   const root: HtmlElement = { tag: '#root', attrs: new Map(), children: [], text: [] };

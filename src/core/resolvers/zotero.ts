@@ -8,7 +8,7 @@
  */
 import { ScholarError, isAbortError } from '../errors';
 import type { ScholarHttp } from '../net/http';
-import { doiPath } from '../sources/util';
+import { doiPath } from '../doi';
 import { parseHtml, parseSelector, selectAll, textContent } from './html';
 import { jsPath, parseJsPath } from './jspath';
 

@@ -3,18 +3,16 @@
 // with both the 2016 layout (inline namespace declarations) and the current one.
 import type { ScholarHttp } from '../net/http';
 import type { OaLocation, WorkRecord } from './types';
-import { normalizeDoi, splitName } from './util';
+import { splitName } from './util';
+import { parseDoi } from '../doi';
+import { decodeEntities } from '../entities';
 
+/** Element text: CDATA sections as they are, everything else through the shared entity decoder. */
 export function decodeXml(s: string): string {
   return s
-    .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
-    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
-    .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d)))
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, '&');
+    .split(/(<!\[CDATA\[[\s\S]*?\]\]>)/)
+    .map((part) => (part.startsWith('<![CDATA[') ? part.slice(9, -3) : decodeEntities(part)))
+    .join('');
 }
 
 /** Text of the first element with this (possibly prefixed) name, attributes ignored. */
@@ -56,7 +54,7 @@ export function parseArxivAtom(xml: string): ArxivFeed {
     const links = [...e.matchAll(/<link\b([^>]*)\/?>/gi)].map((m) => attrs(m[1]));
     const pdf = links.find((l) => l.title === 'pdf' || l.type === 'application/pdf')?.href;
     const landing = links.find((l) => l.rel === 'alternate')?.href ?? idUrl;
-    const publishedDoi = normalizeDoi(tag(e, 'arxiv:doi'));
+    const publishedDoi = parseDoi(tag(e, 'arxiv:doi'));
     const journalRef = tag(e, 'arxiv:journal_ref');
     const published = tag(e, 'published');
     const rec: WorkRecord = {

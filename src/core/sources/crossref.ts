@@ -1,7 +1,8 @@
 // Crossref REST API: https://api.crossref.org/swagger-ui/index.html
 import type { ScholarHttp } from '../net/http';
 import type { WorkRecord, WorkUpdate } from './types';
-import { firstString, normalizeDoi, str, stripTags } from './util';
+import { firstString, str, stripTags } from './util';
+import { parseDoi } from '../doi';
 
 /** Fields requested with `select` on searches: enough to match and to show, far smaller than full records. */
 export const CROSSREF_SEARCH_SELECT = [
@@ -55,7 +56,7 @@ function updatesOf(v: unknown): WorkUpdate[] {
   return v
     .map((u: Json) => ({
       type: String(u.type ?? 'unknown').toLowerCase(),
-      doi: normalizeDoi(u.DOI as string),
+      doi: parseDoi(u.DOI as string),
       label: str(u.label),
       date: dateOf(u.updated),
     }))
@@ -66,7 +67,7 @@ const ARXIV_DOI = /^10\.48550\/arxiv\.(.+)$/i;
 
 /** Normalises one Crossref work (`message` of /works/{doi} or an item of a work-list). */
 export function parseCrossrefWork(item: Json): WorkRecord {
-  const doi = normalizeDoi(item.DOI as string);
+  const doi = parseDoi(item.DOI as string);
   const authors = Array.isArray(item.author)
     ? (item.author as Json[])
         .map((a) => (a.family ? { family: String(a.family).trim(), ...(a.given ? { given: String(a.given).trim() } : {}) } : a.name ? { family: String(a.name).trim() } : null))
@@ -80,7 +81,7 @@ export function parseCrossrefWork(item: Json): WorkRecord {
     for (const [type, entries] of Object.entries(rel)) {
       for (const e of Array.isArray(entries) ? entries : [entries]) {
         if (!e?.id) continue;
-        const id = (e as { 'id-type'?: string })['id-type'] === 'doi' ? (normalizeDoi(e.id) ?? e.id) : e.id;
+        const id = (e as { 'id-type'?: string })['id-type'] === 'doi' ? (parseDoi(e.id) ?? e.id) : e.id;
         relations.push({ type, id });
       }
     }

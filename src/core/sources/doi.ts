@@ -2,7 +2,8 @@
 // (https://www.doi.org/the-identifier/resources/factsheets/doi-resolution-documentation) and landing pages.
 import { ScholarError } from '../errors';
 import type { ScholarHttp } from '../net/http';
-import { doiPath } from './util';
+import { doiPath } from '../doi';
+import { decodeEntities } from '../entities';
 
 /** BibTeX by content negotiation; null when the DOI is unknown (404). */
 export async function bibtex(http: ScholarHttp, doi: string, signal?: AbortSignal): Promise<string | null> {
@@ -59,16 +60,6 @@ export async function landingPage(http: ScholarHttp, doi: string, signal?: Abort
 function metaAttr(tagText: string, name: string): string | undefined {
   const m = new RegExp(`\\b${name}\\s*=\\s*("([^"]*)"|'([^']*)'|([^\\s"'>]+))`, 'i').exec(tagText);
   return m ? (m[2] ?? m[3] ?? m[4]) : undefined;
-}
-
-export function decodeEntities(s: string): string {
-  return s
-    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
-    .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d)))
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 }
 
 /** The Highwire `citation_pdf_url` meta tag, resolved against the page URL; only http(s) results. */

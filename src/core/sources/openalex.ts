@@ -1,7 +1,8 @@
 // OpenAlex works API: https://docs.openalex.org/api-entities/works
 import type { ScholarHttp } from '../net/http';
 import type { OaLocation, WorkRecord } from './types';
-import { normalizeDoi, normVersion, splitName, str } from './util';
+import { normVersion, splitName, str } from './util';
+import { parseDoi } from '../doi';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -28,7 +29,7 @@ function location(l: Json | null | undefined): OaLocation | undefined {
 const ARXIV_URL = /arxiv\.org\/(?:abs|pdf)\/([^?#]+?)(?:v\d+)?(?:\.pdf)?$/i;
 
 export function parseOpenAlexWork(w: Json): WorkRecord {
-  const doi = normalizeDoi(w.doi ?? w.ids?.doi);
+  const doi = parseDoi(w.doi ?? w.ids?.doi);
   const authors = (Array.isArray(w.authorships) ? w.authorships : [])
     .map((a: Json) => splitName(String(a.raw_author_name ?? a.author?.display_name ?? '')))
     .filter((a: { family: string }) => a.family);

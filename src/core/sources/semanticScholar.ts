@@ -1,7 +1,8 @@
 // Semantic Scholar Graph API: https://api.semanticscholar.org/api-docs/graph
 import type { ScholarHttp } from '../net/http';
 import type { OaLocation, WorkRecord } from './types';
-import { doiPath, normalizeDoi, splitName, str } from './util';
+import { splitName, str } from './util';
+import { doiPath, parseDoi } from '../doi';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -29,7 +30,7 @@ export function parseS2Paper(p: Json): WorkRecord {
   const types: string[] = Array.isArray(p.publicationTypes) ? p.publicationTypes : [];
   const rec: WorkRecord = {
     source: 'semanticScholar',
-    doi: normalizeDoi(ext.DOI),
+    doi: parseDoi(ext.DOI),
     title: String(p.title ?? '').trim(),
     authors: (Array.isArray(p.authors) ? p.authors : []).map((a: Json) => splitName(String(a.name ?? ''))).filter((a: { family: string }) => a.family),
     year: typeof p.year === 'number' ? p.year : undefined,

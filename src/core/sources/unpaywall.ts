@@ -2,7 +2,8 @@
 import { ScholarError } from '../errors';
 import type { ScholarHttp } from '../net/http';
 import type { OaLocation, WorkRecord } from './types';
-import { normalizeDoi, normVersion, splitName, str } from './util';
+import { normVersion, splitName, str } from './util';
+import { parseDoi } from '../doi';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -34,7 +35,7 @@ export function parseUnpaywall(r: Json): WorkRecord {
   }
   const rec: WorkRecord = {
     source: 'unpaywall',
-    doi: normalizeDoi(r.doi),
+    doi: parseDoi(r.doi),
     title: String(r.title ?? '').trim(),
     authors: (Array.isArray(r.z_authors) ? r.z_authors : [])
       .map((a: Json) => (a.family ? { family: String(a.family), ...(a.given ? { given: String(a.given) } : {}) } : splitName(String(a.raw_author_name ?? ''))))

@@ -1,17 +1,4 @@
 // Small normalisation helpers shared by the source clients.
-import { DOI_RE, normalizeDoi as normalizeBibDoi } from '../bib/check';
-
-/** Lower-cased bare DOI (no resolver prefix, no `doi:`), or undefined when it does not look like one. One normaliser for the whole project: bib/check.ts. */
-export function normalizeDoi(raw: string | null | undefined): string | undefined {
-  if (!raw) return undefined;
-  const d = normalizeBibDoi(raw);
-  return DOI_RE.test(d) ? d : undefined;
-}
-
-/** Encodes a DOI for a path segment while keeping `/` and `:` readable, as the services' own examples do. */
-export function doiPath(doi: string): string {
-  return encodeURIComponent(doi).replace(/%2F/gi, '/').replace(/%3A/gi, ':');
-}
 
 /** Splits a display name ("Jerry C. Hu", "Hu, Jerry C.") into family/given. */
 export function splitName(name: string): { family: string; given?: string } {

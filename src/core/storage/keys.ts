@@ -26,9 +26,9 @@
  * The exact key is always recorded in the folder's metadata.json; readers trust that, not the name.
  */
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ScholarError } from '../errors';
+import { isInside, isLexicallyInside } from '../paths';
 
 export const MAX_PLAIN_KEY_BYTES = 120;
 const PREFIX_MAX_BYTES = 60;
@@ -66,30 +66,6 @@ export function isKeyFolderName(name: string): boolean {
   return isPlainKey(name) || /^[A-Za-z0-9_+-]{1,61}~[0-9a-f]{16}$/.test(name);
 }
 
-function isInside(root: string, p: string): boolean {
-  const rel = path.relative(root, p);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
-}
-
-/** realpath of the deepest existing ancestor of p, with the missing tail appended. */
-function realpathDeepest(p: string): string {
-  const tail: string[] = [];
-  let cur = p;
-  for (;;) {
-    try {
-      const real = fs.realpathSync.native(cur);
-      return tail.length ? path.join(real, ...tail.reverse()) : real;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
-      const parent = path.dirname(cur);
-      if (parent === cur) return p;
-      tail.push(path.basename(cur));
-      cur = parent;
-    }
-  }
-}
-
 /**
  * Resolves `rel` against `root` and refuses (E_PATH_ESCAPE) anything that lands outside root,
  * both lexically (after normalisation) and physically (after resolving symlinks of the deepest
@@ -102,12 +78,10 @@ export function resolveInside(root: string, rel: string): string {
   }
   const absRoot = path.resolve(root);
   const target = path.resolve(absRoot, rel);
-  if (!isInside(absRoot, target)) {
+  if (!isLexicallyInside(absRoot, target)) {
     throw new ScholarError('E_PATH_ESCAPE', `path escapes the storage folder: ${rel}`, { root: absRoot, rel });
   }
-  const realRoot = realpathDeepest(absRoot);
-  const realTarget = realpathDeepest(target);
-  if (!isInside(realRoot, realTarget)) {
+  if (!isInside(absRoot, target)) {
     throw new ScholarError('E_PATH_ESCAPE', `path escapes the storage folder through a link: ${rel}`, {
       root: absRoot,
       rel,

@@ -10,7 +10,6 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ScholarError } from '../errors';
-import type { LibraryIndex } from '../index/library';
 import { atomicMoveInto, atomicWriteFile, HOST_TAG } from './atomic';
 import { ensureStorageDirs, entryDir, isWorkerTempPath, jobStatePath, METADATA_FILE, PDF_FILE, storagePaths } from './layout';
 import { LockManager } from './locks';
@@ -23,9 +22,21 @@ export interface JobState {
   [k: string]: unknown;
 }
 
-export interface WriterOptions {
+/**
+ * What the writer needs of the library index (index/library.ts's LibraryIndex). Declared here, and
+ * the writer generic over it, so that storage never imports the index: the index is a cache read
+ * from storage, and the dependency runs one way (test/runners/deps.mjs checks it).
+ */
+export interface WriterIndex {
+  upsert(meta: Metadata, mtimeMs: number | null): void;
+  remove(key: string): boolean;
+  upsertJob(job: JobState & { updatedAt?: string }): void;
+  exportBytes(): Uint8Array;
+}
+
+export interface WriterOptions<I extends WriterIndex = WriterIndex> {
   /** Mirror every metadata change into this index and persist it (debounced) to library.sqlite. */
-  index?: LibraryIndex;
+  index?: I;
   /** Lock manager shared with download workers of this process (default: a new one). */
   locks?: LockManager;
   /** Debounce for saveIndex() and automatic saves after index changes (default 2000 ms). */
@@ -66,27 +77,27 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-type Op =
+type Op<I> =
   | { kind: 'metadata'; key: string; patches: { patch: MetadataPatch; done: Deferred<Metadata> }[] }
   | { kind: 'pdf'; key: string; tempPath: string; pdf: PdfInfo; extra?: MetadataPatch[]; done: Deferred<Metadata> }
   | { kind: 'remove'; key: string; done: Deferred<boolean> }
   | { kind: 'job'; id: string; state: JobState; done: Deferred<void> }
   | { kind: 'saveIndex' }
-  | { kind: 'indexTask'; run: (index: LibraryIndex) => Promise<unknown>; done: Deferred<unknown> }
+  | { kind: 'indexTask'; run: (index: I) => Promise<unknown>; done: Deferred<unknown> }
   | { kind: 'barrier'; done: Deferred<void> };
 
-export class StorageWriter {
+export class StorageWriter<I extends WriterIndex = WriterIndex> {
   readonly root: string;
   readonly locks: LockManager;
-  private readonly index?: LibraryIndex;
+  private readonly index?: I;
   private readonly fsync: boolean;
   private readonly delayMs: number;
   private readonly lockTimeoutMs: number;
   private readonly now: () => Date;
-  private readonly ops: Op[] = [];
+  private readonly ops: Op<I>[] = [];
   /** Metadata ops not yet started that are still the latest queued op for their key. */
-  private readonly openMeta = new Map<string, Extract<Op, { kind: 'metadata' }>>();
-  private readonly openJobs = new Map<string, Extract<Op, { kind: 'job' }>>();
+  private readonly openMeta = new Map<string, Extract<Op<I>, { kind: 'metadata' }>>();
+  private readonly openJobs = new Map<string, Extract<Op<I>, { kind: 'job' }>>();
   private running = false;
   private closed = false;
   private indexDirty = false;
@@ -96,7 +107,7 @@ export class StorageWriter {
 
   private constructor(
     root: string,
-    private readonly opts: WriterOptions,
+    private readonly opts: WriterOptions<I>,
   ) {
     this.root = root;
     this.index = opts.index;
@@ -107,9 +118,9 @@ export class StorageWriter {
     this.now = opts.now ?? (() => new Date());
   }
 
-  static async open(storageRoot: string, opts: WriterOptions = {}): Promise<StorageWriter> {
+  static async open<J extends WriterIndex = WriterIndex>(storageRoot: string, opts: WriterOptions<J> = {}): Promise<StorageWriter<J>> {
     const p = await ensureStorageDirs(storageRoot);
-    return new StorageWriter(p.root, opts);
+    return new StorageWriter<J>(p.root, opts);
   }
 
   /** Operations queued or running. */
@@ -130,7 +141,7 @@ export class StorageWriter {
     if (open) {
       open.patches.push({ patch, done });
     } else {
-      const op: Op = { kind: 'metadata', key, patches: [{ patch, done }] };
+      const op: Op<I> = { kind: 'metadata', key, patches: [{ patch, done }] };
       this.openMeta.set(key, op);
       this.enqueue(op);
     }
@@ -176,7 +187,7 @@ export class StorageWriter {
       open.state = state;
       return open.done.promise;
     }
-    const op: Extract<Op, { kind: 'job' }> = { kind: 'job', id: state.id, state, done: deferred<void>() };
+    const op: Extract<Op<I>, { kind: 'job' }> = { kind: 'job', id: state.id, state, done: deferred<void>() };
     this.openJobs.set(state.id, op);
     this.enqueue(op);
     return op.done.promise;
@@ -196,11 +207,11 @@ export class StorageWriter {
    * Runs a change of the whole index (rebuild from the folders, re-scan after another process
    * wrote) as one operation of the queue, so it never interleaves with a metadata write.
    */
-  indexTask<T>(run: (index: LibraryIndex) => Promise<T>): Promise<T> {
+  indexTask<T>(run: (index: I) => Promise<T>): Promise<T> {
     this.assertOpen();
     if (!this.index) return Promise.reject(new ScholarError('E_NO_INDEX', 'this writer has no index'));
     const done = deferred<unknown>();
-    this.enqueue({ kind: 'indexTask', run: run as (index: LibraryIndex) => Promise<unknown>, done });
+    this.enqueue({ kind: 'indexTask', run: run as (index: I) => Promise<unknown>, done });
     return done.promise as Promise<T>;
   }
 
@@ -228,7 +239,7 @@ export class StorageWriter {
     if (this.closed) throw new ScholarError('E_WRITER_CLOSED', 'the storage writer is closed');
   }
 
-  private enqueue(op: Op): void {
+  private enqueue(op: Op<I>): void {
     this.ops.push(op);
     void this.pump();
   }
@@ -268,7 +279,7 @@ export class StorageWriter {
     }
   }
 
-  private async apply(op: Op): Promise<void> {
+  private async apply(op: Op<I>): Promise<void> {
     switch (op.kind) {
       case 'metadata': {
         try {

@@ -4,7 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { checkBibFiles, type Finding } from '../bib/check';
+import { checkBibFiles, type Finding } from '../bib/lint';
 import { discoverProject, loadBibFile, type LoadedBib, type Project } from './project';
 
 export interface CheckOptions {

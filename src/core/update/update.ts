@@ -4,7 +4,7 @@
  * the entry's own layout, and the entry's edits are merged into one replacement of the bytes that
  * differ. Notices (retraction, correction, expression of concern) come with the same record.
  */
-import { entryDoi, isValidDoi } from '../bib/check';
+import { entryDoi, isValidDoi } from '../doi';
 import { applyEdits, hasOptOut, planFieldUpsert, type TextEdit } from '../bib/edit';
 import { findEntry, parseBib, type BibEntry, type BibFile } from '../bib/parse';
 import { errorCode, errorMessage, isAbortError } from '../errors';

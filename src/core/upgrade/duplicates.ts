@@ -5,7 +5,7 @@
  * keys rewrites .tex files too, and is left to the user.
  */
 import type { BibFile } from '../bib/parse';
-import { normalizeDoi } from '../bib/check';
+import { normalizeDoi } from '../doi';
 import { normalizeForMatch } from '../bib/latex';
 import { entryFacts } from '../match/facts';
 import { titleSimilarity } from '../match/score';

@@ -13,7 +13,7 @@
  * OpenReview …) is reported as such and never guessed.
  */
 import type { BibEntry, BibFile } from '../bib/parse';
-import { entryArxivId, extractDoi, normalizeDoi } from '../bib/check';
+import { entryArxivId, extractDoi, normalizeDoi } from '../doi';
 import { hasOptOut } from '../bib/edit';
 import type { ScholarHttp } from '../net/http';
 import * as arxiv from '../sources/arxiv';

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { pdfPath } from '../../core/storage/layout';
-import { isValidDoi, normalizeDoi } from '../../core/bib/check';
+import { isValidDoi, normalizeDoi } from '../../core/doi';
 import { entryNodeFor, pickEntry } from '../entryPick';
 import { doiUrl, openSafeLink } from '../controller';
 import type { CommandsOf } from '../container';
