@@ -1,3 +1,4 @@
+import { parseArgs as parseArgv } from 'node:util';
 import { ScholarError } from '../core/errors';
 import { parseProxyUrl } from '../core/net/network';
 import { API_SERVICES as SERVICE_NAMES, SERVICE_NAMES as LIMIT_NAMES, type ApiService as EndpointName } from '../core/services';
@@ -93,6 +94,15 @@ NO_PROXY, NODE_EXTRA_CA_CERTS (extra trusted certificates, e.g. a TLS-inspecting
 Exit codes: 0 success; 1 problems found (check) or some entries failed; 2 usage or fatal error.
 `;
 
+/** Flags with a value are strings; the rest are switches. Validation of each value is below. */
+const STRING_OPTIONS = ['bib', 'to', 'key-pattern', 'fields', 'storage', 'mailto', 'proxy', 'limit', 'endpoint'] as const;
+const BOOLEAN_OPTIONS = ['help', 'version', 'json', 'dry-run', 'all', 'fix-existing', 'no-check-existing', 'quiet', 'force', 'no-gitignore', 'fetch'] as const;
+const OPTIONS = {
+  ...Object.fromEntries(STRING_OPTIONS.map((n) => [n, { type: 'string' as const }])),
+  ...Object.fromEntries(BOOLEAN_OPTIONS.map((n) => [n, { type: 'boolean' as const }])),
+  help: { type: 'boolean' as const, short: 'h' },
+};
+
 const COMMANDS = new Set(['resolve', 'fetch', 'check', 'index', 'search', 'attach', 'import', 'add', 'update', 'upgrade', 'help']);
 
 /** Parses argv (without node and script). Throws ScholarError E_USAGE with a one-line reason. */
@@ -112,14 +122,25 @@ export function parseArgs(argv: string[]): CliOptions {
   };
   let command: string | undefined;
   const usage = (msg: string) => new ScholarError('E_USAGE', msg);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+  // Not strict: unknown options and missing values come back as tokens, so that each gets the
+  // message below, in the order the user wrote them.
+  const { tokens } = parseArgv({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  for (const t of tokens) {
+    if (t.kind === 'option-terminator') throw usage('unknown option --');
+    const arg = argv[t.index]!;
+    if (t.kind === 'positional') {
+      if (command === undefined) {
+        if (!COMMANDS.has(arg)) throw usage(`unknown command ${arg}`);
+        command = arg;
+      } else opts.positionals.push(arg);
+      continue;
+    }
+    // Short options group (-hx); only a lone -h is known.
+    const flag = t.rawName.startsWith('--') ? t.rawName : arg === '-h' ? '-h' : arg;
     const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw usage(`${flag} needs a value`);
-      return v;
+      // A value that looks like the next option means the value was forgotten (`--bib --json`).
+      if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--'))) throw usage(`${flag} needs a value`);
+      return t.value;
     };
     switch (flag) {
       case '--help':
@@ -217,11 +238,7 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       }
       default:
-        if (arg.startsWith('-') && arg !== '-') throw usage(`unknown option ${arg}`);
-        if (command === undefined) {
-          if (!COMMANDS.has(arg)) throw usage(`unknown command ${arg}`);
-          command = arg;
-        } else opts.positionals.push(arg);
+        throw usage(`unknown option ${arg}`);
     }
   }
   opts.command = (command ?? 'help') as CliOptions['command'];
