@@ -193,7 +193,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
       const verb = job.kind === 'fetch' ? 'fetching PDFs' : 'resolving DOIs';
       const answer = await vscode.window.showInformationMessage(`Scholar was interrupted while ${verb} (${left} of ${job.total} entries left).`, 'Resume', 'Discard');
       const lib = await session!.library(folder);
-      await lib.writer.writeJobState({ ...(job.raw as { id: string; status: string }), status: answer === 'Resume' ? 'resumed' : 'discarded', updatedAt: new Date().toISOString() });
+      await lib.writer.writeJobState({ ...job.raw, status: answer === 'Resume' ? 'resumed' : 'discarded', updatedAt: new Date().toISOString() });
       if (answer !== 'Resume') return;
       const files = job.bibFiles.map((f) => vscode.Uri.file(f));
       const keys = new Set(project.bibDocs().filter((d) => job.bibFiles.includes(d.uri.fsPath)).flatMap((d) => d.file.entries.map((e) => e.key)).filter((k) => !job.finished.has(k)));
