@@ -1,5 +1,6 @@
 import { ScholarError } from '../core/errors';
 import { parseProxyUrl } from '../core/net/network';
+import { parseShard, type Shard } from '../core/jobs/shard';
 
 export const SERVICE_NAMES = ['crossref', 'openalex', 'unpaywall', 'semanticScholar', 'arxiv', 'doi'] as const;
 export type EndpointName = (typeof SERVICE_NAMES)[number];
@@ -44,6 +45,8 @@ export interface CliOptions {
   fetch?: boolean;
   /** update: comma-separated field names. */
   fields?: string;
+  /** resolve, fetch: only this shard of the entries (`--shard I/N`). */
+  shard?: Shard;
 }
 
 export const USAGE = `Usage: scholar <command> [options]
@@ -86,6 +89,8 @@ Options:
   --key-pattern P             add: citation key pattern (default [auth:lower][year][shorttitle])
   --fetch                     add: also fetch the new entries' open-access PDFs
   --fields LIST               update: only these fields (comma-separated, e.g. title,pages,year)
+  --shard I/N                 resolve, fetch: only the entries of shard I of N (by folder-name hash), so
+                              that N processes (e.g. a Slurm job array) share one storage folder
   --help                      show this help
   --version                   print the version
 
@@ -169,6 +174,9 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--fields':
         opts.fields = value();
         break;
+      case '--shard':
+        opts.shard = parseShard(value());
+        break;
       case '--storage':
         opts.storage = value();
         break;
@@ -227,6 +235,7 @@ export function parseArgs(argv: string[]): CliOptions {
     }
   }
   opts.command = (command ?? 'help') as CliOptions['command'];
+  if (opts.shard && opts.command !== 'resolve' && opts.command !== 'fetch') throw usage('--shard is for resolve and fetch');
   switch (opts.command) {
     case 'resolve':
     case 'fetch':

@@ -13,6 +13,8 @@ import { bibPatch, fetchStages, workPatch, type FetchOptions } from './fetch';
 import type { FetchItem } from './item';
 import { resolveStage, matchOf } from './stages/resolve';
 import { JOB_STATE_VERSION, type JobKind, type JobStateV1 } from './state';
+import { inShard, shardText, type Shard } from './shard';
+import { requestCounts } from './requests';
 import type { Library } from './library';
 import { errorMessage, SERVICE_DOWN_CODES } from '../errors';
 import type { NetIssue } from '../net/issues';
@@ -71,6 +73,8 @@ export interface JobOptions {
   /** Resolve: also check entries that already have a DOI. */
   checkExisting?: boolean;
   fetch?: FetchOptions;
+  /** Only the entries of this shard (`--shard I/N`); the others are left to the other processes. */
+  shard?: Shard;
   maxInFlight?: number;
   resolveConcurrency?: number;
   signal?: AbortSignal;
@@ -104,6 +108,9 @@ export class Job {
   readonly resolutions = new Map<string, ResolveResult>();
   /** Services Scholar stopped asking during this job, in the order they were found. */
   readonly netIssues: NetIssue[] = [];
+  /** API requests per service sent while this job ran (PDF hosts summed as `pdf`). */
+  requests: Record<string, number> = {};
+  private requestsBefore: Record<string, number> = {};
   private readonly pipeline: Pipeline<FetchItem>;
   private readonly items: FetchItem[];
   private readonly itemByKey: Map<string, FetchItem>;
@@ -122,7 +129,7 @@ export class Job {
     const pri = opts.priority ?? new Set<string>();
     const seen = new Set<string>();
     this.items = opts.entries
-      .filter((e) => (seen.has(e.key) ? false : (seen.add(e.key), true)))
+      .filter((e) => (seen.has(e.key) ? false : (seen.add(e.key), true)) && inShard(e.key, opts.shard))
       .map((e, i) => ({ e, i }))
       // Stable: cited keys of the open document first, then file order.
       .sort((a, b) => Number(pri.has(b.e.key)) - Number(pri.has(a.e.key)) || a.i - b.i)
@@ -145,6 +152,7 @@ export class Job {
 
   async run(): Promise<JobSnapshot> {
     this.startedAt = Date.now();
+    this.requestsBefore = requestCounts(this.lib.http.stats());
     this.note('info', `${this.kind === 'fetch' ? 'Fetching PDFs' : 'Resolving DOIs'} for ${this.items.length} entries`);
     this.persistState();
     // One network scope per job: an unreachable service is reported once and then left alone.
@@ -167,6 +175,7 @@ export class Job {
       }
     }
     await Promise.allSettled(this.pendingWrites);
+    this.requests = this.requestsSoFar();
     this.state = stats.cancelled ? 'cancelled' : 'done';
     this.note('info', `${this.state === 'cancelled' ? 'Cancelled' : 'Finished'}: ${Object.entries(stats.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing to do'}`);
     clearTimeout(this.jobStateTimer);
@@ -320,8 +329,18 @@ export class Job {
       done: stats.done,
       failed: stats.failed,
       bibFiles: [...new Set(this.opts.entries.map((e) => e.bibPath))],
+      ...(this.opts.shard ? { shard: shardText(this.opts.shard) } : {}),
+      requests: this.requestsSoFar(),
       entries: Object.fromEntries([...this.results.values()].map((r) => [r.key, { outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}), ...(r.permanent !== undefined ? { permanent: r.permanent } : {}) }])),
     };
+  }
+
+  /** The HTTP client may serve other jobs before this one: only what was sent since its start counts. */
+  private requestsSoFar(): Record<string, number> {
+    const now = requestCounts(this.lib.http.stats());
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(now)) if (v - (this.requestsBefore[k] ?? 0) > 0) out[k] = v - (this.requestsBefore[k] ?? 0);
+    return out;
   }
 
   /** Job state is a snapshot: coalesced by the writer, and written at most every second. */
