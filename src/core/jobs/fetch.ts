@@ -23,6 +23,7 @@ import { ScholarError, errorCode, errorMessage, isAbortError, isServiceDown } fr
 import type { Library } from './library';
 import { resolvePdfUrls, type PdfResolver } from '../resolvers/zotero';
 import { matchOf, resolveStage } from './stages/resolve';
+import { Batcher, type BatchOptions } from '../pipeline/batcher';
 import type { FetchItem, PdfCandidate, PdfSourceName } from './item';
 import { ALL_PDF_SOURCES } from './item';
 
@@ -33,6 +34,8 @@ export interface FetchOptions {
   /** Size cap per PDF (bytes). */
   maxPdfBytes?: number;
   concurrency?: Partial<Record<'resolve' | 'enrich' | 'locate' | 'download' | 'commit', number>>;
+  /** Micro-batching per service: most keys per request and how long the first one waits (default OpenAlex 100, 50 ms). */
+  batch?: { openalex?: Partial<BatchOptions> };
   /** Custom PDF resolvers (scholar.pdf.resolvers), asked after the open-access sources. */
   resolvers?: readonly PdfResolver[];
 }
@@ -135,6 +138,12 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
   const http = lib.http;
   const sources = new Set(opts.sources ?? ALL_PDF_SOURCES);
   const c = opts.concurrency ?? {};
+  // One OpenAlex request answers the locate workers that wait together (filter=doi:A|B|…).
+  const openalexBatch = new Batcher<string, WorkRecord>({
+    size: Math.min(opts.batch?.openalex?.size ?? openalex.OPENALEX_BATCH_MAX, openalex.OPENALEX_BATCH_MAX),
+    maxWaitMs: opts.batch?.openalex?.maxWaitMs ?? 50,
+    run: (dois, signal) => openalex.worksByDois(http, dois, signal),
+  });
 
   /** PDF candidates from one tier of sources: 'first' (the entry, Unpaywall, OpenAlex, arXiv) or 'second' (Semantic Scholar, the landing page). */
   async function locate(item: FetchItem, tier: 'first' | 'second', ctx: StageContext): Promise<PdfCandidate[]> {
@@ -164,7 +173,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
       }
       if (doi && sources.has('openalex')) {
         try {
-          const o = await openalex.workByDoi(http, doi, ctx.signal);
+          const o = openalex.batchableDoi(doi) ? ((await openalexBatch.get(doi.toLowerCase(), ctx.signal)) ?? null) : await openalex.workByDoi(http, doi, ctx.signal);
           for (const l of o?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'openalex', license: l.license, version: l.version });
           item.arxivId ??= o?.arxivId;
         } catch (err) {
