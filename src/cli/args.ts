@@ -2,6 +2,7 @@ import { parseArgs as parseArgv } from 'node:util';
 import { ScholarError } from '../core/errors';
 import { parseProxyUrl } from '../core/net/network';
 import { API_SERVICES as SERVICE_NAMES, SERVICE_NAMES as LIMIT_NAMES, type ApiService as EndpointName } from '../core/services';
+import { parseShard, type Shard } from '../core/jobs/shard';
 
 /** What --limit accepts: the services of the `scholar.limits.*` settings, with the same meaning. */
 export type LimitName = (typeof LIMIT_NAMES)[number];
@@ -43,6 +44,8 @@ export interface CliOptions {
   fetch?: boolean;
   /** update: comma-separated field names. */
   fields?: string;
+  /** resolve, fetch: only this shard of the entries (`--shard I/N`). */
+  shard?: Shard;
 }
 
 export const USAGE = `Usage: scholar <command> [options]
@@ -85,6 +88,8 @@ Options:
   --key-pattern P             add: citation key pattern (default [auth:lower][year][shorttitle])
   --fetch                     add: also fetch the new entries' open-access PDFs
   --fields LIST               update: only these fields (comma-separated, e.g. title,pages,year)
+  --shard I/N                 resolve, fetch: only the entries of shard I of N (by folder-name hash), so
+                              that N processes (e.g. a Slurm job array) share one storage folder
   --help                      show this help
   --version                   print the version
 
@@ -188,6 +193,9 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--fields':
         opts.fields = value();
         break;
+      case '--shard':
+        opts.shard = parseShard(value());
+        break;
       case '--storage':
         opts.storage = value();
         break;
@@ -242,6 +250,7 @@ export function parseArgs(argv: string[]): CliOptions {
     }
   }
   opts.command = (command ?? 'help') as CliOptions['command'];
+  if (opts.shard && opts.command !== 'resolve' && opts.command !== 'fetch') throw usage('--shard is for resolve and fetch');
   switch (opts.command) {
     case 'resolve':
     case 'fetch':

@@ -12,10 +12,12 @@ import { discoverProject, loadBibFile, type LoadedBib } from '../core/tex/projec
 import { checkProject } from '../core/tex/check';
 import { Library } from '../core/jobs/library';
 import { Job, type JobEntry, type JobSnapshot } from '../core/jobs/run';
+import { inShard } from '../core/jobs/shard';
 import { unifiedDiffOfEdits, writeDoisToFile, planDoiEdits, type DoiWrite } from '../core/resolve/writeback';
 import { LibraryIndex } from '../core/index/library';
 import { StorageWriter } from '../core/storage/writer';
-import { startupCleanup } from '../core/storage/locks';
+import { LockManager, startupCleanup } from '../core/storage/locks';
+import { createHash } from 'node:crypto';
 import { storageIsNew, writeStorageGitignore } from '../core/storage/gitignore';
 
 /** The .bib files a path names: the file itself, or every .bib of a folder (and those its .tex files name). */
@@ -111,6 +113,7 @@ async function runJob(kind: 'resolve' | 'fetch', storage: string, bibs: LoadedBi
       entries: entriesOf(bibs),
       priority: cited,
       checkExisting: kind === 'resolve' && !opts.noCheckExisting,
+      shard: opts.shard,
       signal: io.signal,
       describeIssue: (i) => describeNetIssue(i, 'cli'),
       // One line per service that cannot be asked, as soon as it is known (also with --json, on stderr).
@@ -127,12 +130,32 @@ async function runJob(kind: 'resolve' | 'fetch', storage: string, bibs: LoadedBi
   }
 }
 
+/** `crossref 12, openalex 3, …`: what each service was asked during the job. */
+function requestsLine(job: Job): string {
+  const r = Object.entries(job.requests).sort((a, b) => b[1] - a[1]);
+  return r.length ? r.map(([k, v]) => `${k} ${v}`).join(', ') : 'none';
+}
+
 function summaryLine(snap: JobSnapshot): string {
   const o = snap.stats.outcomes;
   return Object.entries(o)
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`)
     .join(', ');
+}
+
+/**
+ * With --shard, other processes write their DOIs into the same .bib: the file is read again under
+ * a lock in the shared storage folder, so each shard adds its lines to what the others wrote.
+ */
+async function writeDoisShared(bib: LoadedBib, writes: DoiWrite[], storage: string, signal: AbortSignal): Promise<{ written: number }> {
+  const locks = new LockManager(storage);
+  const lock = await locks.acquire(`scholar:bib-write:${createHash('sha1').update(path.resolve(bib.path)).digest('hex').slice(0, 16)}`, { kind: 'meta', timeoutMs: 120_000, signal });
+  try {
+    return await writeDoisToFile(await loadBibFile(bib.path, signal), writes);
+  } finally {
+    await lock.release();
+  }
 }
 
 export async function runResolve(opts: CliOptions, io: CliIO): Promise<number> {
@@ -163,7 +186,7 @@ export async function runResolve(opts: CliOptions, io: CliIO): Promise<number> {
       if (!opts.json) io.stdout.write(diff);
     } else {
       try {
-        const r = await writeDoisToFile(bib, writes);
+        const r = opts.shard ? await writeDoisShared(bib, writes, storage, io.signal) : await writeDoisToFile(bib, writes);
         perFile.push({ path: rel, written: r.written });
       } catch (err) {
         perFile.push({ path: rel, written: 0, error: (err as Error).message });
@@ -189,10 +212,11 @@ export async function runResolve(opts: CliOptions, io: CliIO): Promise<number> {
   const failed = entries.filter((e) => e.outcome === 'failed').length;
   const fileErrors = perFile.filter((f) => f.error).length;
   if (opts.json) {
-    writeJson(io, { command: 'resolve', dryRun: opts.dryRun, totals: snap.stats.outcomes, files: perFile, entries, servicesDown: job.netIssues });
+    writeJson(io, { command: 'resolve', dryRun: opts.dryRun, ...(opts.shard ? { shard: `${opts.shard.index}/${opts.shard.count}` } : {}), totals: snap.stats.outcomes, requests: job.requests, files: perFile, entries, servicesDown: job.netIssues });
   } else {
     const written = perFile.reduce((a, f) => a + f.written, 0);
     io.stderr.write(`resolve: ${summaryLine(snap)}${opts.dryRun ? '' : ` · ${written} DOIs written`}\n`);
+    io.stderr.write(`  requests: ${requestsLine(job)}\n`);
     for (const e of entries.filter((x) => x.outcome === 'review')) io.stderr.write(`  review: ${e.key} (best ${e.score})\n`);
     for (const e of entries.filter((x) => x.outcome === 'failed' && !isServiceDownReason(x.reason))) io.stderr.write(failureLine(e));
     downSummary(io, entries.filter((x) => x.outcome === 'failed'), 'resolved');
@@ -210,7 +234,7 @@ export async function runFetch(opts: CliOptions, io: CliIO): Promise<number> {
   const storage = path.resolve(io.cwd, opts.storage);
   const { bibs, cited } = await bibsOf(target, storage, io.signal);
   if (opts.dryRun) {
-    const entries = entriesOf(bibs);
+    const entries = entriesOf(bibs).filter((e) => inShard(e.key, opts.shard));
     if (opts.json) writeJson(io, { command: 'fetch', dryRun: true, entries: entries.map((e) => ({ key: e.key, file: path.relative(io.cwd, e.bibPath) })) });
     else io.stderr.write(`fetch --dry-run: would look for PDFs of ${entries.length} entries into ${path.relative(io.cwd, storage) || '.'}\n`);
     return 0;
@@ -219,9 +243,10 @@ export async function runFetch(opts: CliOptions, io: CliIO): Promise<number> {
   const entries = [...job.results.values()].map((r) => ({ key: r.key, file: path.relative(io.cwd, r.bibPath), outcome: r.outcome, source: r.source ?? null, doi: r.doi ?? null, reason: r.reason ?? null, permanent: r.permanent ?? null, message: r.message ?? null }));
   const failed = entries.filter((e) => e.outcome === 'failed').length;
   if (opts.json) {
-    writeJson(io, { command: 'fetch', storage: path.relative(io.cwd, storage) || '.', totals: snap.stats.outcomes, entries, servicesDown: job.netIssues });
+    writeJson(io, { command: 'fetch', storage: path.relative(io.cwd, storage) || '.', ...(opts.shard ? { shard: `${opts.shard.index}/${opts.shard.count}` } : {}), totals: snap.stats.outcomes, requests: job.requests, entries, servicesDown: job.netIssues });
   } else {
     io.stderr.write(`fetch: ${summaryLine(snap)} · storage ${path.relative(io.cwd, storage) || '.'}\n`);
+    io.stderr.write(`  requests: ${requestsLine(job)}\n`);
     for (const e of entries.filter((x) => x.outcome === 'failed' && !isServiceDownReason(x.reason))) io.stderr.write(failureLine(e));
     downSummary(io, entries.filter((x) => x.outcome === 'failed'), 'fetched');
   }

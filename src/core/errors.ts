@@ -95,6 +95,7 @@ export const ERROR_CODES = {
   E_KEY_COLLISION: { permanent: true, label: 'Folder in use', text: 'the library folder for this key holds another entry' },
   E_BAD_KEY: { permanent: true, label: 'Bad citation key', text: 'the citation key cannot name a folder' },
   E_BAD_JOB_ID: { permanent: true, label: 'Bad job', text: 'the saved job has an invalid name' },
+  E_BAD_JOB_STATE: { permanent: true, label: 'Damaged job file', text: 'a saved job could not be read' },
   E_LOCKED: { permanent: false, label: 'Busy', text: 'another Scholar window or process is working on this entry; try again in a moment' },
   E_LOCK_IO: { permanent: false, label: 'Cannot lock', text: 'Scholar could not mark the entry as in use' },
   E_LOCK_TIMEOUT: { permanent: false, label: 'Busy', text: 'another Scholar window or process kept the entry busy too long' },

@@ -632,6 +632,23 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
         }
         if (rest === '/works') {
           const filter = q.get('filter') ?? '';
+          // The batch form: `filter=doi:A|B|…` (OR within one filter, at most 100 values) answers a
+          // list of the works it knows, in no promised order; unknown DOIs are simply absent.
+          const doiFilter = /(?:^|,)doi:([^,]*)/.exec(filter)?.[1];
+          if (doiFilter !== undefined) {
+            const ids = doiFilter.split('|').map((d) => d.trim().replace(/^https?:\/\/(?:dx\.)?doi\.org\//i, '').toLowerCase()).filter(Boolean);
+            if (ids.length > 100) return json(res, 400, { error: 'Invalid query parameters error.', message: 'Maximum number of values exceeded for doi. Decrease values to 100 or below, or consider using a different filter.' });
+            const per = Math.min(Number(q.get('per-page') ?? q.get('per_page') ?? '25') || 25, 200);
+            const results: Record<string, unknown>[] = [];
+            for (const id of new Set(ids)) {
+              const r = recorded.get(`openalex:work:${id}`);
+              const body = r && r.status === 200 ? (rewriteLinks(JSON.parse(r.body.toString('utf8'))) as Record<string, unknown>) : corpus.get(id) ? openAlexWork(corpus.get(id)!, urls) : undefined;
+              if (body) results.push(body);
+            }
+            const select = q.get('select')?.split(',').map((f) => f.trim()).filter(Boolean);
+            const shown = results.slice(0, per).map((w) => (select ? Object.fromEntries(select.filter((f) => f in w).map((f) => [f, w[f]])) : w));
+            return json(res, 200, { meta: { count: results.length, db_response_time_ms: 4, page: 1, per_page: per, groups_count: null }, results: shown, group_by: [] });
+          }
           const ts = /(?:^|,)(?:title\.search|display_name\.search):([^,]*)/.exec(filter)?.[1];
           const text = ts ?? q.get('search') ?? '';
           const r = recorded.get(`openalex:q:${normQuery(text)}`);

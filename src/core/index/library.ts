@@ -10,19 +10,24 @@
  * sql.js rules this module keeps: `export()` closes and reopens the database, freeing every
  * prepared statement, so no statement outlives a method call.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import { ScholarError } from '../errors';
 import { keyToFolderName } from '../storage/keys';
-import { METADATA_FILE, storagePaths } from '../storage/layout';
+import { jobStatePath, METADATA_FILE, storagePaths } from '../storage/layout';
+import { parseJobState, type JobStateV1 } from '../storage/jobState';
 import type { Metadata } from '../storage/metadata';
 import { listKeyFolders, readKeyFolder } from '../storage/scan';
 import { normText, TextSearch, tokenize, type Query, type SearchDoc } from './textSearch';
 
-/** 2: the FTS4 table is gone (search is TextSearch). A file of another version is rebuilt. */
-export const INDEX_SCHEMA_VERSION = '2';
+/**
+ * 2: the FTS4 table is gone (search is TextSearch). 3: the jobs table is gone (job state is read
+ * from storage/jobs/). A file of another version is rebuilt.
+ */
+export const INDEX_SCHEMA_VERSION = '3';
 
 export interface LibraryIndexOptions {
   /** Where sql-wasm.wasm is; default: beside the bundle. */
@@ -66,12 +71,8 @@ export interface RebuildReport {
   errors: { folder: string; message: string }[];
 }
 
-export interface JobRecord {
-  id: string;
-  status: string;
-  updatedAt: string;
-  [k: string]: unknown;
-}
+/** A job as the index lists it: its state file, parsed (storage/jobState.ts). */
+export type JobRecord = JobStateV1;
 
 export type OpenedFrom = 'file' | 'rebuilt';
 
@@ -110,7 +111,6 @@ CREATE TABLE identifiers(key TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT N
 CREATE INDEX identifiers_value ON identifiers(kind, value);
 CREATE TABLE tags(key TEXT NOT NULL, tag TEXT NOT NULL, tag_norm TEXT NOT NULL, PRIMARY KEY(key, tag));
 CREATE INDEX tags_norm ON tags(tag_norm);
-CREATE TABLE jobs(id TEXT PRIMARY KEY, status TEXT NOT NULL, updated_at TEXT NOT NULL, json TEXT NOT NULL);
 `;
 
 function doiStatusOf(m: Metadata): string {
@@ -611,17 +611,33 @@ export class LibraryIndex {
     return { updated: changed.length, removed: gone.length };
   }
 
-  upsertJob(job: JobRecord): void {
-    this.live().run('INSERT OR REPLACE INTO jobs(id, status, updated_at, json) VALUES (?, ?, ?, ?)', [job.id, job.status, job.updatedAt, JSON.stringify(job)]);
-  }
-
+  /**
+   * Jobs are read from storage/jobs/ (written by the writer), not mirrored in the database: the
+   * files are the truth, so there is nothing to keep in step or to rebuild.
+   */
   getJob(id: string): JobRecord | undefined {
-    const json = this.scalar('SELECT json FROM jobs WHERE id = ?', [id]);
-    return typeof json === 'string' ? (JSON.parse(json) as JobRecord) : undefined;
+    try {
+      return parseJobState(JSON.parse(readFileSync(jobStatePath(this.storageRoot, id), 'utf8')));
+    } catch {
+      return undefined;
+    }
   }
 
   listJobs(): JobRecord[] {
-    return this.rows('SELECT json FROM jobs ORDER BY updated_at DESC').map((r) => JSON.parse(r.json as string) as JobRecord);
+    const out: JobRecord[] = [];
+    for (const n of this.jobFileNames()) {
+      const j = this.getJob(n.slice(0, -'.json'.length));
+      if (j) out.push(j);
+    }
+    return out.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  }
+
+  private jobFileNames(): string[] {
+    try {
+      return readdirSync(storagePaths(this.storageRoot).jobs).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
+    } catch {
+      return [];
+    }
   }
 
   stats(): IndexStats {
@@ -637,7 +653,7 @@ export class LibraryIndex {
       withDoi: count('SELECT count(*) FROM entries WHERE doi IS NOT NULL'),
       byDoiStatus: group('doi_status'),
       byPdfStatus: group('pdf_status'),
-      jobs: count('SELECT count(*) FROM jobs'),
+      jobs: this.jobFileNames().length,
     };
   }
 

@@ -8,8 +8,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { isInside } from '../paths';
 import type { BibEntry, BibFile } from '../bib/parse';
-import { entryArxivId, normalizeDoi, isValidDoi } from '../doi';
-import { hasOptOut } from '../bib/edit';
+import { normalizeDoi, isValidDoi } from '../doi';
 import { fieldText } from '../bib/latex';
 import * as crossref from '../sources/crossref';
 import * as openalex from '../sources/openalex';
@@ -17,50 +16,27 @@ import * as unpaywall from '../sources/unpaywall';
 import * as s2 from '../sources/semanticScholar';
 import * as doiOrg from '../sources/doi';
 import type { WorkRecord } from '../sources/types';
-import { resolveEntry, type ResolveResult } from '../resolve/resolver';
-import { inspectPdf, verifyPdfText, type PdfVerdict } from '../pdf/inspect';
+import { inspectPdf, verifyPdfText } from '../pdf/inspect';
 import { downloadTempPath, metadataPath, pdfPath } from '../storage/layout';
 import { validateMetadata, type Metadata, type MetadataPatch, type Notice } from '../storage/metadata';
 import type { StageContext, StageDef, StageResult } from '../pipeline/pipeline';
-import { ScholarError, errorCode, errorMessage, isAbortError, isPermanent, isServiceDown, SERVICE_DOWN_CODES } from '../errors';
+import { ScholarError, errorCode, errorMessage, isAbortError, isPermanent, isServiceDown } from '../errors';
 import type { Library } from './library';
 import { resolvePdfUrls, type PdfResolver } from '../resolvers/zotero';
+import { matchOf, resolveStage } from './stages/resolve';
+import { Batcher, type BatchOptions } from '../pipeline/batcher';
+import type { FetchItem, PdfCandidate, PdfSourceName } from './item';
+import { ALL_PDF_SOURCES } from './item';
 
-export type PdfSourceName = 'entry' | 'unpaywall' | 'openalex' | 'arxiv' | 'semanticScholar' | 'landingPage';
-export const ALL_PDF_SOURCES: readonly PdfSourceName[] = ['entry', 'unpaywall', 'openalex', 'arxiv', 'semanticScholar', 'landingPage'];
-
-export interface PdfCandidate {
-  url: string;
-  /** One of the built-in sources, or `resolver:<name>` for a custom (Zotero-format) resolver. */
-  source: PdfSourceName | `resolver:${string}`;
-  license?: string;
-  version?: string;
-}
-
-export interface FetchItem {
-  key: string;
-  bibPath: string;
-  file: BibFile;
-  entry: BibEntry;
-  doi?: string;
-  arxivId?: string;
-  work?: WorkRecord;
-  resolve?: ResolveResult;
-  candidates?: PdfCandidate[];
-  download?: { tempPath: string; sha256: string; size: number; pages?: number; candidate: PdfCandidate; verified: PdfVerdict };
-  /** Outcomes of candidates tried, for the error message when none worked. */
-  tried?: string[];
-  /** Semantic Scholar and the landing page were asked. */
-  secondTierTried?: boolean;
-  /** A source could not be asked in this job (unreachable, or out of budget): the code it failed with. */
-  downCode?: string;
-}
+export { ALL_PDF_SOURCES, type FetchItem, type PdfCandidate, type PdfSourceName } from './item';
 
 export interface FetchOptions {
   sources?: readonly PdfSourceName[];
   /** Size cap per PDF (bytes). */
   maxPdfBytes?: number;
   concurrency?: Partial<Record<'resolve' | 'enrich' | 'locate' | 'download' | 'commit', number>>;
+  /** Micro-batching per service: most keys per request and how long the first one waits (default OpenAlex 100, 50 ms). */
+  batch?: { openalex?: Partial<BatchOptions> };
   /** Custom PDF resolvers (scholar.pdf.resolvers), asked after the open-access sources. */
   resolvers?: readonly PdfResolver[];
 }
@@ -157,6 +133,12 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
   const http = lib.http;
   const sources = new Set(opts.sources ?? ALL_PDF_SOURCES);
   const c = opts.concurrency ?? {};
+  // One OpenAlex request answers the locate workers that wait together (filter=doi:A|B|…).
+  const openalexBatch = new Batcher<string, WorkRecord>({
+    size: Math.min(opts.batch?.openalex?.size ?? openalex.OPENALEX_BATCH_MAX, openalex.OPENALEX_BATCH_MAX),
+    maxWaitMs: opts.batch?.openalex?.maxWaitMs ?? 50,
+    run: (dois, signal) => openalex.worksByDois(http, dois, signal),
+  });
 
   /** PDF candidates from one tier of sources: 'first' (the entry, Unpaywall, OpenAlex, arXiv) or 'second' (Semantic Scholar, the landing page). */
   async function locate(item: FetchItem, tier: 'first' | 'second', ctx: StageContext): Promise<PdfCandidate[]> {
@@ -186,7 +168,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
       }
       if (doi && sources.has('openalex')) {
         try {
-          const o = await openalex.workByDoi(http, doi, ctx.signal);
+          const o = openalex.batchableDoi(doi) ? ((await openalexBatch.get(doi.toLowerCase(), ctx.signal)) ?? null) : await openalex.workByDoi(http, doi, ctx.signal);
           for (const l of o?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'openalex', license: l.license, version: l.version });
           item.arxivId ??= o?.arxivId;
         } catch (err) {
@@ -230,50 +212,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
   }
 
   return [
-    {
-      name: 'resolve',
-      concurrency: c.resolve ?? 8,
-      async run(item, ctx) {
-        if (hasOptOut(item.entry)) return { kind: 'done', item, outcome: 'skipped' };
-        const meta = lib.index.get(item.key);
-        // A PDF the user attached and chose to keep (`manual`) is their decision: a fetch never replaces it.
-        if (meta?.pdf && (meta.pdf.verified === 'doi' || meta.pdf.verified === 'title' || meta.pdf.verified === 'manual') && existsSync(pdfPath(lib.root, item.key))) {
-          return { kind: 'done', item, outcome: 'already_stored' };
-        }
-        const doiRaw = item.entry.fields.get('doi')?.value;
-        item.arxivId = entryArxivId(item.entry);
-        // A DOI a resolve found wrong would fetch another paper (or nothing): it waits for the user.
-        const m = meta?.match;
-        if (doiRaw && (m?.outcome === 'doi_unknown' || m?.outcome === 'doi_mismatch') && m.replaces === doiRaw.trim()) {
-          return fail(item, 'E_DOI_WRONG', `the entry's DOI ${m.outcome === 'doi_unknown' ? 'does not exist' : 'names another work'}; review it first`, true);
-        }
-        if (doiRaw && isValidDoi(normalizeDoi(doiRaw))) {
-          item.doi = normalizeDoi(doiRaw);
-          return next(item);
-        }
-        if (meta?.doi && meta.match?.outcome !== 'review') {
-          item.doi = meta.doi;
-          return next(item);
-        }
-        // The user's decision "this entry has no DOI" stands: no resolve asks again, nothing replaces it.
-        if (meta?.match?.outcome === 'no_doi') {
-          if (!item.arxivId && !entryPdfCandidates(item, lib.root).length) return fail(item, 'E_NO_DOI', 'marked as having no DOI', true);
-          return next(item);
-        }
-        const r = await resolveEntry(http, item.file, item.entry, { signal: ctx.signal });
-        item.resolve = r;
-        if (r.outcome === 'accept' && r.doi) {
-          item.doi = r.doi;
-          item.work = r.work;
-        }
-        item.arxivId ??= r.arxivId;
-        if (!item.doi && !item.arxivId && !entryPdfCandidates(item, lib.root).length) {
-          if (r.outcome === 'failed') return fail(item, r.errors?.find((e) => (SERVICE_DOWN_CODES as readonly string[]).includes(e.code))?.code ?? 'E_RESOLVE_FAILED', r.why, false);
-          return fail(item, 'E_NO_DOI', r.outcome === 'review' ? 'the DOI needs review first' : 'no DOI found for this entry', true);
-        }
-        return next(item);
-      },
-    },
+    resolveStage(lib, { kind: 'fetch', concurrency: c.resolve ?? 8, hasOwnPdf: (item) => entryPdfCandidates(item, lib.root).length > 0 }),
     {
       name: 'enrich',
       concurrency: c.enrich ?? 8,
@@ -293,14 +232,8 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
         if (work) Object.assign(patch, workPatch(work), { provenance: { ...patch.provenance, ...workPatch(work).provenance } });
         if (item.doi) patch.doi = item.doi;
         if (item.arxivId) patch.identifiers = { ...(patch.identifiers ?? {}), arxiv: item.arxivId };
-        if (item.resolve && item.resolve.outcome !== 'has_doi') {
-          patch.match = {
-            score: item.resolve.score ?? 0,
-            outcome: item.resolve.outcome === 'accept' ? 'accepted' : item.resolve.outcome === 'review' ? 'review' : 'not_found',
-            source: item.resolve.source,
-            candidates: item.resolve.candidates.map((x) => ({ doi: x.doi, title: x.title, year: x.year, score: x.score, source: x.source })),
-          };
-        }
+        // Set only when this job resolved the entry, which the resolve stage never does for an entry with a user decision.
+        if (item.resolve && item.resolve.outcome !== 'has_doi') patch.match = matchOf(item.resolve);
         ctx.emit({ type: 'result', key: item.key, stage: 'enrich', data: patch });
         return next(item);
       },
@@ -351,20 +284,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
                 sha256 = createHash('sha256').update(buf).digest('hex');
                 size = buf.length;
               } else {
-                let last = 0;
-                let lastAt = Date.now();
-                const r = await http.download(cand.url, temp, {
-                  signal: ctx.signal,
-                  maxBytes: opts.maxPdfBytes,
-                  expect: 'pdf',
-                  onProgress: (bytes, total) => {
-                    const now = Date.now();
-                    if (now - lastAt < 250 && bytes !== total) return;
-                    ctx.emit({ type: 'progress_update', key: item.key, stage: 'download', bytes, total, bytesPerSecond: ((bytes - last) * 1000) / Math.max(1, now - lastAt) });
-                    last = bytes;
-                    lastAt = now;
-                  },
-                });
+                const r = await http.download(cand.url, temp, { signal: ctx.signal, maxBytes: opts.maxPdfBytes, expect: 'pdf' });
                 sha256 = r.sha256;
                 size = r.bytes;
               }
@@ -379,7 +299,6 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
               }
               if (kept && kept.tempPath !== temp) await rm(kept.tempPath, { force: true });
               item.download = candidate;
-              ctx.emit({ type: 'download_complete', key: item.key, tempPath: temp, sha256, size });
               return next(item);
             } catch (err) {
               await rm(temp, { force: true });
@@ -398,11 +317,9 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
           }
           if (kept) {
             item.download = kept;
-            ctx.emit({ type: 'download_complete', key: item.key, tempPath: kept.tempPath, sha256: kept.sha256, size: kept.size });
             return next(item);
           }
           item.tried = tried;
-          ctx.emit({ type: 'download_failed', key: item.key, reason: lastCode, permanent: lastPermanent, message: tried.join('; ') });
           return fail(item, lastCode, `no usable PDF (${tried.join('; ')})`, lastPermanent);
         } catch (err) {
           if (kept) await rm(kept.tempPath, { force: true });

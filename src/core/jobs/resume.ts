@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { hostname } from 'node:os';
 import { storagePaths } from '../storage/layout';
 import { isPidAlive } from '../storage/locks';
-import type { JobKind } from './run';
+import { ACTIVE_STATUSES, finishedKeys, parseJobState, type JobKind, type JobStateV1 } from '../storage/jobState';
 
 export interface InterruptedJob {
   id: string;
@@ -16,10 +16,9 @@ export interface InterruptedJob {
   /** Keys that finished (done or permanently failed): a resumed run skips them. */
   finished: Set<string>;
   total: number;
-  raw: Record<string, unknown>;
+  /** The state as read: the host writes it back with its new status (resumed, discarded). */
+  raw: JobStateV1;
 }
-
-const ACTIVE = new Set(['running', 'paused', 'cancelling']);
 
 export async function interruptedJobs(storageRoot: string): Promise<InterruptedJob[]> {
   const dir = storagePaths(storageRoot).jobs;
@@ -32,12 +31,10 @@ export async function interruptedJobs(storageRoot: string): Promise<InterruptedJ
   const out: InterruptedJob[] = [];
   for (const n of names) {
     try {
-      const raw = JSON.parse(await readFile(path.join(dir, n), 'utf8')) as Record<string, unknown>;
-      if (!ACTIVE.has(String(raw.status)) || (raw.kind !== 'resolve' && raw.kind !== 'fetch')) continue;
-      if (raw.host === hostname() && typeof raw.pid === 'number' && raw.pid !== process.pid && isPidAlive(raw.pid)) continue;
-      const entries = (raw.entries ?? {}) as Record<string, { outcome?: string; permanent?: boolean }>;
-      const finished = new Set(Object.entries(entries).filter(([, e]) => e.outcome && e.outcome !== 'cancelled' && (e.outcome !== 'failed' || e.permanent)).map(([k]) => k));
-      out.push({ id: String(raw.id), kind: raw.kind, bibFiles: Array.isArray(raw.bibFiles) ? raw.bibFiles.map(String) : [], finished, total: Number(raw.total) || 0, raw });
+      const state = parseJobState(JSON.parse(await readFile(path.join(dir, n), 'utf8')));
+      if (!ACTIVE_STATUSES.includes(state.status) || !state.kind) continue;
+      if (state.host === hostname() && state.pid !== undefined && state.pid !== process.pid && isPidAlive(state.pid)) continue;
+      out.push({ id: state.id, kind: state.kind, bibFiles: state.bibFiles, finished: finishedKeys(state), total: state.total, raw: state });
     } catch {
       // A job file that does not parse is not a job to resume (the writer never leaves one half-written).
     }

@@ -5,17 +5,21 @@
 import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Pipeline, type PipelineMessage, type PipelineStats, type StageDef } from '../pipeline/pipeline';
+import { Pipeline, type PipelineMessage, type PipelineStats } from '../pipeline/pipeline';
 import type { BibEntry, BibFile } from '../bib/parse';
 import type { MetadataPatch } from '../storage/metadata';
-import { resolveEntry, type ResolveResult } from '../resolve/resolver';
-import { bibPatch, fetchStages, workPatch, type FetchItem, type FetchOptions } from './fetch';
+import type { ResolveResult } from '../resolve/resolver';
+import { bibPatch, fetchStages, workPatch, type FetchOptions } from './fetch';
+import type { FetchItem } from './item';
+import { resolveStage, matchOf } from './stages/resolve';
+import { JOB_STATE_VERSION, type JobKind, type JobStateV1 } from '../storage/jobState';
+import { inShard, shardText, type Shard } from './shard';
+import { requestCounts } from './requests';
 import type { Library } from './library';
 import { errorMessage, SERVICE_DOWN_CODES } from '../errors';
 import type { NetIssue } from '../net/issues';
-import { normalizeDoi } from '../doi';
 
-export type JobKind = 'resolve' | 'fetch';
+export type { JobKind } from '../storage/jobState';
 
 export interface JobEntry {
   key: string;
@@ -69,6 +73,8 @@ export interface JobOptions {
   /** Resolve: also check entries that already have a DOI. */
   checkExisting?: boolean;
   fetch?: FetchOptions;
+  /** Only the entries of this shard (`--shard I/N`); the others are left to the other processes. */
+  shard?: Shard;
   maxInFlight?: number;
   resolveConcurrency?: number;
   signal?: AbortSignal;
@@ -89,8 +95,7 @@ export interface JobOptions {
  */
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 
-/** How long a DOI found right stays checked: DOIs do not move, and a recheck costs a request per entry. */
-export const DOI_CHECK_TTL_MS = 30 * 24 * 3600 * 1000;
+export { DOI_CHECK_TTL_MS } from './stages/resolve';
 
 const ACTIVITY_LIMIT = 200;
 const BUCKET_MS = 10_000;
@@ -103,6 +108,9 @@ export class Job {
   readonly resolutions = new Map<string, ResolveResult>();
   /** Services Scholar stopped asking during this job, in the order they were found. */
   readonly netIssues: NetIssue[] = [];
+  /** API requests per service sent while this job ran (PDF hosts summed as `pdf`). */
+  requests: Record<string, number> = {};
+  private requestsBefore: Record<string, number> = {};
   private readonly pipeline: Pipeline<FetchItem>;
   private readonly items: FetchItem[];
   private readonly itemByKey: Map<string, FetchItem>;
@@ -121,14 +129,14 @@ export class Job {
     const pri = opts.priority ?? new Set<string>();
     const seen = new Set<string>();
     this.items = opts.entries
-      .filter((e) => (seen.has(e.key) ? false : (seen.add(e.key), true)))
+      .filter((e) => (seen.has(e.key) ? false : (seen.add(e.key), true)) && inShard(e.key, opts.shard))
       .map((e, i) => ({ e, i }))
       // Stable: cited keys of the open document first, then file order.
       .sort((a, b) => Number(pri.has(b.e.key)) - Number(pri.has(a.e.key)) || a.i - b.i)
       .map(({ e }) => ({ key: e.key, bibPath: e.bibPath, file: e.file, entry: e.entry }));
     // The result processor looks items up per message: a map, not a scan of 5,000 items each time.
     this.itemByKey = new Map(this.items.map((i) => [i.key, i]));
-    const stages = opts.kind === 'fetch' ? fetchStages(lib, opts.fetch) : this.resolveStages();
+    const stages = opts.kind === 'fetch' ? fetchStages(lib, opts.fetch) : [resolveStage(lib, { kind: 'resolve', concurrency: opts.resolveConcurrency ?? 6, checkExisting: opts.checkExisting })];
     this.pipeline = new Pipeline<FetchItem>({
       stages,
       keyOf: (i) => i.key,
@@ -138,41 +146,13 @@ export class Job {
     });
   }
 
-  private resolveStages(): StageDef<FetchItem>[] {
-    const lib = this.lib;
-    const opts = this.opts;
-    return [
-      {
-        name: 'resolve',
-        concurrency: opts.resolveConcurrency ?? 6,
-        async run(item, ctx) {
-          const meta = lib.index.get(item.key);
-          // The user's decision in review is remembered and not asked again.
-          if (meta?.match?.outcome === 'no_doi' || meta?.match?.outcome === 'manual') {
-            return { kind: 'done', item, outcome: 'skipped' };
-          }
-          // A DOI checked recently and unchanged since is not asked about again: re-runs stay cheap.
-          const doiNow = item.entry.fields.get('doi')?.value.trim();
-          const fresh = !!doiNow && !!meta?.doiCheck && meta.doiCheck.doi === normalizeDoi(doiNow) && Date.now() - Date.parse(meta.doiCheck.at) < DOI_CHECK_TTL_MS;
-          const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, checkExisting: opts.checkExisting && !fresh });
-          item.resolve = r;
-          ctx.emit({ type: 'result', key: item.key, stage: 'resolve', data: r });
-          if (r.outcome === 'failed') {
-            const e = r.errors?.[0];
-            return { kind: 'fail', item, reason: e?.code ?? 'E_RESOLVE_FAILED', message: r.why, permanent: false };
-          }
-          return { kind: 'done', item, outcome: r.outcome };
-        },
-      },
-    ];
-  }
-
   get signal(): AbortSignal {
     return this.pipeline.signal;
   }
 
   async run(): Promise<JobSnapshot> {
     this.startedAt = Date.now();
+    this.requestsBefore = requestCounts(this.lib.http.stats());
     this.note('info', `${this.kind === 'fetch' ? 'Fetching PDFs' : 'Resolving DOIs'} for ${this.items.length} entries`);
     this.persistState();
     // One network scope per job: an unreachable service is reported once and then left alone.
@@ -195,6 +175,7 @@ export class Job {
       }
     }
     await Promise.allSettled(this.pendingWrites);
+    this.requests = this.requestsSoFar();
     this.state = stats.cancelled ? 'cancelled' : 'done';
     this.note('info', `${this.state === 'cancelled' ? 'Cancelled' : 'Finished'}: ${Object.entries(stats.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing to do'}`);
     clearTimeout(this.jobStateTimer);
@@ -278,7 +259,11 @@ export class Job {
     });
   }
 
-  /** The single result processor: the only place that turns worker output into writes. */
+  /**
+   * The single result processor: turns the workers' messages into metadata and job-state writes.
+   * (The commit stage hands its PDF to the writer itself: the file is that stage's output, and the
+   * writer still serialises it with everything else.)
+   */
   private onMessage(m: PipelineMessage): void {
     this.opts.onMessage?.(m);
     switch (m.type) {
@@ -329,9 +314,10 @@ export class Job {
     this.opts.onChange?.();
   }
 
-  private jobState() {
+  private jobState(): JobStateV1 {
     const stats = this.pipeline.stats();
     return {
+      version: JOB_STATE_VERSION,
       id: this.id,
       kind: this.kind,
       status: this.state,
@@ -343,8 +329,18 @@ export class Job {
       done: stats.done,
       failed: stats.failed,
       bibFiles: [...new Set(this.opts.entries.map((e) => e.bibPath))],
-      entries: Object.fromEntries([...this.results.values()].map((r) => [r.key, { outcome: r.outcome, reason: r.reason, permanent: r.permanent }])),
+      ...(this.opts.shard ? { shard: shardText(this.opts.shard) } : {}),
+      requests: this.requestsSoFar(),
+      entries: Object.fromEntries([...this.results.values()].map((r) => [r.key, { outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}), ...(r.permanent !== undefined ? { permanent: r.permanent } : {}) }])),
     };
+  }
+
+  /** The HTTP client may serve other jobs before this one: only what was sent since its start counts. */
+  private requestsSoFar(): Record<string, number> {
+    const now = requestCounts(this.lib.http.stats());
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(now)) if (v - (this.requestsBefore[k] ?? 0) > 0) out[k] = v - (this.requestsBefore[k] ?? 0);
+    return out;
   }
 
   /** Job state is a snapshot: coalesced by the writer, and written at most every second. */
@@ -388,12 +384,7 @@ function resolvePatch(item: FetchItem, r: ResolveResult): MetadataPatch {
     // Checked now (a lookup named this work, or doi.org knows it): remembered, so a re-run does not ask again.
     if (r.existing?.status === 'ok' && r.existing.checked && r.doi) patch.doiCheck = { doi: r.doi, at: new Date().toISOString() };
   } else {
-    patch.match = {
-      score: Math.round((r.score ?? 0) * 1000) / 1000,
-      outcome: r.outcome === 'accept' ? 'accepted' : r.outcome === 'review' ? 'review' : 'not_found',
-      source: r.source,
-      candidates: r.candidates.map((c) => ({ doi: c.doi, title: c.title, year: c.year, score: c.score, source: c.source })),
-    };
+    patch.match = matchOf(r);
   }
   return patch;
 }

@@ -29,9 +29,6 @@ export type PipelineMessage =
   | { type: 'item_started'; key: string; stage: string }
   | { type: 'item_done'; key: string; stage: string; outcome: string }
   | { type: 'item_failed'; key: string; stage: string; reason: string; permanent: boolean; message: string }
-  | { type: 'progress_update'; key: string; stage: string; bytes: number; total?: number; bytesPerSecond: number }
-  | { type: 'download_complete'; key: string; tempPath: string; sha256: string; size: number }
-  | { type: 'download_failed'; key: string; reason: string; permanent: boolean; message: string }
   | { type: 'result'; key: string; stage: string; data: unknown }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
 

@@ -1,4 +1,24 @@
 /**
+ * Waits until someone calls the function this adds to `line`; an abort takes it out of the line
+ * again (so a later wake-up is not spent on a waiter that left) and rejects with the signal's reason.
+ */
+function waitInLine(line: (() => void)[], signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      const i = line.indexOf(wake);
+      if (i >= 0) line.splice(i, 1);
+      reject(signal!.reason);
+    };
+    const wake = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    line.push(wake);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
  * A bounded FIFO queue with backpressure: `push` waits while the queue is full, `pop` waits while it
  * is empty. Closing it lets consumers drain what is left and then receive `undefined`.
  */
@@ -23,19 +43,7 @@ export class BoundedQueue<T> {
   async push(item: T, signal?: AbortSignal): Promise<void> {
     while (this.items.length >= this.capacity && !this.closed) {
       signal?.throwIfAborted();
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => {
-          const i = this.waitingPush.indexOf(wake);
-          if (i >= 0) this.waitingPush.splice(i, 1);
-          reject(signal!.reason);
-        };
-        const wake = () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        this.waitingPush.push(wake);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
+      await waitInLine(this.waitingPush, signal);
     }
     if (this.closed) throw new Error('queue closed');
     const taker = this.waitingPop.shift();
@@ -69,7 +77,7 @@ export class BoundedQueue<T> {
 
 /** A counting semaphore: the global cap on items in flight across all stages. */
 export class Semaphore {
-  private waiting: (() => void)[] = [];
+  private readonly waiting: (() => void)[] = [];
   constructor(private available: number) {}
 
   async acquire(signal?: AbortSignal): Promise<void> {
@@ -78,18 +86,7 @@ export class Semaphore {
       this.available--;
       return;
     }
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        this.waiting = this.waiting.filter((w) => w !== wake);
-        reject(signal!.reason);
-      };
-      const wake = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      this.waiting.push(wake);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    await waitInLine(this.waiting, signal);
   }
 
   release(): void {

@@ -100,3 +100,32 @@ export async function workByDoi(http: ScholarHttp, doi: string, signal?: AbortSi
   });
   return body ? parseOpenAlexWork(body) : null;
 }
+
+/** What locate and enrich read of a work; `select=` keeps the batch answer small. */
+const BATCH_SELECT = 'id,doi,ids,title,display_name,authorships,publication_year,primary_location,best_oa_location,locations,type,type_crossref,is_retracted,biblio';
+
+/** The most values OpenAlex takes in one OR filter. */
+export const OPENALEX_BATCH_MAX = 100;
+
+/**
+ * Many works in one request: `filter=doi:A|B|…`. Unlike the singleton form, an unknown DOI is just
+ * absent (no 404), the order is not the request's, and `per-page` must cover the count (default 25).
+ * DOIs holding `|` or `,` would split the filter: the caller asks those one by one.
+ */
+export async function worksByDois(http: ScholarHttp, dois: readonly string[], signal?: AbortSignal): Promise<Map<string, WorkRecord>> {
+  const ids = [...new Set(dois.map((d) => d.toLowerCase()))];
+  if (ids.length > OPENALEX_BATCH_MAX) throw new RangeError(`at most ${OPENALEX_BATCH_MAX} DOIs per OpenAlex request`);
+  if (ids.some((d) => /[|,]/.test(d))) throw new RangeError('a DOI with | or , cannot go into an OpenAlex filter');
+  const body = await http.getJson<{ results?: Json[] }>('openalex', '/works', {
+    query: { filter: `doi:${ids.join('|')}`, 'per-page': Math.max(ids.length, 1), select: BATCH_SELECT, ...keyQuery(http) },
+    signal,
+  });
+  const out = new Map<string, WorkRecord>();
+  for (const w of body?.results ?? []) {
+    const rec = parseOpenAlexWork(w);
+    if (rec.doi) out.set(rec.doi.toLowerCase(), rec);
+  }
+  return out;
+}
+
+export const batchableDoi = (doi: string) => !/[|,]/.test(doi);

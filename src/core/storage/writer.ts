@@ -13,14 +13,11 @@ import { ScholarError } from '../errors';
 import { atomicMoveInto, atomicWriteFile, HOST_TAG } from './atomic';
 import { ensureStorageDirs, entryDir, isWorkerTempPath, jobStatePath, METADATA_FILE, PDF_FILE, storagePaths } from './layout';
 import { LockManager } from './locks';
+import { JOB_STATE_VERSION, type JobStateInput } from './jobState';
 import { emptyMetadata, mergeMetadata, validateMetadata, type Metadata, type MetadataPatch, type PdfInfo } from './metadata';
 
-export interface JobState {
-  id: string;
-  status: string;
-  updatedAt?: string;
-  [k: string]: unknown;
-}
+/** The job state the runner (or the host, changing its status) hands over; see storage/jobState.ts. */
+export type JobState = JobStateInput;
 
 /**
  * What the writer needs of the library index (index/library.ts's LibraryIndex). Declared here, and
@@ -30,7 +27,6 @@ export interface JobState {
 export interface WriterIndex {
   upsert(meta: Metadata, mtimeMs: number | null): void;
   remove(key: string): boolean;
-  upsertJob(job: JobState & { updatedAt?: string }): void;
   exportBytes(): Uint8Array;
 }
 
@@ -338,12 +334,9 @@ export class StorageWriter<I extends WriterIndex = WriterIndex> {
       }
       case 'job': {
         try {
-          const state = { ...op.state, updatedAt: op.state.updatedAt ?? this.now().toISOString() };
+          const state = { ...op.state, version: JOB_STATE_VERSION, updatedAt: op.state.updatedAt ?? this.now().toISOString() };
+          // The file is the job's only home: the index reads jobs from the folder (see index/library.ts).
           await atomicWriteFile(jobStatePath(this.root, op.id), `${JSON.stringify(state, null, 2)}\n`, { fsync: this.fsync });
-          if (this.index) {
-            this.index.upsertJob({ ...state, updatedAt: state.updatedAt });
-            this.markIndexDirty();
-          }
           op.done.resolve();
           this.opts.onApplied?.({ kind: 'job', id: op.id });
         } catch (err) {

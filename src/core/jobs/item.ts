@@ -1,0 +1,35 @@
+/** One entry on its way through a job's stages; each stage fills in what it found. */
+import type { BibEntry, BibFile } from '../bib/parse';
+import type { WorkRecord } from '../sources/types';
+import type { ResolveResult } from '../resolve/resolver';
+import type { PdfVerdict } from '../pdf/inspect';
+
+export type PdfSourceName = 'entry' | 'unpaywall' | 'openalex' | 'arxiv' | 'semanticScholar' | 'landingPage';
+export const ALL_PDF_SOURCES: readonly PdfSourceName[] = ['entry', 'unpaywall', 'openalex', 'arxiv', 'semanticScholar', 'landingPage'];
+
+export interface PdfCandidate {
+  url: string;
+  /** One of the built-in sources, or `resolver:<name>` for a custom (Zotero-format) resolver. */
+  source: PdfSourceName | `resolver:${string}`;
+  license?: string;
+  version?: string;
+}
+
+export interface FetchItem {
+  key: string;
+  bibPath: string;
+  file: BibFile;
+  entry: BibEntry;
+  doi?: string;
+  arxivId?: string;
+  work?: WorkRecord;
+  resolve?: ResolveResult;
+  candidates?: PdfCandidate[];
+  download?: { tempPath: string; sha256: string; size: number; pages?: number; candidate: PdfCandidate; verified: PdfVerdict };
+  /** Outcomes of candidates tried, for the error message when none worked. */
+  tried?: string[];
+  /** Semantic Scholar and the landing page were asked. */
+  secondTierTried?: boolean;
+  /** A source could not be asked in this job (unreachable, or out of budget): the code it failed with. */
+  downCode?: string;
+}
