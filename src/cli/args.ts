@@ -44,6 +44,12 @@ export interface CliOptions {
   fetch?: boolean;
   /** update: comma-separated field names. */
   fields?: string;
+  /** upgrade: merge preprint entries with the published entries of the same work instead of upgrading. */
+  mergeDuplicates?: boolean;
+  /** upgrade --merge-duplicates: keys to keep (default: the key cited more often). */
+  keep?: string[];
+  /** upgrade --merge-duplicates: keep the removed key as a BibLaTeX alias (ids) instead of rewriting \cite's. */
+  alias?: boolean;
 }
 
 export const USAGE = `Usage: scholar <command> [options]
@@ -86,6 +92,13 @@ Options:
   --key-pattern P             add: citation key pattern (default [auth:lower][year][shorttitle])
   --fetch                     add: also fetch the new entries' open-access PDFs
   --fields LIST               update: only these fields (comma-separated, e.g. title,pages,year)
+  --merge-duplicates          upgrade: merge each preprint entry with the published entry of the same
+                              work in the project (no request sent); the \\cite's of the removed key in
+                              the folder's .tex files are rewritten to the kept key
+  --keep KEY                  upgrade --merge-duplicates: keep this key (repeatable; default: the key
+                              cited more often, the published one on a tie)
+  --alias                     upgrade --merge-duplicates: rewrite no .tex file; the kept entry gets
+                              ids = {removed key} (BibLaTeX/biber only: BibTeX ignores ids)
   --help                      show this help
   --version                   print the version
 
@@ -169,6 +182,15 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--fields':
         opts.fields = value();
         break;
+      case '--merge-duplicates':
+        opts.mergeDuplicates = true;
+        break;
+      case '--keep':
+        opts.keep = [...(opts.keep ?? []), value()];
+        break;
+      case '--alias':
+        opts.alias = true;
+        break;
       case '--storage':
         opts.storage = value();
         break;
@@ -234,6 +256,7 @@ export function parseArgs(argv: string[]): CliOptions {
       break;
     case 'upgrade':
       if (opts.positionals.length !== 1 || !/\.bib$/i.test(opts.positionals[0])) throw usage('upgrade takes one .bib file');
+      if ((opts.keep || opts.alias) && !opts.mergeDuplicates) throw usage('--keep and --alias go with --merge-duplicates');
       break;
     case 'index':
       if (opts.positionals.length !== 1 || opts.positionals[0] !== 'rebuild') throw usage('index takes the subcommand rebuild');

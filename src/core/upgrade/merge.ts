@@ -261,3 +261,59 @@ export async function removedKeyStorage(storageRoot: string, removeKey: string, 
     ? `the PDF of '${removeKey}' stays in ${rel}/${PDF_FILE} (not deleted); '${keepKey}' has its own`
     : `the PDF of '${removeKey}' stays in ${rel}/${PDF_FILE} (not deleted or moved); attach it to '${keepKey}' with Attach PDF if it is the version you want`;
 }
+
+export interface MergeBatch {
+  /** The texts after every merge, by path (only files that changed). */
+  bib: Map<string, string>;
+  tex: Map<string, string>;
+  plans: MergePlan[];
+  /** Requests not applied: a key already merged in this batch, or a refusal. */
+  skipped: { keep: string; remove: string; reason: string }[];
+}
+
+/**
+ * Several merges over one project, each planned on the texts the previous ones left (two merges
+ * into one kept entry, or two removals side by side, would otherwise overlap). A key removed by one
+ * merge takes part in no later one.
+ */
+export function planMerges(bibs: readonly { path: string; text: string }[], texs: readonly { path: string; text: string }[], requests: readonly MergeRequest[]): MergeBatch {
+  const bibText = new Map(bibs.map((b) => [b.path, b.text]));
+  const texText = new Map(texs.map((t) => [t.path, t.text]));
+  const parsed = new Map<string, BibFile>();
+  const fileOf = (p: string) => {
+    let f = parsed.get(p);
+    if (!f) parsed.set(p, (f = parseBib(bibText.get(p)!)));
+    return f;
+  };
+  const out: MergeBatch = { bib: new Map(), tex: new Map(), plans: [], skipped: [] };
+  const removed = new Set<string>();
+  for (const req of requests) {
+    const skip = (reason: string) => out.skipped.push({ keep: req.keep.key, remove: req.remove.key, reason });
+    if (removed.has(req.remove.key) || removed.has(req.keep.key)) {
+      skip(`'${removed.has(req.keep.key) ? req.keep.key : req.remove.key}' was merged into another entry in this run`);
+      continue;
+    }
+    let plan: MergePlan;
+    try {
+      plan = planMerge([...bibText.keys()].map((p) => ({ path: p, file: fileOf(p) })), [...texText].map(([p, text]) => ({ path: p, text })), req);
+    } catch (err) {
+      if (!(err instanceof ScholarError)) throw err;
+      skip(err.message);
+      continue;
+    }
+    for (const b of plan.bib) {
+      const t = applyEdits(bibText.get(b.path)!, b.edits);
+      bibText.set(b.path, t);
+      out.bib.set(b.path, t);
+      parsed.delete(b.path);
+    }
+    for (const x of plan.tex) {
+      const t = applyEdits(texText.get(x.path)!, x.edits);
+      texText.set(x.path, t);
+      out.tex.set(x.path, t);
+    }
+    removed.add(req.remove.key);
+    out.plans.push(plan);
+  }
+  return out;
+}
