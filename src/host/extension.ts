@@ -16,6 +16,7 @@ import { parseBib } from '../core/bib/parse';
 import { PdfCommands, TreeDrop } from './pdfCommands';
 import { AddEntryFeature } from './commands/addEntry';
 import { UpdateEntriesFeature } from './commands/updateEntries';
+import { MergeDuplicatesFeature } from './commands/mergeDuplicates';
 
 /** What the extension exposes to its own tests (and to other extensions): read-only views of its state. */
 export interface ScholarApi {
@@ -99,7 +100,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     const updateEntries = new UpdateEntriesFeature(session, project, log, libraryChanged);
     context.subscriptions.push(addEntry, updateEntries);
 
-    const table = { ...controller.table(), ...pdfs.table() };
+    const table = { ...controller.table(), ...pdfs.table(), ...new MergeDuplicatesFeature(project, log, upgrades).table() };
     table['scholar.showLog'] = () => log.show(true);
     table['scholar.addEntry'] = (arg) => addEntry.add(arg);
     table['scholar.updateEntries'] = (arg) => updateEntries.update(arg);
