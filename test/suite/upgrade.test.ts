@@ -1,7 +1,8 @@
 // Upgrade Preprints in a real VS Code against the replay server: a cited arXiv preprint whose
 // published version arXiv links gets an information diagnostic on its entry and on its \cite, sits
 // under "Published since", and the quick fix "Cite the published version" rewrites the entry in one
-// undoable edit (undo restores the file byte for byte).
+// undoable edit (undo restores the file byte for byte). The proposal is kept in metadata.json, so
+// it survives the session's proposals being dropped (a reload) without a new request.
 import * as vscode from 'vscode';
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -11,6 +12,11 @@ import { screenshot, test, waitFor } from './util';
 import { closeAllEditors, corpus, fixturesDir, keyDir, readable, scholarApi, startReplay, writeWorkspaceFile } from './scholar';
 import type { UpgradeSummary } from '../../src/host/upgrade';
 import type { MergeResult } from '../../src/host/commands/mergeDuplicates';
+
+function readMetadataIfAny(key: string): Record<string, any> | undefined { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const file = path.join(keyDir(key), 'metadata.json');
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+}
 
 /** The arXiv id the replay gives a record (src/replay/corpus.ts: every fifth DOI by hash). */
 function replayArxivId(doi: string, year: number): string | undefined {
@@ -48,6 +54,19 @@ test('upgrade: Upgrade Preprints finds the published version of a cited arXiv pr
     assert.equal(summary.upgraded, 1, JSON.stringify(summary));
     assert.deepEqual(summary.applied, []);
     assert.equal(doc.getText(), original, 'proposing changes nothing');
+
+    // Kept in the entry's metadata.json (through the single writer): after a reload, here the
+    // session's proposals dropped, the same proposal is back without a single request.
+    const kept = await waitFor(() => readMetadataIfAny('upg-preprint')?.upgrade, 10_000, 'the proposal in metadata.json');
+    assert.equal(kept.outcome, 'upgraded');
+    assert.equal(kept.to.doi, rec.DOI.toLowerCase());
+    assert.deepEqual(kept.evidence.slice(0, 2), ['arxiv-doi', 'arxiv-journal-ref']);
+    assert.equal(readMetadataIfAny('upg-other'), undefined, 'no folder for an entry with nothing to keep');
+    const requestsBefore = replay.server.stats().log.length;
+    api.upgrades.forgetSession();
+    assert.deepEqual(api.upgrades.keys(), ['upg-preprint']);
+    assert.equal(api.upgrades.get('upg-preprint')?.proposal.to?.doi, rec.DOI.toLowerCase());
+    assert.equal(replay.server.stats().log.length, requestsBefore, 'no request to show a kept proposal');
 
     const diag = await waitFor(() => vscode.languages.getDiagnostics(uri).find((d) => d.code === 'I_PUBLISHED_VERSION'), 10_000, 'the published-version diagnostic on the entry');
     assert.equal(diag.severity, vscode.DiagnosticSeverity.Information);
