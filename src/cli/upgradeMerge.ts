@@ -50,6 +50,7 @@ export async function runMergeDuplicates(opts: CliOptions, io: CliIO): Promise<n
     const keep = keepWanted.has(d.preprint.key) ? d.preprint : keepWanted.has(d.published.key) ? d.published : defaultKeep(d.preprint, d.published, counts);
     return { keep, remove: keep === d.preprint ? d.published : d.preprint, mode: opts.alias ? 'alias' : 'rewrite' };
   });
+  const unknownKeep = [...keepWanted].filter((k) => !pairs.some((d) => d.preprint.key === k || d.published.key === k));
   const batch = planMerges(bibs, texs, requests);
   const changed = [...texs, ...bibs].filter((f) => batch.tex.has(f.path) || batch.bib.has(f.path));
   const afterOf = (f: Loaded) => batch.tex.get(f.path) ?? batch.bib.get(f.path) ?? f.text;
@@ -92,7 +93,7 @@ export async function runMergeDuplicates(opts: CliOptions, io: CliIO): Promise<n
     })),
   );
   if (opts.json) {
-    io.stdout.write(JSON.stringify({ command: 'upgrade', mergeDuplicates: true, dryRun: opts.dryRun, file: rel(target), pairs: pairs.length, merges, skipped: batch.skipped, written, ...(diff !== undefined ? { diff } : {}), ...(fileError ? { error: fileError } : {}) }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ command: 'upgrade', mergeDuplicates: true, dryRun: opts.dryRun, file: rel(target), pairs: pairs.length, merges, skipped: batch.skipped, ...(unknownKeep.length ? { unknownKeep } : {}), written, ...(diff !== undefined ? { diff } : {}), ...(fileError ? { error: fileError } : {}) }, null, 2) + '\n');
   } else {
     io.stderr.write(`merge: ${pairs.length} preprint/published pairs, ${merges.length} merged${opts.dryRun ? ' (dry run)' : ` · ${written.length} files written`}\n`);
     for (const m of merges) {
@@ -102,6 +103,7 @@ export async function runMergeDuplicates(opts: CliOptions, io: CliIO): Promise<n
       io.stderr.write(`    removed entry:\n${m.removed.replace(/^/gm, '      ')}\n`);
     }
     for (const s of batch.skipped) io.stderr.write(`  skipped: ${s.remove} → ${s.keep}: ${s.reason}\n`);
+    for (const k of unknownKeep) io.stderr.write(`  --keep ${k}: no preprint/published pair has this key\n`);
     if (!pairs.length) io.stderr.write('  no preprint entry has its published version as another entry of this project\n');
   }
   if (io.signal.aborted) return 2;

@@ -73,8 +73,9 @@ test('scholar upgrade --merge-duplicates --keep writes the .bib and the .tex, pr
   assert.equal(readFileSync(path.join(dir, 'main.tex'), 'utf8'), TEX.replace(/okafor21/g, 'okafor22'));
   assert.ok(existsSync(path.join(pdfDir, 'paper.pdf')), 'the stored PDF is not deleted');
   // A second run finds nothing left to merge.
-  const again = await cli(dir, 'upgrade', 'refs.bib', '--merge-duplicates', '--json');
+  const again = await cli(dir, 'upgrade', 'refs.bib', '--merge-duplicates', '--json', '--keep', 'okafor21');
   assert.equal(JSON.parse(again.stdout).pairs, 0);
+  assert.deepEqual(JSON.parse(again.stdout).unknownKeep, ['okafor21'], 'a --keep that names no pair is reported');
 });
 
 test('scholar upgrade --merge-duplicates --alias keeps the old key as ids and rewrites no .tex; --keep/--alias need --merge-duplicates', async () => {
