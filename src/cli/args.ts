@@ -46,6 +46,12 @@ export interface CliOptions {
   fields?: string;
   /** resolve, fetch: only this shard of the entries (`--shard I/N`). */
   shard?: Shard;
+  /** upgrade: merge preprint entries with the published entries of the same work instead of upgrading. */
+  mergeDuplicates?: boolean;
+  /** upgrade --merge-duplicates: keys to keep (default: the key cited more often). */
+  keep?: string[];
+  /** upgrade --merge-duplicates: keep the removed key as a BibLaTeX alias (ids) instead of rewriting \cite's. */
+  alias?: boolean;
 }
 
 export const USAGE = `Usage: scholar <command> [options]
@@ -90,6 +96,13 @@ Options:
   --fields LIST               update: only these fields (comma-separated, e.g. title,pages,year)
   --shard I/N                 resolve, fetch: only the entries of shard I of N (by folder-name hash), so
                               that N processes (e.g. a Slurm job array) share one storage folder
+  --merge-duplicates          upgrade: merge each preprint entry with the published entry of the same
+                              work in the project (no request sent); the \\cite's of the removed key in
+                              the folder's .tex files are rewritten to the kept key
+  --keep KEY                  upgrade --merge-duplicates: keep this key (repeatable; default: the key
+                              cited more often, the published one on a tie)
+  --alias                     upgrade --merge-duplicates: rewrite no .tex file; the kept entry gets
+                              ids = {removed key} (BibLaTeX/biber only: BibTeX ignores ids)
   --help                      show this help
   --version                   print the version
 
@@ -196,6 +209,15 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--shard':
         opts.shard = parseShard(value());
         break;
+      case '--merge-duplicates':
+        opts.mergeDuplicates = true;
+        break;
+      case '--keep':
+        opts.keep = [...(opts.keep ?? []), value()];
+        break;
+      case '--alias':
+        opts.alias = true;
+        break;
       case '--storage':
         opts.storage = value();
         break;
@@ -258,6 +280,7 @@ export function parseArgs(argv: string[]): CliOptions {
       break;
     case 'upgrade':
       if (opts.positionals.length !== 1 || !/\.bib$/i.test(opts.positionals[0])) throw usage('upgrade takes one .bib file');
+      if ((opts.keep || opts.alias) && !opts.mergeDuplicates) throw usage('--keep and --alias go with --merge-duplicates');
       break;
     case 'index':
       if (opts.positionals.length !== 1 || opts.positionals[0] !== 'rebuild') throw usage('index takes the subcommand rebuild');

@@ -11,8 +11,10 @@ import { loadBibFile } from '../core/tex/project';
 import { unifiedDiffOfEdits } from '../core/resolve/writeback';
 import { describeEvidence } from '../core/upgrade/evidence';
 import { planUpgradeEdits, proposeUpgrades, writeEditsToFile } from '../core/upgrade/run';
+import { runMergeDuplicates } from './upgradeMerge';
 
 export async function runUpgrade(opts: CliOptions, io: CliIO): Promise<number> {
+  if (opts.mergeDuplicates) return runMergeDuplicates(opts, io);
   const target = path.resolve(io.cwd, opts.positionals[0]);
   try {
     if (!(await stat(target)).isFile()) throw new Error('not a file');

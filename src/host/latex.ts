@@ -8,7 +8,7 @@ import type { EntryStatuses } from './entryStatuses';
 import { doiUrl } from './controller';
 import { LineIndex } from '../core/bib/parse';
 import { publishedMessage, type Upgrades } from './upgrade';
-import { versionDuplicates } from '../core/upgrade/duplicates';
+import { versionDuplicates, type VersionDuplicate } from '../core/upgrade/duplicates';
 
 const TEX = [{ scheme: 'file', language: 'latex' }, { scheme: 'file', pattern: '**/*.tex' }];
 const BIB = [{ scheme: 'file', language: 'bibtex' }, { scheme: 'file', pattern: '**/*.bib' }];
@@ -49,6 +49,8 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
   }
 
   private readonly doiFindings = new Map<string, DoiFinding>();
+  /** Where each I_VERSION_DUPLICATE diagnostic sits → its pair (for Merge duplicate entries…). */
+  private readonly versionPairs = new Map<string, VersionDuplicate>();
 
   /** Recomputes all diagnostics, at most a few times a second. */
   updateSoon(): void {
@@ -131,6 +133,7 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       const b = li.position(e.keySpan.end);
       return new vscode.Range(a.line - 1, a.column - 1, b.line - 1, b.column - 1);
     };
+    this.versionPairs.clear();
     for (const dup of versionDuplicates(docs.map((d) => ({ path: d.uri.toString(), file: d.file })), linked)) {
       for (const [side, other, what] of [[dup.preprint, dup.published, 'its published version'], [dup.published, dup.preprint, 'its preprint']] as const) {
         const r = keyRange(side.path, side.key);
@@ -138,6 +141,7 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
         const d = new vscode.Diagnostic(r, `'${side.key}' and '${other.key}' are two versions of one work ('${other.key}' is ${what}); cite one of them`, vscode.DiagnosticSeverity.Information);
         d.source = 'Scholar';
         d.code = 'I_VERSION_DUPLICATE';
+        this.versionPairs.set(findingKey(vscode.Uri.parse(side.path), r), dup);
         add(vscode.Uri.parse(side.path), d);
       }
     }
@@ -257,6 +261,14 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       if (d.source === 'Scholar' && d.code === 'I_PUBLISHED_VERSION') {
         const fix = this.citePublishedAction(doc.uri, doc.getText(d.range), ctx);
         if (fix) actions.push(fix);
+      }
+      const pair = d.source === 'Scholar' && d.code === 'I_VERSION_DUPLICATE' ? this.versionPairs.get(findingKey(doc.uri, d.range)) : undefined;
+      if (pair) {
+        const merge = new vscode.CodeAction(`Merge duplicate entries '${pair.preprint.key}' and '${pair.published.key}'…`, vscode.CodeActionKind.QuickFix);
+        merge.diagnostics = [d];
+        const ref = (s: { path: string; key: string }) => ({ uri: vscode.Uri.parse(s.path), key: s.key });
+        merge.command = { command: 'scholar.mergeDuplicates', title: 'Merge duplicate entries…', arguments: [{ preprint: ref(pair.preprint), published: ref(pair.published) }] };
+        actions.push(merge);
       }
     }
     for (const d of ctx.diagnostics) {

@@ -2,7 +2,8 @@
  * Upgrade Preprints in the editor: proposals per entry (core/upgrade), shown as information
  * diagnostics, a "Published since" group and a quick fix; every rewrite is one WorkspaceEdit
  * (undoable, on the document so unsaved text is respected) and only of an entry that still reads
- * as it did when the proposal was made.
+ * as it did when the proposal was made. Proposals with a published version are also kept in the
+ * entry's metadata.json (through the single writer), so a reload shows them without new requests.
  */
 import * as vscode from 'vscode';
 import { findEntry, parseBib } from '../core/bib/parse';
@@ -10,9 +11,11 @@ import { entryFacts } from '../core/match/facts';
 import { describeEvidence, type UpgradeProposal } from '../core/upgrade/evidence';
 import { planUpgradeEdit } from '../core/upgrade/edit';
 import { proposeUpgrades } from '../core/upgrade/run';
+import { entryHash, fromUpgradeInfo, toUpgradeInfo } from '../core/upgrade/persist';
 import type { ProjectModel } from './project';
 import type { Session } from './session';
 import type { Log } from './log';
+import type { MetadataPatch } from '../core/storage/metadata';
 
 export interface StoredProposal {
   bibUri: vscode.Uri;
@@ -51,16 +54,52 @@ export class Upgrades implements vscode.Disposable {
   /** A proposal with a published version for `key`, while the entry still cites the preprint it was made for. */
   get(key: string): StoredProposal | undefined {
     const s = this.byKey.get(key);
-    if (!s || !s.proposal.to || s.proposal.outcome === 'none') return undefined;
+    // A run whose services failed is no verdict: what an earlier run kept still stands.
+    if (!s || (s.proposal.outcome === 'none' && s.proposal.errors?.length)) return this.persisted(key);
+    if (!s.proposal.to || s.proposal.outcome === 'none') return undefined;
     const doc = this.project.bibDoc(s.bibUri);
     const entry = doc ? findEntry(doc.file, key) : undefined;
     if (!doc || !entry || doc.file.text.slice(entry.span.start, entry.span.end) !== s.entryText) return undefined;
     return s;
   }
 
-  /** Keys with a live proposal ("Published since"). */
+  /** The proposal kept in metadata.json by an earlier session, if the entry still has the text it was made for. */
+  private persisted(key: string): StoredProposal | undefined {
+    const u = this.session.metadata(key)?.upgrade;
+    const found = u ? this.project.findEntry(key) : undefined;
+    if (!u || !found) return undefined;
+    const text = found.doc.file.text.slice(found.entry.span.start, found.entry.span.end);
+    if (entryHash(text) !== u.entryHash) return undefined;
+    return { bibUri: found.doc.uri, proposal: fromUpgradeInfo(key, u), entryText: text };
+  }
+
+  /** Keys with a live proposal ("Published since"): this session's and those kept in metadata. */
   keys(): string[] {
-    return [...this.byKey.keys()].filter((k) => this.get(k));
+    const out = new Set([...this.byKey.keys()].filter((k) => this.get(k)));
+    for (const k of this.project.definedKeys()) if (!this.byKey.has(k) && this.session.metadata(k)?.upgrade && this.get(k)) out.add(k);
+    return [...out];
+  }
+
+  /** Keeps (or, once there is nothing to keep, drops) the proposals of one library in metadata.json. */
+  private async persist(lib: { writer: { writeMetadata(key: string, patch: MetadataPatch): Promise<unknown> } }, stored: readonly StoredProposal[]): Promise<void> {
+    const writes: Promise<unknown>[] = [];
+    for (const s of stored) {
+      const info = toUpgradeInfo(s.proposal, s.entryText);
+      const failed = s.proposal.outcome === 'none' && !!s.proposal.errors?.length;
+      // No folder is made for an entry with nothing to keep; failed services erase nothing.
+      if (info) writes.push(lib.writer.writeMetadata(s.proposal.key, { upgrade: info }));
+      else if (!failed && this.session.metadata(s.proposal.key)?.upgrade) writes.push(lib.writer.writeMetadata(s.proposal.key, { upgrade: null }));
+    }
+    const results = await Promise.allSettled(writes);
+    for (const s of stored) this.session.invalidateMetadata(s.proposal.key);
+    const bad = results.filter((r) => r.status === 'rejected').length;
+    if (bad) this.log.warn(`upgrade: ${bad} proposals could not be kept in metadata.json (they stay until the window reloads)`);
+  }
+
+  /** What a window reload does to this session's proposals (kept ones are read back from metadata.json). */
+  forgetSession(): void {
+    this.byKey.clear();
+    this.changed.fire();
   }
 
   /** Asks the sources about every entry citing a preprint in `uris` (default every .bib). */
@@ -76,6 +115,8 @@ export class Upgrades implements vscode.Disposable {
         if (!folder) continue;
         // The library's HTTP client: its lanes are shared with every other job, so no service sees more than its rate.
         const lib = await this.session.library(folder);
+        // The views read kept proposals from this library's index.
+        await this.session.indexFor(folder);
         const file = doc.file;
         const preprints = file.entries.filter((e) => entryFacts(file, e).cited === 'preprint').length;
         let done = 0;
@@ -83,13 +124,16 @@ export class Upgrades implements vscode.Disposable {
           signal: ac.signal,
           onProposal: () => progress?.report({ message: `${++done} of ${file.entries.length} entries (${preprints} cite preprints)` }),
         });
+        const mine: StoredProposal[] = [];
         for (const p of proposals) {
           const entry = findEntry(file, p.key);
           if (!entry) continue;
           const s = { bibUri: doc.uri, proposal: p, entryText: file.text.slice(entry.span.start, entry.span.end) };
           this.byKey.set(p.key, s);
-          out.push(s);
+          mine.push(s);
         }
+        await this.persist(lib, mine);
+        out.push(...mine);
       }
     } finally {
       sub?.dispose();
@@ -108,7 +152,7 @@ export class Upgrades implements vscode.Disposable {
     const applied: string[] = [];
     const refused: { key: string; reason: string }[] = [];
     for (const key of keys) {
-      const s = this.byKey.get(key);
+      const s = this.get(key) ?? this.byKey.get(key);
       const entry = findEntry(file, key);
       if (!s?.proposal.to || !entry) {
         refused.push({ key, reason: 'no proposal for this entry' });

@@ -44,6 +44,7 @@ export const COMMAND_IDS = [
   'scholar.updateEntries',
   'scholar.upgradePreprints',
   'scholar.citePublishedVersion',
+  'scholar.mergeDuplicates',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

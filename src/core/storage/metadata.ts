@@ -63,6 +63,22 @@ export interface Notice {
   source: string;
 }
 
+/**
+ * A published version found for a cited preprint (Upgrade Preprints), kept so that its diagnostic
+ * survives a reload without asking the services again. Void once the entry's text changes.
+ */
+export interface UpgradeInfo {
+  outcome: 'upgraded' | 'review';
+  /** sha256 (hex) of the entry's text (from `@` to its closing delimiter) when proposed. */
+  entryHash: string;
+  at: string;
+  from: { doi?: string; arxivId?: string };
+  to: { doi: string; title: string; type?: string; venue?: string; year?: number; volume?: string; issue?: string; pages?: string; publisher?: string };
+  /** Evidence kinds, strongest first (core/upgrade/evidence.ts EvidenceKind). */
+  evidence: string[];
+  why: string;
+}
+
 export interface Metadata {
   schemaVersion: 1;
   key: string;
@@ -83,6 +99,7 @@ export interface Metadata {
   pdf?: PdfInfo;
   notices?: Notice[];
   tags?: string[];
+  upgrade?: UpgradeInfo;
   updatedAt: string;
 }
 
@@ -235,6 +252,34 @@ export function validateMetadata(input: unknown, where = 'metadata'): Metadata {
     });
   }
 
+  let upgrade: UpgradeInfo | undefined;
+  if (o.upgrade !== undefined) {
+    const u = c.obj(o.upgrade, 'upgrade');
+    const t = c.obj(u.to, 'upgrade.to');
+    const f = u.from === undefined ? {} : c.obj(u.from, 'upgrade.from');
+    const entryHash = c.str(u.entryHash, 'upgrade.entryHash');
+    if (!/^[0-9a-f]{64}$/.test(entryHash)) c.fail('upgrade.entryHash', '64 lowercase hex digits', entryHash);
+    upgrade = {
+      outcome: c.oneOf<UpgradeInfo['outcome']>(u.outcome, ['upgraded', 'review'], 'upgrade.outcome'),
+      entryHash,
+      at: c.str(u.at, 'upgrade.at'),
+      from: stripUndefined({ doi: c.optStr(f.doi, 'upgrade.from.doi'), arxivId: c.optStr(f.arxivId, 'upgrade.from.arxivId') }),
+      to: stripUndefined({
+        doi: c.str(t.doi, 'upgrade.to.doi'),
+        title: c.str(t.title, 'upgrade.to.title'),
+        type: c.optStr(t.type, 'upgrade.to.type'),
+        venue: c.optStr(t.venue, 'upgrade.to.venue'),
+        year: c.optNum(t.year, 'upgrade.to.year'),
+        volume: c.optStr(t.volume, 'upgrade.to.volume'),
+        issue: c.optStr(t.issue, 'upgrade.to.issue'),
+        pages: c.optStr(t.pages, 'upgrade.to.pages'),
+        publisher: c.optStr(t.publisher, 'upgrade.to.publisher'),
+      }),
+      evidence: c.arr(u.evidence, 'upgrade.evidence').map((x, i) => c.str(x, `upgrade.evidence[${i}]`)),
+      why: c.str(u.why, 'upgrade.why'),
+    };
+  }
+
   let tags: string[] | undefined;
   if (o.tags !== undefined) tags = c.arr(o.tags, 'tags').map((t, i) => c.str(t, `tags[${i}]`));
 
@@ -259,6 +304,7 @@ export function validateMetadata(input: unknown, where = 'metadata'): Metadata {
     pdf,
     notices,
     tags,
+    upgrade,
     updatedAt: c.str(o.updatedAt, 'updatedAt'),
   });
 }

@@ -15,6 +15,7 @@ import { pdfCommands } from './pdfs';
 import { addEntryCommands } from './addEntry';
 import { updateEntriesCommands } from './updateEntries';
 import { upgradeCommands } from './upgrade';
+import { mergeDuplicatesCommands } from './mergeDuplicates';
 
 // What src/host/commands.ts exported before it became this folder, for code written against it.
 export type { CommandHandler, CommandTable, Handlers } from './types';
@@ -30,5 +31,6 @@ export function COMMANDS(s: Services): CommandTable {
     ...addEntryCommands(s),
     ...updateEntriesCommands(s),
     ...upgradeCommands(s),
+    ...mergeDuplicatesCommands(s),
   };
 }
