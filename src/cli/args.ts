@@ -113,8 +113,8 @@ Exit codes: 0 success; 1 problems found (check) or some entries failed; 2 usage 
 `;
 
 /** Flags with a value are strings; the rest are switches. Validation of each value is below. */
-const STRING_OPTIONS = ['bib', 'to', 'key-pattern', 'fields', 'storage', 'mailto', 'proxy', 'limit', 'endpoint'] as const;
-const BOOLEAN_OPTIONS = ['help', 'version', 'json', 'dry-run', 'all', 'fix-existing', 'no-check-existing', 'quiet', 'force', 'no-gitignore', 'fetch'] as const;
+const STRING_OPTIONS = ['bib', 'to', 'key-pattern', 'fields', 'storage', 'mailto', 'proxy', 'limit', 'endpoint', 'shard', 'keep'] as const;
+const BOOLEAN_OPTIONS = ['help', 'version', 'json', 'dry-run', 'all', 'fix-existing', 'no-check-existing', 'quiet', 'force', 'no-gitignore', 'fetch', 'merge-duplicates', 'alias'] as const;
 const OPTIONS = {
   ...Object.fromEntries(STRING_OPTIONS.map((n) => [n, { type: 'string' as const }])),
   ...Object.fromEntries(BOOLEAN_OPTIONS.map((n) => [n, { type: 'boolean' as const }])),
