@@ -16,6 +16,9 @@ import { parseBib } from '../core/bib/parse';
 import { PdfCommands, TreeDrop } from './pdfCommands';
 import { AddEntryFeature } from './commands/addEntry';
 import { UpdateEntriesFeature } from './commands/updateEntries';
+import { DocumentBibliographies } from './bibScope';
+import { CitationCompletion } from './completion';
+import { InsertCitationFeature } from './commands/insertCitation';
 
 /** What the extension exposes to its own tests (and to other extensions): read-only views of its state. */
 export interface ScholarApi {
@@ -33,6 +36,8 @@ export interface ScholarApi {
   treeDrop: TreeDrop;
   addEntry: AddEntryFeature;
   updateEntries: UpdateEntriesFeature;
+  bibliographies: DocumentBibliographies;
+  insertCitation: InsertCitationFeature;
 }
 
 let active: { session: Session } | undefined;
@@ -88,7 +93,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     });
     const upgrades = new Upgrades(project, session, log);
     tree.publishedKeys = () => upgrades.keys();
-    const latex = new LatexFeatures(project, session, tree, upgrades);
+    const bibliographies = new DocumentBibliographies(project, log);
+    const latex = new LatexFeatures(project, session, tree, upgrades, bibliographies);
+    const completion = new CitationCompletion(bibliographies, session);
+    const insertCitation = new InsertCitationFeature(completion, bibliographies);
+    context.subscriptions.push(
+      bibliographies,
+      completion,
+      bibliographies.onDidChange(() => latex.updateSoon()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('scholar.diagnostics.enabled') && latex.updateSoon()),
+    );
     const status = new JobStatusBar(session);
     context.subscriptions.push(project, session, tree, view, dashboard, latex, status, upgrades);
     const libraryChanged = () => {
@@ -99,7 +113,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     const updateEntries = new UpdateEntriesFeature(session, project, log, libraryChanged);
     context.subscriptions.push(addEntry, updateEntries);
 
-    const table = { ...controller.table(), ...pdfs.table() };
+    const table = { ...controller.table(), ...pdfs.table(), ...insertCitation.table() };
     table['scholar.showLog'] = () => log.show(true);
     table['scholar.addEntry'] = (arg) => addEntry.add(arg);
     table['scholar.updateEntries'] = (arg) => updateEntries.update(arg);
@@ -201,7 +215,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     };
     active = { session };
     log.info(`Scholar ${context.extension.packageJSON.version} activated`);
-    return { session, project, tree, dashboard, controller, latex, upgrades, pdfViewer, pdfs, treeDrop, commandFailures, addEntry, updateEntries };
+    return { session, project, tree, dashboard, controller, latex, upgrades, pdfViewer, pdfs, treeDrop, commandFailures, addEntry, updateEntries, bibliographies, insertCitation };
   } catch (err) {
     log.error('activation failed', err instanceof Error ? err : new Error(String(err)));
     void vscode.window.showErrorMessage(`Scholar failed to start: ${err instanceof Error ? err.message : String(err)}`);
