@@ -32,6 +32,14 @@ export interface ScopedEntry {
   external: boolean;
 }
 
+function mtime(p: string): number {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
 function isFile(p: string): boolean {
   try {
     return statSync(p).isFile();
@@ -47,7 +55,7 @@ function isFile(p: string): boolean {
  */
 export class DocumentBibliographies implements vscode.Disposable {
   private scopes = new Map<string, Resolved>();
-  private readonly external = new Map<string, BibFile>();
+  private readonly external = new Map<string, { file: BibFile; mtimeMs: number }>();
   private readonly watchers = new Map<string, vscode.Disposable>();
   private keyCache = new Map<string, Set<string>>();
   private readonly kpse = new Map<string, string | undefined>();
@@ -114,7 +122,8 @@ export class DocumentBibliographies implements vscode.Disposable {
       for (const f of r.files) if (!this.project.bibDoc(vscode.Uri.file(f))) wanted.add(f);
       scopes.set(file, r);
     }
-    for (const f of wanted) if (!this.external.has(f)) await this.loadExternal(f);
+    // Read again when changed on disk: a watcher outside the workspace may start late or miss an event.
+    for (const f of wanted) if (this.external.get(f)?.mtimeMs !== mtime(f)) await this.loadExternal(f);
     for (const f of [...this.external.keys()]) {
       if (wanted.has(f)) continue;
       this.external.delete(f);
@@ -147,10 +156,10 @@ export class DocumentBibliographies implements vscode.Disposable {
     try {
       const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
       const text = open ? open.getText() : decodeBibBytes(await readFile(file)).text;
-      this.external.set(file, parseBib(text));
+      this.external.set(file, { file: parseBib(text), mtimeMs: mtime(file) });
     } catch (err) {
       this.log.warn(`bibliography: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
-      this.external.set(file, parseBib(''));
+      this.external.set(file, { file: parseBib(''), mtimeMs: mtime(file) });
     }
     if (!this.watchers.has(file)) {
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
@@ -163,7 +172,7 @@ export class DocumentBibliographies implements vscode.Disposable {
   }
 
   private entriesOf(file: string): readonly BibEntry[] {
-    return this.project.bibDoc(vscode.Uri.file(file))?.file.entries ?? this.external.get(file)?.entries ?? [];
+    return this.project.bibDoc(vscode.Uri.file(file))?.file.entries ?? this.external.get(file)?.file.entries ?? [];
   }
 
   lookup(tex: vscode.Uri): BibLookup {
