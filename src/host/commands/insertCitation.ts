@@ -33,7 +33,7 @@ export class InsertCitationFeature {
       void vscode.window.showInformationMessage('Scholar: open a .tex file to insert a citation.');
       return [];
     }
-    const { ranker } = await this.completion.rankerFor(editor.document.uri);
+    const { ranker, items } = await this.completion.rankerFor(editor.document.uri);
     const qp = vscode.window.createQuickPick<Item>();
     qp.title = 'Scholar: Insert Citation';
     qp.placeholder = 'Key, title, author or year; filters: author:NAME year:2010..2015 has:pdf venue:V "a phrase"';
@@ -47,6 +47,8 @@ export class InsertCitationFeature {
           const flags = [c.hasPdf ? '$(file-pdf)' : '', c.doi ? 'DOI' : '', c.notices?.includes('retraction') ? '$(warning) retracted' : '', c.bib ? '' : '$(library) library only'].filter(Boolean);
           return { label: c.key, description: [shortAuthors(c), c.venue].filter(Boolean).join(' · '), detail: [c.title, ...flags].filter(Boolean).join('  '), alwaysShow: true, cite: c };
         });
+        // Enter without a checked item takes the focused one: the best match unless the user moves.
+        qp.activeItems = qp.items.slice(0, 1);
         qp.title = 'Scholar: Insert Citation';
       } catch (err) {
         if (!(err instanceof ScholarError && err.code === 'E_BAD_QUERY')) throw err;
@@ -70,7 +72,7 @@ export class InsertCitationFeature {
     qp.dispose();
     this.current = undefined;
     if (!picked.length) return [];
-    await this.insert(editor, picked.map((c) => c.key));
+    await this.insert(editor, picked.map((c) => c.key), new Set(items.map((c) => c.key)));
     // Library entries missing from the document's bibliography are added to it, under their keys.
     const target = this.bibs.targetFor(editor.document.uri);
     for (const c of picked) {
@@ -81,7 +83,7 @@ export class InsertCitationFeature {
     return picked.map((c) => c.key);
   }
 
-  private async insert(editor: vscode.TextEditor, keys: string[]): Promise<void> {
+  private async insert(editor: vscode.TextEditor, keys: string[], known: ReadonlySet<string>): Promise<void> {
     const doc = editor.document;
     const pos = editor.selection.active;
     const offset = doc.offsetAt(pos);
@@ -91,7 +93,10 @@ export class InsertCitationFeature {
     const command = vscode.workspace.getConfiguration('scholar', doc.uri).get<string>('citation.command') || 'cite';
     await editor.edit((b) => {
       if (!ctx) return b.replace(editor.selection, `\\${command}{${keys.join(',')}}`);
-      // Inside a key list: the key being typed is replaced, a comma separates it from its neighbours.
+      // Inside a key list: a fragment being typed is replaced; a complete key stays and the new keys
+      // follow it. A comma separates them from their neighbours.
+      const whole = text.slice(ctx.start, ctx.end);
+      if (known.has(whole)) ctx.start = ctx.end;
       const range = new vscode.Range(doc.positionAt(from + ctx.start), doc.positionAt(from + ctx.end));
       const before = text.slice(0, ctx.start).trimEnd();
       const after = text.slice(ctx.end).trimStart();
