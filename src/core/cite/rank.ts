@@ -84,14 +84,15 @@ export class CiteRanker {
   constructor(candidates: readonly CiteCandidate[]) {
     this.items = candidates.map((c) => {
       const families = (c.families ?? c.authors.map(familyOf)).map(normText);
+      const titleWords = tokenize(c.title);
       return {
         c,
         key: c.key.toLowerCase(),
         families,
-        titleWords: tokenize(c.title),
+        titleWords,
         venueWords: tokenize(c.venue),
         year: c.year ? String(c.year) : '',
-        titleNorm: tokenize(c.title).join(' '),
+        titleNorm: titleWords.join(' '),
       };
     });
   }
@@ -114,13 +115,16 @@ export class CiteRanker {
     const phrases = q.text.flatMap((t) => (t.kind === 'phrase' ? [t.tokens.join(' ')] : []));
     const plainKey = !q.filters.length && !phrases.length ? whole : '';
     const filters = q.filters.map((f) => this.predicate(f));
-    const out: Ranked[] = [];
+    // The best `limit` only, kept sorted while scanning: an empty or one-letter prefix matches
+    // nearly everything, and sorting 10,000 results per keystroke would cost more than ranking.
+    const top: Ranked[] = [];
+    const better = (a: Ranked, b: Ranked): number =>
+      b.score - a.score || (b.candidate.year ?? 0) - (a.candidate.year ?? 0) || (a.candidate.key < b.candidate.key ? -1 : a.candidate.key > b.candidate.key ? 1 : 0);
     for (const p of this.items) {
       if (filters.length && !filters.every((f) => f(p))) continue;
       let ok = true;
       for (const ph of phrases) if (!p.titleNorm.includes(ph)) ok = false;
       if (!ok) continue;
-      let score = 0;
       let keyScore = 0;
       if (plainKey) {
         if (p.key === plainKey) keyScore = 200;
@@ -135,9 +139,15 @@ export class CiteRanker {
       for (const t of tokens) {
         let best = 0;
         if (p.key.includes(t)) best = 30;
-        if (p.families.some((f) => f.startsWith(t))) best = Math.max(best, p.families[0]?.startsWith(t) ? 45 : 35);
+        const fams = p.families;
+        for (let i = 0; i < fams.length; i++) {
+          if (fams[i]!.startsWith(t)) {
+            best = Math.max(best, i === 0 ? 45 : 35);
+            break;
+          }
+        }
         if (p.year && (p.year === t || (t.length >= 2 && p.year.startsWith(t)))) best = Math.max(best, p.year === t ? 35 : 15);
-        if (wordPrefix(p.titleWords, t)) best = Math.max(best, 25);
+        if (best < 25 && wordPrefix(p.titleWords, t)) best = 25;
         if (!best && wordPrefix(p.venueWords, t)) best = 10;
         if (!best) {
           fields = -1;
@@ -145,15 +155,24 @@ export class CiteRanker {
         }
         fields += best;
       }
-      score = Math.max(keyScore, fields);
+      let score = Math.max(keyScore, fields);
       if (!raw || (!tokens.length && (filters.length || phrases.length))) score = 1;
       if (score <= 0) continue;
       // The document's own bibliography comes before the rest of the library.
       if (p.c.inBibliography) score += 25;
-      out.push({ candidate: p.c, score });
+      const r: Ranked = { candidate: p.c, score };
+      if (top.length === limit && better(r, top[limit - 1]!) >= 0) continue;
+      let lo = 0;
+      let hi = top.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (better(top[mid]!, r) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      top.splice(lo, 0, r);
+      if (top.length > limit) top.pop();
     }
-    out.sort((a, b) => b.score - a.score || (b.candidate.year ?? 0) - (a.candidate.year ?? 0) || (a.candidate.key < b.candidate.key ? -1 : a.candidate.key > b.candidate.key ? 1 : 0));
-    return out.length > limit ? out.slice(0, limit) : out;
+    return top;
   }
 
   private predicate(f: Filter): (p: Prepared) => boolean {
