@@ -77,7 +77,20 @@ export class CitationCompletion implements vscode.CompletionItemProvider, vscode
     this.disposables.push(
       vscode.languages.registerCompletionItemProvider(TEX, this, '{', ','),
       session.onDidChange(() => (this.libraryDirty = true)),
+      bibs.onDidChange(() => this.warmSoon()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.warmSoon()),
     );
+  }
+
+  private warm: NodeJS.Timeout | undefined;
+
+  /** Builds the active document's ranker ahead of the first keystroke (10,000 entries take tens of ms). */
+  private warmSoon(): void {
+    clearTimeout(this.warm);
+    this.warm = setTimeout(() => {
+      const doc = vscode.window.activeTextEditor?.document;
+      if (doc && /\.tex$/i.test(doc.uri.fsPath)) void this.rankerFor(doc.uri).catch(() => undefined);
+    }, 500);
   }
 
   private async libraryItems(): Promise<Map<string, CiteItem>> {
@@ -181,6 +194,7 @@ export class CitationCompletion implements vscode.CompletionItemProvider, vscode
   }
 
   dispose(): void {
+    clearTimeout(this.warm);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

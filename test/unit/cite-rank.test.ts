@@ -59,3 +59,11 @@ test('the limit cuts the ranked list', () => {
   const many = Array.from({ length: 500 }, (_, i) => c(`k${i}`, `Title ${i}`, ['A B'], 2000 + (i % 20)));
   assert.equal(new CiteRanker(many).rank('k', 50).length, 50);
 });
+
+test('typing on reuses the previous matches and ranks exactly as a fresh ranker does', () => {
+  const many = Array.from({ length: 300 }, (_, i) => c(`k${i}x${i % 7}`, `Title ${i} about ${['leptons', 'bosons', 'quarks'][i % 3]}`, [`Given Family${i % 11}`], 1990 + (i % 30)));
+  const typing = new CiteRanker(many);
+  for (const q of ['k', 'k1', 'k1x', 'k1x3', 'k1', 'famil', 'family1', 'family1 199', 'family1 1995', 'lep', 'b']) {
+    assert.deepEqual(keys(typing.rank(q, 20)), keys(new CiteRanker(many).rank(q, 20)), q);
+  }
+});

@@ -43,6 +43,12 @@ interface Prepared {
   venueWords: string[];
   year: string;
   titleNorm: string;
+  /** Every searchable word in one string: a token found nowhere in it matches no field. */
+  hay: string;
+  /** ' w1 w2 …': a word prefix is one native search for ' ' + prefix. */
+  titleHay: string;
+  venueHay: string;
+  familyHay: string;
 }
 
 /** Family name of "Weinberg, Steven" or "Steven Weinberg". */
@@ -80,6 +86,7 @@ function queryTokens(s: string): string[] {
 
 export class CiteRanker {
   private readonly items: Prepared[];
+  private last: { raw: string; matched: Int32Array } | undefined;
 
   constructor(candidates: readonly CiteCandidate[]) {
     this.items = candidates.map((c) => {
@@ -93,6 +100,10 @@ export class CiteRanker {
         venueWords: tokenize(c.venue),
         year: c.year ? String(c.year) : '',
         titleNorm: titleWords.join(' '),
+        hay: [c.key.toLowerCase(), ...families, ...titleWords, ...tokenize(c.venue), c.year ? String(c.year) : ''].join(' '),
+        titleHay: ' ' + titleWords.join(' '),
+        venueHay: ' ' + tokenize(c.venue).join(' '),
+        familyHay: ' ' + families.join(' '),
       };
     });
   }
@@ -120,7 +131,15 @@ export class CiteRanker {
     const top: Ranked[] = [];
     const better = (a: Ranked, b: Ranked): number =>
       b.score - a.score || (b.candidate.year ?? 0) - (a.candidate.year ?? 0) || (a.candidate.key < b.candidate.key ? -1 : a.candidate.key > b.candidate.key ? 1 : 0);
-    for (const p of this.items) {
+    // Typing extends the fragment, and a longer fragment matches a subset of what a shorter one
+    // matched (every test below is monotone): only the previous matches need to be looked at again.
+    const reuse = !opts.query && !!raw && !!this.last && this.last.raw.length > 0 && raw.startsWith(this.last.raw);
+    const pool: ArrayLike<number> | undefined = reuse ? this.last!.matched : undefined;
+    const count = pool ? pool.length : this.items.length;
+    const matched: number[] = [];
+    for (let n = 0; n < count; n++) {
+      const idx = pool ? pool[n]! : n;
+      const p = this.items[idx]!;
       if (filters.length && !filters.every((f) => f(p))) continue;
       let ok = true;
       for (const ph of phrases) if (!p.titleNorm.includes(ph)) ok = false;
@@ -137,18 +156,17 @@ export class CiteRanker {
       }
       let fields = 0;
       for (const t of tokens) {
+        if (!p.hay.includes(t)) {
+          fields = -1;
+          break;
+        }
         let best = 0;
         if (p.key.includes(t)) best = 30;
-        const fams = p.families;
-        for (let i = 0; i < fams.length; i++) {
-          if (fams[i]!.startsWith(t)) {
-            best = Math.max(best, i === 0 ? 45 : 35);
-            break;
-          }
-        }
-        if (p.year && (p.year === t || (t.length >= 2 && p.year.startsWith(t)))) best = Math.max(best, p.year === t ? 35 : 15);
-        if (best < 25 && wordPrefix(p.titleWords, t)) best = 25;
-        if (!best && wordPrefix(p.venueWords, t)) best = 10;
+        if (p.families.length && p.families[0]!.startsWith(t)) best = 45;
+        else if (p.familyHay.includes(' ' + t)) best = Math.max(best, 35);
+        if (p.year && p.year.startsWith(t)) best = Math.max(best, p.year === t ? 35 : 15);
+        if (best < 25 && p.titleHay.includes(' ' + t)) best = 25;
+        if (!best && p.venueHay.includes(' ' + t)) best = 10;
         if (!best) {
           fields = -1;
           break;
@@ -160,8 +178,14 @@ export class CiteRanker {
       if (score <= 0) continue;
       // The document's own bibliography comes before the rest of the library.
       if (p.c.inBibliography) score += 25;
+      matched.push(idx);
+      if (top.length === limit) {
+        const worst = top[limit - 1]!;
+        // Most candidates lose to the current last place on the score alone: decided without allocating.
+        if (score < worst.score) continue;
+        if (score === worst.score && better({ candidate: p.c, score }, worst) >= 0) continue;
+      }
       const r: Ranked = { candidate: p.c, score };
-      if (top.length === limit && better(r, top[limit - 1]!) >= 0) continue;
       let lo = 0;
       let hi = top.length;
       while (lo < hi) {
@@ -172,6 +196,7 @@ export class CiteRanker {
       top.splice(lo, 0, r);
       if (top.length > limit) top.pop();
     }
+    this.last = opts.query ? undefined : { raw, matched: Int32Array.from(matched) };
     return top;
   }
 
