@@ -67,3 +67,9 @@ test('typing on reuses the previous matches and ranks exactly as a fresh ranker 
     assert.deepEqual(keys(typing.rank(q, 20)), keys(new CiteRanker(many).rank(q, 20)), q);
   }
 });
+
+test('cached short fragments give the same ranking as a fresh ranker, also after other queries', () => {
+  const many = Array.from({ length: 200 }, (_, i) => c(`a${i}b`, `Word ${i}`, [`N Fam${i % 5}`], 2000 + (i % 9)));
+  const r = new CiteRanker(many);
+  for (const q of ['a', 'a1', 'fam', 'a', 'a1', 'a12', 'a1', '', 'a']) assert.deepEqual(keys(r.rank(q, 10)), keys(new CiteRanker(many).rank(q, 10)), q);
+});

@@ -87,6 +87,8 @@ function queryTokens(s: string): string[] {
 export class CiteRanker {
   private readonly items: Prepared[];
   private last: { raw: string; matched: Int32Array } | undefined;
+  /** Results of the shortest fragments (the costliest: nearly every entry matches), per ranker. */
+  private readonly short = new Map<string, { top: Ranked[]; matched: Int32Array }>();
 
   constructor(candidates: readonly CiteCandidate[]) {
     this.items = candidates.map((c) => {
@@ -133,6 +135,12 @@ export class CiteRanker {
       b.score - a.score || (b.candidate.year ?? 0) - (a.candidate.year ?? 0) || (a.candidate.key < b.candidate.key ? -1 : a.candidate.key > b.candidate.key ? 1 : 0);
     // Typing extends the fragment, and a longer fragment matches a subset of what a shorter one
     // matched (every test below is monotone): only the previous matches need to be looked at again.
+    const cacheable = !opts.query && raw.length <= 2;
+    const hit = cacheable ? this.short.get(`${limit}\n${raw}`) : undefined;
+    if (hit) {
+      this.last = { raw, matched: hit.matched };
+      return hit.top.slice();
+    }
     const reuse = !opts.query && !!raw && !!this.last && this.last.raw.length > 0 && raw.startsWith(this.last.raw);
     const pool: ArrayLike<number> | undefined = reuse ? this.last!.matched : undefined;
     const count = pool ? pool.length : this.items.length;
@@ -197,6 +205,11 @@ export class CiteRanker {
       if (top.length > limit) top.pop();
     }
     this.last = opts.query ? undefined : { raw, matched: Int32Array.from(matched) };
+    if (cacheable) {
+      // One- and two-letter fragments match most entries and recur at every citation typed.
+      if (this.short.size >= 128) this.short.delete(this.short.keys().next().value!);
+      this.short.set(`${limit}\n${raw}`, { top: top.slice(), matched: this.last!.matched });
+    }
     return top;
   }
 
