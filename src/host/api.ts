@@ -10,6 +10,8 @@ import type { PdfViewer } from './pdfViewer';
 import type { PdfCommands, TreeDrop } from './pdfCommands';
 import type { AddEntryFeature } from './commands/addEntry';
 import type { UpdateEntriesFeature } from './commands/updateEntries';
+import type { DocumentBibliographies } from './bibScope';
+import type { InsertCitationFeature } from './commands/insertCitation';
 
 /** What the extension exposes to its own tests (and to other extensions): read-only views of its state. */
 export interface ScholarApi {
@@ -29,4 +31,6 @@ export interface ScholarApi {
   treeDrop: TreeDrop;
   addEntry: AddEntryFeature;
   updateEntries: UpdateEntriesFeature;
+  bibliographies: DocumentBibliographies;
+  insertCitation: InsertCitationFeature;
 }

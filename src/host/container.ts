@@ -18,6 +18,9 @@ import { LatexFeatures } from './latex';
 import { JobStatusBar } from './statusBar';
 import { AddEntryFeature } from './commands/addEntry';
 import { UpdateEntriesFeature } from './commands/updateEntries';
+import { DocumentBibliographies } from './bibScope';
+import { CitationCompletion } from './completion';
+import { InsertCitationFeature } from './commands/insertCitation';
 import { WEBVIEW_COMMAND_IDS } from '../shared/protocol';
 import type { CommandId } from '../shared/commands';
 import type { Handlers } from './commands/types';
@@ -38,6 +41,9 @@ export interface Services {
   latex: LatexFeatures;
   addEntry: AddEntryFeature;
   updateEntries: UpdateEntriesFeature;
+  /** Each .tex file's bibliography (the root's \bibliography / \addbibresource files). */
+  bibliographies: DocumentBibliographies;
+  insertCitation: InsertCitationFeature;
   /** Redraws the views that show the library (after a change outside a job). */
   libraryChanged(): void;
 }
@@ -69,7 +75,10 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
     ),
   );
   const pdfViewer = own(new PdfViewer(context.extensionUri));
-  const latex = own(new LatexFeatures(project, session, statuses, upgrades));
+  const bibliographies = own(new DocumentBibliographies(project, log));
+  const latex = own(new LatexFeatures(project, session, statuses, upgrades, bibliographies));
+  const completion = own(new CitationCompletion(bibliographies, session));
+  const insertCitation = new InsertCitationFeature(completion, bibliographies);
   own(new JobStatusBar(session));
   const libraryChanged = () => {
     tree.refreshNow();
@@ -83,6 +92,8 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
     latex.updateSoon();
   };
   context.subscriptions.push(
+    bibliographies.onDidChange(() => latex.updateSoon()),
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('scholar.diagnostics.enabled') && latex.updateSoon()),
     upgrades.onDidChange(modelChanged),
     project.onDidChange(modelChanged),
     session.onDidChange(() => {
@@ -93,5 +104,5 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
       void vscode.commands.executeCommand('setContext', 'scholar.jobRunning', !!session.currentJob);
     }),
   );
-  return { context, log, session, project, upgrades, statuses, tree, pdfs, treeDrop, controller, dashboard, pdfViewer, latex, addEntry, updateEntries, libraryChanged };
+  return { context, log, session, project, upgrades, statuses, tree, pdfs, treeDrop, controller, dashboard, pdfViewer, latex, addEntry, updateEntries, bibliographies, insertCitation, libraryChanged };
 }

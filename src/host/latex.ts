@@ -9,6 +9,7 @@ import { doiUrl } from './controller';
 import { LineIndex } from '../core/bib/parse';
 import { publishedMessage, type Upgrades } from './upgrade';
 import { versionDuplicates, type VersionDuplicate } from '../core/upgrade/duplicates';
+import type { DocumentBibliographies } from './bibScope';
 
 const TEX = [{ scheme: 'file', language: 'latex' }, { scheme: 'file', pattern: '**/*.tex' }];
 const BIB = [{ scheme: 'file', language: 'bibtex' }, { scheme: 'file', pattern: '**/*.bib' }];
@@ -41,6 +42,7 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     private readonly session: Session,
     private readonly statuses: EntryStatuses,
     private readonly upgrades?: Upgrades,
+    private readonly scopes?: DocumentBibliographies,
   ) {
     this.disposables.push(
       vscode.languages.registerHoverProvider(TEX, this),
@@ -62,6 +64,7 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
   }
 
   update(): void {
+    if (!vscode.workspace.getConfiguration('scholar').get<boolean>('diagnostics.enabled', true)) return void this.diagnostics.clear();
     const byFile = new Map<string, vscode.Diagnostic[]>();
     const add = (uri: vscode.Uri, d: vscode.Diagnostic) => {
       const k = uri.toString();
@@ -145,12 +148,28 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
         add(vscode.Uri.parse(side.path), d);
       }
     }
+    // A key is undefined only against the bibliography the document's root declares; when part of
+    // that cannot be read (not found, remote), nothing is called undefined.
     const defined = this.project.definedKeys();
+    for (const d of this.scopes?.unresolved() ?? []) {
+      const pos = new vscode.Position(d.line - 1, d.column - 1);
+      const diag = new vscode.Diagnostic(
+        new vscode.Range(pos, pos.translate(0, d.name.length)),
+        `bibliography '${d.name}' not found (relative to ${d.rootDir}, along BIBINPUTS, or by kpsewhich): citations of this document are not checked`,
+        vscode.DiagnosticSeverity.Information,
+      );
+      diag.source = 'Scholar';
+      diag.code = 'I_BIB_NOT_FOUND';
+      add(vscode.Uri.file(d.file), diag);
+    }
     for (const site of this.project.citeSites()) {
       const start = new vscode.Position(site.line - 1, site.column - 1);
       const range = new vscode.Range(start, start.translate(0, site.key.length));
-      if (!defined.has(site.key)) {
-        const d = new vscode.Diagnostic(range, `'${site.key}' is cited but defined in no .bib file`, vscode.DiagnosticSeverity.Warning);
+      const scope = this.scopes?.lookup(site.uri) ?? { kind: 'workspace' as const };
+      const isDefined = scope.kind === 'scoped' ? scope.keys.has(site.key) : scope.kind === 'unknown' ? true : defined.has(site.key);
+      if (!isDefined) {
+        const where = scope.kind === 'scoped' ? `of this document's bibliography (${scope.files.map((f) => vscode.workspace.asRelativePath(f)).join(', ')})` : '';
+        const d = new vscode.Diagnostic(range, `'${site.key}' is cited but defined in no .bib file ${where}`.trim(), vscode.DiagnosticSeverity.Warning);
         d.source = 'Scholar';
         d.code = 'W_UNDEFINED_CITATION';
         add(site.uri, d);
@@ -181,53 +200,73 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
   }
 
   provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
+    if (!vscode.workspace.getConfiguration('scholar', doc.uri).get<boolean>('hover.enabled', true)) return undefined;
+    // LaTeX Workshop's citation hover shows the entry itself; beside it Scholar shows only what the
+    // .bib does not say. Its setting is read even when LaTeX Workshop is absent (then it is unset).
+    const lw = vscode.workspace.getConfiguration('latex-workshop', doc.uri).get<boolean>('hover.citation.enabled') === true;
     const scan = this.project.texScan(doc.uri);
     const offset = doc.offsetAt(pos);
     const cite = scan?.cites.find((c) => offset >= c.offset && offset <= c.offset + c.key.length);
     if (!cite) return undefined;
-    const found = this.project.findEntry(cite.key);
+    const ws = this.project.findEntry(cite.key);
+    const found = this.scopes ? this.scopes.entryFor(doc.uri, cite.key) : ws && { entry: ws.entry, uri: ws.doc.uri, external: false };
+    const range = new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length));
     const md = new vscode.MarkdownString(undefined, true);
     md.isTrusted = false;
     md.supportHtml = false;
     if (!found) {
-      appendUntrusted(md, `${cite.key}: defined in no .bib file of this workspace`);
-      return new vscode.Hover(md, new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length)));
+      // The diagnostic says it already, and so does LaTeX Workshop's hover.
+      if (lw) return undefined;
+      const scoped = this.scopes?.lookup(doc.uri).kind === 'scoped';
+      appendUntrusted(md, `${cite.key}: defined in no .bib file of ${scoped ? 'this document\u2019s bibliography' : 'this workspace'}`);
+      return new vscode.Hover(md, range);
     }
     const st = this.statuses.of(cite.key);
     const e = found.entry;
-    md.appendMarkdown('**');
-    appendUntrusted(md, st.meta?.title ?? fieldText(e, 'title') ?? cite.key);
-    md.appendMarkdown('**\n\n');
-    const authors = st.meta?.authors?.map((a) => [a.given, a.family].filter(Boolean).join(' ')).join(', ') ?? fieldText(e, 'author');
-    if (authors) appendUntrusted(md, `${authors}\n\n`);
-    // biblatex spells these journaltitle and date (refs.bib in the fixture does).
-    const venue = st.meta?.venue ?? fieldText(e, 'journal') ?? fieldText(e, 'journaltitle') ?? fieldText(e, 'booktitle');
-    const year = st.meta?.year ?? fieldText(e, 'year') ?? fieldText(e, 'date')?.slice(0, 4);
-    if (venue || year) appendUntrusted(md, `${[venue, year].filter(Boolean).join(', ')}\n\n`);
-    if (st.doi) {
+    if (!lw) {
+      md.appendMarkdown('**');
+      appendUntrusted(md, st.meta?.title ?? fieldText(e, 'title') ?? cite.key);
+      md.appendMarkdown('**\n\n');
+      const authors = st.meta?.authors?.map((a) => [a.given, a.family].filter(Boolean).join(' ')).join(', ') ?? fieldText(e, 'author');
+      if (authors) appendUntrusted(md, `${authors}\n\n`);
+      // biblatex spells these journaltitle and date (refs.bib in the fixture does).
+      const venue = st.meta?.venue ?? fieldText(e, 'journal') ?? fieldText(e, 'journaltitle') ?? fieldText(e, 'booktitle');
+      const year = st.meta?.year ?? fieldText(e, 'year') ?? fieldText(e, 'date')?.slice(0, 4);
+      if (venue || year) appendUntrusted(md, `${[venue, year].filter(Boolean).join(', ')}\n\n`);
+    }
+    // An entry of a .bib outside the workspace is not in the project model: its DOI is read here.
+    const doi = st.doi ?? (e.fields.get('doi')?.value.trim() || undefined);
+    const m = st.meta?.match;
+    const wrongDoi = !!doi && st.doiState === 'review' && (m?.outcome === 'doi_unknown' || m?.outcome === 'doi_mismatch');
+    const notices = st.meta?.notices ?? [];
+    const up = this.upgrades?.get(cite.key);
+    if (lw && !doi && st.pdfState !== 'stored' && st.pdfState !== 'failed' && !notices.length && !up) return undefined;
+    if (doi) {
       // The link target is built by us from a validated DOI; the label is text.
       md.appendMarkdown(`DOI: [`);
-      appendUntrusted(md, st.doi);
-      md.appendMarkdown(`](${doiUrl(st.doi)})\n\n`);
-      const m = st.meta?.match;
-      if (st.doiState === 'review' && (m?.outcome === 'doi_unknown' || m?.outcome === 'doi_mismatch')) {
-        appendUntrusted(md, `⚠ ${m.why ?? 'this DOI was found wrong'}${m.replacement ? ` (the entry is ${m.replacement}; quick fix on the doi field)` : ''}\n\n`);
-      }
+      appendUntrusted(md, doi);
+      md.appendMarkdown(`](${doiUrl(doi)})\n\n`);
+      if (wrongDoi) appendUntrusted(md, `⚠ ${m!.why ?? 'this DOI was found wrong'}${m!.replacement ? ` (the entry is ${m!.replacement}; quick fix on the doi field)` : ''}\n\n`);
     } else appendUntrusted(md, `DOI: ${st.doiState === 'review' ? 'needs review' : 'none yet'}\n\n`);
     appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? (st.meta?.pdf?.verified === 'manual' ? 'stored (kept by you)' : 'stored') : st.pdfState === 'failed' ? 'failed' : 'not fetched'}\n\n`);
-    for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type.replace(/_/g, ' ')} notice${n.doi ? `: ${n.doi}` : ''}\n\n`);
-    const up = this.upgrades?.get(cite.key);
+    for (const n of notices) appendUntrusted(md, `⚠ ${n.type.replace(/_/g, ' ')} notice${n.doi ? `: ${n.doi}` : ''}\n\n`);
     if (up) appendUntrusted(md, `↑ ${publishedMessage(up.proposal)}\n\n`);
-    const range = new vscode.Range(doc.positionAt(cite.offset), doc.positionAt(cite.offset + cite.key.length));
-    if (st.pdfState === 'stored' || !vscode.workspace.isTrusted) return new vscode.Hover(md, range);
-    // The link lives in its own MarkdownString, which holds no text from a .bib or an API: only
-    // it may run a command, and only this one, for this key (an argument, not markup).
-    const link = new vscode.MarkdownString(undefined, false);
-    link.isTrusted = { enabledCommands: ['scholar.attachPdf'] };
-    link.supportHtml = false;
+    if (found.external) appendUntrusted(md, `From ${found.uri.fsPath}\n\n`);
+    if (!vscode.workspace.isTrusted) return new vscode.Hover(md, range);
+    // The links live in their own MarkdownString, which holds no text from a .bib or an API: only
+    // it may run commands, and only these, for this key (an argument, not markup).
     // encodeURIComponent leaves ( ) ' as they are: a key holding ")" would end the link target.
     const args = encodeURIComponent(JSON.stringify([cite.key])).replace(/[()']/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-    link.appendMarkdown(`[Attach PDF…](command:scholar.attachPdf?${args} "Attach a PDF you have to this entry")`);
+    const links: string[] = [];
+    const commands: string[] = [];
+    if (st.pdfState === 'stored') links.push(`[Open PDF](command:scholar.openPdf?${args} "Open the stored PDF")`), commands.push('scholar.openPdf');
+    if (doi && ws) links.push(`[Open DOI](command:scholar.openDoi?${args} "Open the DOI in the browser")`), commands.push('scholar.openDoi');
+    if (st.pdfState !== 'stored' && ws) links.push(`[Attach PDF…](command:scholar.attachPdf?${args} "Attach a PDF you have to this entry")`), commands.push('scholar.attachPdf');
+    if (!links.length) return new vscode.Hover(md, range);
+    const link = new vscode.MarkdownString(undefined, false);
+    link.isTrusted = { enabledCommands: commands };
+    link.supportHtml = false;
+    link.appendMarkdown(links.join(' · '));
     return new vscode.Hover([md, link], range);
   }
 

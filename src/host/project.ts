@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { decodeBibBytes, parseBib, type BibEntry, type BibFile } from '../core/bib/parse';
 import { scanTex, type TexScan } from '../core/tex/scan';
+import { texHeader, type TexHeader } from '../core/tex/roots';
 import type { Log } from './log';
 
 export interface BibDoc {
@@ -25,7 +26,7 @@ export interface CiteSite {
  */
 export class ProjectModel implements vscode.Disposable {
   private readonly bibs = new Map<string, BibDoc>();
-  private readonly texScans = new Map<string, { uri: vscode.Uri; scan: TexScan }>();
+  private readonly texScans = new Map<string, { uri: vscode.Uri; scan: TexScan; header: TexHeader }>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
@@ -121,7 +122,7 @@ export class ProjectModel implements vscode.Disposable {
         this.bibs.set(uri.toString(), { uri, file: parseBib(text), version });
         this.keyIndex = undefined;
       }
-      else this.texScans.set(uri.toString(), { uri, scan: scanTex(text) });
+      else this.texScans.set(uri.toString(), { uri, scan: scanTex(text), header: texHeader(text) });
     } catch (err) {
       this.log.warn(`project: cannot read ${uri.fsPath}: ${err instanceof Error ? err.message : String(err)}`);
       this.bibs.delete(uri.toString());
@@ -165,6 +166,11 @@ export class ProjectModel implements vscode.Disposable {
       for (const c of scan.cites) out.push({ uri, key: c.key, line: c.line, column: c.column, offset: c.offset });
     }
     return out;
+  }
+
+  /** Every .tex file of the workspace with its scan and header (the per-document bibliography reads these). */
+  texDocs(): { uri: vscode.Uri; scan: TexScan; header: TexHeader }[] {
+    return [...this.texScans.values()];
   }
 
   texScan(uri: vscode.Uri): TexScan | undefined {

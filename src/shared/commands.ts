@@ -45,6 +45,7 @@ export const COMMAND_IDS = [
   'scholar.upgradePreprints',
   'scholar.citePublishedVersion',
   'scholar.mergeDuplicates',
+  'scholar.insertCitation',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -6,7 +6,7 @@
 // --render rewrites the report from out/bench/results.json without measuring; --note records what
 // else ran on the machine. SCHOLAR_BENCH_CPU_PROF=DIR writes a CPU profile of each pipeline process.
 //
-// NAMEs: pipeline, rate, wire, matching, storage, parse, bundle, import, addupdate. With --only the report is printed and
+// NAMEs: pipeline, rate, wire, matching, storage, parse, bundle, import, addupdate, completion. With --only the report is printed and
 // only the sections that ran are replaced in docs/benchmarks.md (between their markers) when that
 // file exists; `--only matching` is the quick loop for tuning the matcher (about half a minute).
 // --quick: fewer entries and runs, for a smoke test of the harness (its numbers are not the report's).
@@ -32,7 +32,7 @@ const opt = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const QUICK = argv.includes('--quick');
-const ALL = ['matching', 'upgrade', 'rate', 'wire', 'pipeline', 'storage', 'parse', 'bundle', 'import', 'addupdate'];
+const ALL = ['matching', 'upgrade', 'rate', 'wire', 'pipeline', 'storage', 'parse', 'bundle', 'import', 'addupdate', 'completion'];
 const ONLY = opt('--only')?.split(',').map((s) => s.trim()) ?? ALL;
 for (const o of ONLY) if (!ALL.includes(o)) throw new Error(`--only: unknown figure ${o} (one of ${ALL.join(', ')})`);
 const want = (n) => ONLY.includes(n);
@@ -59,7 +59,7 @@ const log = (...a) => console.error('[bench]', ...a);
 async function build() {
   mkdirSync(outDir, { recursive: true });
   await esbuild.build({
-    entryPoints: ['replay-child', 'pipeline-child', 'matching', 'upgrade', 'rate', 'policy', 'import', 'wire', 'addupdate'].map((n) => path.join(root, `test/bench/${n}.ts`)),
+    entryPoints: ['replay-child', 'pipeline-child', 'matching', 'upgrade', 'rate', 'policy', 'import', 'wire', 'addupdate', 'completion'].map((n) => path.join(root, `test/bench/${n}.ts`)),
     outdir: outDir,
     bundle: true,
     platform: 'node',
@@ -456,6 +456,9 @@ async function rateFigure() {
   }
   return out;
 }
+
+// ---------- figure: citation completion (test/bench/completion.ts renders its own section) ----------
+const completionBench = () => createRequire(import.meta.url)(path.join(outDir, 'completion.js'));
 
 // ---------- figure: add and update ----------
 async function addUpdateFigure() {
@@ -985,6 +988,7 @@ async function main() {
     if (want('bundle')) res.bundle = await bundleFigure();
     if (want('import')) res.import = await importFigure();
     if (want('addupdate')) res.addupdate = await addUpdateFigure();
+    if (want('completion')) res.completion = completionBench().runCompletion({ root });
     m.load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
     totalMs = Date.now() - t0;
     // Only a full run replaces results.json (what --render reads); partial and quick runs keep their own file.
@@ -1003,6 +1007,7 @@ async function main() {
   if (res.import) sections.import = importSection(res.import);
   if (res.wire) sections.wire = wireSection(res.wire);
   if (res.addupdate) sections.addupdate = addUpdateSection(res.addupdate);
+  if (res.completion) sections.completion = completionBench().completionSection(res.completion);
   const vscodeFile = path.join(outDir, 'vscode.json');
   if (existsSync(vscodeFile)) sections.vscode = vscodeSection(JSON.parse(readFileSync(vscodeFile, 'utf8')));
 
@@ -1052,7 +1057,7 @@ async function main() {
     ...summary(res),
     '',
   ];
-  const order = ['pipeline', 'eld', 'storage', 'bundle', 'matching', 'upgrade', 'rate', 'wire', 'vscode', 'import', 'addupdate'];
+  const order = ['pipeline', 'eld', 'storage', 'bundle', 'matching', 'upgrade', 'rate', 'wire', 'vscode', 'import', 'addupdate', 'completion'];
   const body = order.filter((n) => sections[n]).flatMap((n) => wrap(n, sections[n]));
   writeFileSync(docPath, [...head, ...body].join('\n'));
   log(`wrote ${path.relative(root, docPath)} in ${fmtDur(totalMs)}`);
@@ -1092,6 +1097,7 @@ function summary(res) {
   }
   if (res.addupdate) L.push(`| Add: fields correct (50 DOIs × ${res.addupdate.add.files.length} files) / Update: precision / recall | ${pct(res.addupdate.add.fieldAccuracy)} / ${pct(res.addupdate.update.precision)} / ${pct(res.addupdate.update.recall)} | ≥ 99 % / ≥ 99 % / ≥ 95 % |`);
   if (res.rate) L.push(`| 200 requests at N req/s ÷ 200/N (worst run) | ${f3(Math.max(...res.rate.flatMap((c) => c.runs.map((r) => r.ratio))))} | ≤ 1.05 (issue 3); the issue-15 jitter margin alone is ≈ 1.10 |`);
+  if (res.completion) L.push(`| citation completion per keystroke at ${int(res.completion.entries)} entries, p95 | ${f2(res.completion.ms.p95)} ms | < 50 ms |`);
   const vsFile = path.join(outDir, 'vscode.json');
   const vs = existsSync(vsFile) ? JSON.parse(readFileSync(vsFile, 'utf8')) : undefined;
   if (vs?.activation) L.push(`| activation in VS Code (\`ext.activate()\`) | ${f1(vs.activation.activateMs)} ms | |`);

@@ -32,7 +32,7 @@ export interface TexScan {
 }
 
 /** Commands whose first mandatory argument is a key list (both cases of the first letter and `*` forms are accepted). */
-const CITE_COMMANDS = new Set(
+export const CITE_COMMANDS: ReadonlySet<string> = new Set(
   [
     'cite',
     'citep',
@@ -64,7 +64,7 @@ const CITE_COMMANDS = new Set(
 );
 
 /** biblatex multi-cite commands: `\cites(pre)(post)[pre][post]{k1}[pre][post]{k2}…`. */
-const MULTI_CITE = new Set(
+export const MULTI_CITE: ReadonlySet<string> = new Set(
   ['cites', 'parencites', 'textcites', 'autocites', 'footcites', 'smartcites', 'supercites'].flatMap((c) => [c, c[0].toUpperCase() + c.slice(1)]),
 );
 

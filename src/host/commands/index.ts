@@ -16,6 +16,7 @@ import { addEntryCommands } from './addEntry';
 import { updateEntriesCommands } from './updateEntries';
 import { upgradeCommands } from './upgrade';
 import { mergeDuplicatesCommands } from './mergeDuplicates';
+import { insertCitationCommands } from './insertCitation';
 
 // What src/host/commands.ts exported before it became this folder, for code written against it.
 export type { CommandHandler, CommandTable, Handlers } from './types';
@@ -32,5 +33,6 @@ export function COMMANDS(s: Services): CommandTable {
     ...updateEntriesCommands(s),
     ...upgradeCommands(s),
     ...mergeDuplicatesCommands(s),
+    ...insertCitationCommands(s),
   };
 }
