@@ -4,7 +4,7 @@
  * The picked keys go into the citation list under the cursor, or into a new `\cite{…}`.
  */
 import * as vscode from 'vscode';
-import type { CommandsOf } from '../container';
+import type { Handlers } from './types';
 import { ScholarError } from '../../core/errors';
 import { citeContextAt } from '../../core/tex/citeContext';
 import type { CiteItem, CitationCompletion } from '../completion';
@@ -104,6 +104,7 @@ export class InsertCitationFeature {
   }
 }
 
-export const insertCitationCommands: CommandsOf<'scholar.insertCitation'> = ({ insertCitation }) => ({
+// Typed structurally, not by CommandsOf: the container builds InsertCitationFeature, so importing it back would be a cycle.
+export const insertCitationCommands = ({ insertCitation }: { insertCitation: InsertCitationFeature }): Handlers<'scholar.insertCitation'> => ({
   'scholar.insertCitation': (arg) => insertCitation.run(typeof arg === 'string' ? arg : ''),
 });
