@@ -367,6 +367,7 @@ async function wireFigure() {
       const before = proxy.requests().length;
       const r = await runChild({ kind, bibPath: bib, storage, endpoints: server.endpoints, email: EMAIL, scale: 1, sequential: false, realLimits: true, network: { httpProxy: proxy.url, httpsProxy: proxy.url } });
       const st = await replay.call('stats', { windows: {}, arrivals: true });
+      if (process.env.SCHOLAR_WIRE_DUMP) writeFileSync(path.join(process.env.SCHOLAR_WIRE_DUMP, `wire-${kind}.json`), JSON.stringify({ departures: r.departures, arrivals: st.arrivals, violationLog: st.violationLog }));
       // One-way delay from the client's departure to the server's timestamp, per request (matched by
       // path and query; both clocks are this machine's): its spread is the jitter the margin must cover.
       const norm = (p) => {

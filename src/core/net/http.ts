@@ -12,7 +12,7 @@ import type { Dispatcher } from 'undici';
 import { memorySink, streamBody } from './body';
 import { abortError, CircuitBreaker, Gate, type CircuitState, type GateTicket } from './gate';
 import type { NetIssue, NetIssueCode } from './issues';
-import { DEPARTURE, Network, type NetworkOptions, type Route } from './network';
+import { ANSWERED, DEPARTURE, Network, type NetworkOptions, type Route } from './network';
 import {
   backoffDelay,
   DEFAULT_ENDPOINTS,
@@ -230,6 +230,13 @@ const TLS_CODES = new Set([
   'UND_ERR_PRX_TLS',
 ]);
 
+/**
+ * Crossref's list routes (`/works`, `/members/{id}/works`, …): it counts every request to them —
+ * searches and filter lists alike, batch lookups by `filter=doi:…` too — in its list limit (3 req/s
+ * polite), so they take the search sub-rate even when the caller did not ask for it.
+ */
+const CROSSREF_LIST = /^\/(?:(?:members|journals|funders|prefixes|types)\/[^/?]+\/)?works\/?(?:\?|$)/;
+
 /** The most telling error code of a transport failure (undici, Node's net/dns/tls, or an AggregateError of several addresses). */
 function transportCode(err: unknown): string {
   const e = err as { code?: string; errors?: { code?: string }[]; cause?: { code?: string } };
@@ -442,6 +449,7 @@ export class ScholarHttp {
 
   async request(service: ServiceName, target: string, opts: RequestOptions = {}): Promise<HttpResponse> {
     const url = /^[a-z][a-z0-9+.-]*:/i.test(target) ? target : this.url(service, target, opts.query);
+    if (!opts.bucket && service === 'crossref' && CROSSREF_LIST.test(target)) opts = { ...opts, bucket: 'search' };
     const kind = opts.kind ?? 'json';
     const maxBytes = opts.maxBytes ?? this.opts.maxBytes?.[kind] ?? DEFAULT_MAX_BYTES[kind];
     return this.execute(service, url, opts, async (res, finalUrl) => {
@@ -780,6 +788,7 @@ export class ScholarHttp {
               departedAt = performance.timeOrigin + performance.now();
               ticket.departed();
             },
+            [ANSWERED]: () => ticket.answered(),
           } as Dispatcher.RequestOptions);
         } catch (err) {
           const c = classifyTransport(err, opts.signal, redactUrl(url), route);
