@@ -46,6 +46,8 @@ export interface HttpLogEvent {
   ms: number;
   /** When the request's bytes started going out (epoch ms, sub-millisecond), if they did. */
   departedAt?: number;
+  /** When the answer's status line arrived (epoch ms), if it did: the gate's window rule counts from it. */
+  answeredAt?: number;
 }
 
 export interface HttpOptions {
@@ -766,6 +768,7 @@ export class ScholarHttp {
       const t0 = Date.now();
       let status: number | undefined;
       let departedAt: number | undefined;
+      let answeredAt: number | undefined;
       try {
         // Another request of this lane may have found the service down while this one queued.
         this.checkDown(lane, opts.bucket);
@@ -788,7 +791,10 @@ export class ScholarHttp {
               departedAt = performance.timeOrigin + performance.now();
               ticket.departed();
             },
-            [ANSWERED]: () => ticket.answered(),
+            [ANSWERED]: () => {
+              answeredAt = performance.timeOrigin + performance.now();
+              ticket.answered();
+            },
           } as Dispatcher.RequestOptions);
         } catch (err) {
           const c = classifyTransport(err, opts.signal, redactUrl(url), route);
@@ -881,7 +887,7 @@ export class ScholarHttp {
         }
       } finally {
         release();
-        this.opts.log?.({ service, method, url: redactUrl(url), status, attempt, ms: Date.now() - t0, ...(departedAt !== undefined ? { departedAt } : {}) });
+        this.opts.log?.({ service, method, url: redactUrl(url), status, attempt, ms: Date.now() - t0, ...(departedAt !== undefined ? { departedAt } : {}), ...(answeredAt !== undefined ? { answeredAt } : {}) });
       }
     }
   }
