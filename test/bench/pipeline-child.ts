@@ -43,8 +43,8 @@ export function scaledPolicies(scale: number, sequential: boolean, strictWindows
     // The one replay host stands for PDF_HOSTS publisher hosts, each with the per-host PDF limit.
     const hosts = name === 'pdf' ? PDF_HOSTS : 1;
     // N×K requests per the same wall-clock window, as the server enforces them (test/bench/run.mjs
-    // serverLimits): the client's absolute jitter margin (RATE_JITTER_MS) then weighs what it weighs
-    // at the real limits, instead of being added to a window shrunk K times.
+    // serverLimits); with strictWindows, N per W/K on both sides. The gate's window rule holds in the
+    // windows it is configured with, so client and server must agree on them.
     out[name] = {
       rate: strictWindows ? { requests: p.rate.requests * hosts, intervalMs: p.rate.intervalMs / scale } : { requests: Math.round(p.rate.requests * hosts * scale), intervalMs: p.rate.intervalMs },
       ...(p.searchRate

@@ -338,6 +338,7 @@ const WIRE_LATENCY = [50, 200];
  */
 async function wireFigure() {
   const n = Number(opt('--wire-entries') ?? (QUICK ? 40 : 200));
+  const load0 = os.loadavg()[0];
   const { startTinyproxy, laneRates } = createRequire(import.meta.url)(path.join(outDir, 'wire.js'));
   const policy = createRequire(import.meta.url)(path.join(outDir, 'policy.js')).policyTable();
   const limits = {};
@@ -408,7 +409,7 @@ async function wireFigure() {
     const ls = await replay.call('stats', { windows: {} });
     const laneCheck = { lanes, violations: ls.violations, status429: ls.status429, load1: os.loadavg()[0] };
     log(`wire lane rates: ${lanes.map((l) => `${l.lane} ${f2(l.achievedPerS)}/s of ${f2(l.nominalPerS)} (RTT mean ${f1(l.rttMs.mean)} ms)`).join(', ')}; violations ${JSON.stringify(ls.violations)}, 429 ${JSON.stringify(ls.status429)}`);
-    return { entries: n, latencyMs: WIRE_LATENCY, limits, listLimits, runs, laneCheck };
+    return { entries: n, latencyMs: WIRE_LATENCY, limits, listLimits, runs, laneCheck, load: [load0, os.loadavg()[0]] };
   } finally {
     await proxy.stop();
     await replay.call('close').catch(() => undefined);
@@ -452,7 +453,7 @@ function wireSection(w) {
     L.push('');
   }
   L.push(
-    '*Reading:* the client spaces each lane\'s departures at interval × 1.01 / requests and lets a request leave only a full window after the answer to the request N places before it (`src/core/net/gate.ts`, issue 15): the server stamped that older request before it answered, and stamps the new one after it left, so any N+1 arrivals are more than a window apart whatever the proxy, the network or either process\'s event loop add on the way — the departure → timestamp column shows how much that is on this shared machine (load average 9–20 on 2 cores during these runs), far beyond any fixed margin worth paying. The rule costs one round trip per window, which the effective lane rates above show. The 48 fetch failures are the entries without an open-access PDF (E_NO_PDF, permanent) and the 20 entries the resolve did not find (E_NO_DOI). The scaled version of this check (the 27 entries of `examples/thesis`, resolve then fetch through tinyproxy at real limits, `test/unit/net-wire.test.ts`) runs in `npm test` and asserts 0 violations and 0 × 429.',
+    '*Reading:* the client spaces each lane\'s departures at interval × 1.01 / requests and lets a request leave only a full window after the answer to the request N places before it (`src/core/net/gate.ts`, issue 15): the server stamped that older request before it answered, and stamps the new one after it left, so any N+1 arrivals are more than a window apart whatever the proxy, the network or either process\'s event loop add on the way — the departure → timestamp column shows how much that is on this shared machine (load average ' + (w.load ? `${f1(w.load[0])} at the start of this run and ${f1(w.load[1])} at its end` : 'unrecorded') + ' on 2 cores), far beyond any fixed margin worth paying. The rule costs one round trip per window, which the effective lane rates above show. The 48 fetch failures are the entries without an open-access PDF (E_NO_PDF, permanent) and the 20 entries the resolve did not find (E_NO_DOI). The scaled version of this check (the 27 entries of `examples/thesis`, resolve then fetch through tinyproxy at real limits, `test/unit/net-wire.test.ts`) runs in `npm test` and asserts 0 violations and 0 × 429.',
     '',
   );
   return L;
@@ -734,7 +735,7 @@ function pipelineSection(p) {
       extra += ` Of the ${int(c.accepted)} DOIs accepted in the last ${int(Math.max(...SIZES))}-entry run, ${int(c.right)} are the work the entry was generated from.`;
     }
     L.push(
-      `*Reading:* at ${int(Math.max(...SIZES))} entries the ${kind} job took ${spr(ratio, f3)}× its ideal bound (target ≤ 1.05 before issue 15; the departure-spacing margin, 1 % + 100 ms per window, alone accounts for about 1.11), bottleneck ${last.ideal.lane}; ` +
+      `*Reading:* at ${int(Math.max(...SIZES))} entries the ${kind} job took ${spr(ratio, f3)}× its ideal bound (target ≤ 1.05 before issue 15; issue 15's window rule alone costs about 1 + RTT/W, one round trip per window of the bottleneck lane), bottleneck ${last.ideal.lane}; ` +
         `${viol === 0 ? 'the server counted **no** rate or concurrency violation in any run' : `the server counted **${viol} violations** over all runs (must be 0)`}${s429(allRuns) ? ` and sent ${s429(allRuns)} × 429` : ''}. ` +
         `The client process used ${pct(median(big.map((r) => r.cpuShare)))} of a core at this scale${median(big.map((r) => r.cpuShare)) > 0.7 ? ' — partly CPU-bound, so this ratio is pessimistic (see the scale check above)' : ''}. ` +
         `One-at-a-time takes ${f1((seqPerEntry[kind].median * p.scales[kind]) / 1000)} s per entry at real limits, so the concurrent pipeline is ${f1((seqPerEntry[kind].median * Math.max(...SIZES)) / spread(big.map((r) => r.makespanMs)).median)}× faster on ${int(Math.max(...SIZES))} entries. Requests sent in the last run: ${reqs}.${extra}`,
