@@ -263,7 +263,7 @@ class Limiter {
   /** Returns the ms until a slot frees, or 0 when the request is admitted. */
   admit(now: number): number {
     const windowStart = now - this.limit.intervalMs;
-    while (this.starts.length && this.starts[0] <= windowStart) this.starts.shift();
+    while (this.starts.length && this.starts[0] < windowStart) this.starts.shift();
     if (this.inFlight >= this.limit.concurrency) {
       this.lastRefusal = { kind: 'concurrency' };
       return 1000;

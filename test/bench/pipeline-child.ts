@@ -27,6 +27,8 @@ export interface ChildInput {
   limit?: number;
   /** Proxy and certificates, as the CLI would take them. */
   network?: NetworkOptions;
+  /** The strict-window check: the client keeps N requests per W/K, as the server does in that run. */
+  strictWindows?: boolean;
   /** The client's own default limits, untouched (scale and sequential ignored): the real-limits run. */
   realLimits?: boolean;
 }
@@ -35,17 +37,19 @@ export interface ChildInput {
 const PDF_HOSTS = 16;
 
 /** The default (polite) policies with every rate × scale (same windows, K times the requests); concurrency 1 everywhere when sequential. */
-export function scaledPolicies(scale: number, sequential: boolean): PolicyOverrides {
+export function scaledPolicies(scale: number, sequential: boolean, strictWindows = false): PolicyOverrides {
   const out: PolicyOverrides = {};
   for (const [name, p] of Object.entries(defaultPolicies(true)) as [ServiceName, ReturnType<typeof defaultPolicies>[ServiceName]][]) {
     // The one replay host stands for PDF_HOSTS publisher hosts, each with the per-host PDF limit.
     const hosts = name === 'pdf' ? PDF_HOSTS : 1;
     // N×K requests per the same wall-clock window, as the server enforces them (test/bench/run.mjs
-    // serverLimits): the client's absolute jitter margin (RATE_JITTER_MS) then weighs what it weighs
-    // at the real limits, instead of being added to a window shrunk K times.
+    // serverLimits); with strictWindows, N per W/K on both sides. The gate's window rule holds in the
+    // windows it is configured with, so client and server must agree on them.
     out[name] = {
-      rate: { requests: Math.round(p.rate.requests * hosts * scale), intervalMs: p.rate.intervalMs },
-      ...(p.searchRate ? { searchRate: { requests: Math.round(p.searchRate.requests * scale), intervalMs: p.searchRate.intervalMs } } : {}),
+      rate: strictWindows ? { requests: p.rate.requests * hosts, intervalMs: p.rate.intervalMs / scale } : { requests: Math.round(p.rate.requests * hosts * scale), intervalMs: p.rate.intervalMs },
+      ...(p.searchRate
+        ? { searchRate: strictWindows ? { requests: p.searchRate.requests, intervalMs: p.searchRate.intervalMs / scale } : { requests: Math.round(p.searchRate.requests * scale), intervalMs: p.searchRate.intervalMs } }
+        : {}),
       concurrency: sequential ? 1 : p.concurrency * hosts,
       backoffBaseMs: p.backoffBaseMs / scale,
     };
@@ -65,7 +69,7 @@ async function run(input: ChildInput) {
     http: {
       email: input.email,
       endpoints: input.endpoints,
-      policies: input.realLimits ? undefined : scaledPolicies(input.scale, input.sequential),
+      policies: input.realLimits ? undefined : scaledPolicies(input.scale, input.sequential, input.strictWindows),
       network: input.network,
       log: (e) => {
         // One event per attempt and per redirect hop: the requests each lane actually sent.

@@ -43,12 +43,15 @@ it(`200 queued requests at ${N} req/s and ${C} concurrent: no violation, no 429`
   console.log(`rate compliance: 200 requests in ${elapsed} ms, densest 1 s window ${densest}/${N}, max concurrent ${s.maxInFlight.crossref}/${C}`);
 });
 
-it('spacing carries an absolute jitter margin per window, widened (up to a cap) after an unexpected 429', async () => {
-  const { Gate, spacingOf, RATE_JITTER_MS, MAX_JITTER_MS } = await import('../../src/core/net/gate');
-  // 3 per second: three gaps must cover the window plus the margin, whatever the rate.
-  assert.ok(3 * spacingOf({ requests: 3, intervalMs: 1000 }) >= 1000 + RATE_JITTER_MS);
-  assert.ok(10 * spacingOf({ requests: 10, intervalMs: 1000 }) >= 1000 + RATE_JITTER_MS);
+it('spacing carries a relative margin; an absolute margin is added after an unexpected 429 and widened up to a cap', async () => {
+  const { Gate, spacingOf, RATE_SAFETY_MARGIN, RATE_JITTER_MS, MAX_JITTER_MS } = await import('../../src/core/net/gate');
+  // 3 per second: three gaps cover the window plus the relative margin, whatever the rate.
+  assert.ok(3 * spacingOf({ requests: 3, intervalMs: 1000 }) >= 1000 * (1 + RATE_SAFETY_MARGIN) - 1e-9);
+  assert.ok(10 * spacingOf({ requests: 10, intervalMs: 1000 }, RATE_JITTER_MS) >= 1000 + RATE_JITTER_MS);
   const g = new Gate({ requests: 10, intervalMs: 1000 }, 1);
+  // None at first: the window rule (test/unit/net-window.test.ts) covers the path's jitter.
+  assert.equal(g.jitterMs, 0);
+  g.widenJitterMargin();
   assert.equal(g.jitterMs, RATE_JITTER_MS);
   for (let i = 0; i < 5; i++) g.widenJitterMargin();
   assert.equal(g.jitterMs, MAX_JITTER_MS);

@@ -8,6 +8,14 @@
 // connected socket, after DNS, TCP, a proxy's CONNECT and TLS), not from when it was admitted: a
 // request admitted on time that waits 150 ms for a new connection would otherwise arrive 150 ms
 // closer to the next one, which went out at once on a kept-alive socket (issue 15).
+//
+// Spacing alone still assumes that every request takes about as long from the client to the
+// server's clock: through a loaded proxy one request of a window took 145 ms and the next 10 ms,
+// and the server saw two requests 974 ms apart that had left 1,109 ms apart. So each lane also
+// keeps a window rule that holds whatever that delay is: a request may leave only a full window
+// after the answer to the request `requests` places before it arrived. The server stamped that
+// older request before it answered, and stamps the new one after it left, so the two stamps are
+// more than a window apart by causality, not by a guess at the jitter.
 import { ScholarError } from '../errors';
 import type { BreakerPolicy, RateLimit } from './policy';
 
@@ -17,12 +25,10 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
 export const RATE_SAFETY_MARGIN = 0.01;
 
 /**
- * Absolute time added to each window of the limit, spread over its requests: N+1 departures span
- * at least interval·(1+margin) + this, so arrivals stay within the limit as long as one-way network
- * jitter between two requests stays under it. A percentage alone is 30 ms at 1 s but 3 ms in the
- * 100 ms of a 10 req/s service, less than ordinary jitter on a real network or through a proxy.
- * 100 ms, not 50: through tinyproxy on a loaded machine the measured jitter between departure and
- * the server's timestamp reached 82–106 ms within one window (docs/decisions.md, issue 15).
+ * First step of the absolute margin a lane adds to each window after a 429 it did not expect (it
+ * doubles from there up to MAX_JITTER_MS). A lane starts without one: the window rule above covers
+ * any delay between the client and the server's clock, so a 429 means something else shares the
+ * limit (another process with the same key, a server counting a longer window than it says).
  */
 export const RATE_JITTER_MS = 100;
 
@@ -37,10 +43,12 @@ interface Waiter {
   signal?: AbortSignal;
 }
 
-/** What an admitted request holds: tell the gate when it left, and free its slot when it is done. */
+/** What an admitted request holds: tell the gate when it left and when it was answered, and free its slot when it is done. */
 export interface GateTicket {
   /** The request's bytes are going out now (undici's onRequestStart). Later calls are ignored. */
   departed(): void;
+  /** The answer's status line arrived (undici's onResponseStart): the server has seen the request. Later calls are ignored. */
+  answered(): void;
   /** The request is finished (or failed); its concurrency slot is free. Idempotent. */
   release(): void;
 }
@@ -57,8 +65,50 @@ const nowMs = () => performance.now() + performance.timeOrigin;
 export const MAX_JITTER_MS = 400;
 
 /** Spacing between two departures that keeps `r` with the margins above. */
-export function spacingOf(r: RateLimit, jitterMs = RATE_JITTER_MS): number {
+export function spacingOf(r: RateLimit, jitterMs = 0): number {
   return (r.intervalMs * (1 + RATE_SAFETY_MARGIN) + jitterMs) / Math.max(1, r.requests);
+}
+
+/** A request that left, as the window rule sees it. */
+interface Sent {
+  /** When its answer arrived, or when the client gave up on it (epoch ms). */
+  answeredAt?: number;
+}
+
+/**
+ * The window rule of one rate: request j may leave only once every request up to j − N has been
+ * answered, and a full window after the latest of those answers. Any N+1 consecutive requests then
+ * reach the server more than a window apart, whatever each took on the way.
+ */
+class AnswerWindow {
+  /** Requests that left, in departure order, not yet folded into `floor`. */
+  private sent: Sent[] = [];
+  /** The latest answer among the requests folded out. */
+  private floor = 0;
+
+  add(s: Sent): void {
+    this.sent.push(s);
+  }
+
+  /** Earliest departure allowed for the next request, or undefined while an older request is unanswered. */
+  readyAt(r: RateLimit): number | undefined {
+    // The newest N − 1 requests do not constrain the next one; every older one does.
+    const keep = Math.max(0, Math.floor(r.requests) - 1);
+    while (this.sent.length > keep) {
+      const s = this.sent[0];
+      if (s.answeredAt === undefined) return undefined;
+      this.floor = Math.max(this.floor, s.answeredAt);
+      this.sent.shift();
+    }
+    return this.floor > 0 ? this.floor + r.intervalMs : 0;
+  }
+
+  /** When a request of another process may leave without regard to this window (every answer + a window). */
+  handOverAt(r: RateLimit): number {
+    let t = this.floor;
+    for (const s of this.sent) t = Math.max(t, s.answeredAt ?? nowMs());
+    return t > 0 ? t + r.intervalMs : 0;
+  }
 }
 
 export class Gate {
@@ -69,7 +119,9 @@ export class Gate {
   private pausedUntil = 0;
   private timer: NodeJS.Timeout | undefined;
   private awaitingDeparture: GateTicket | undefined;
-  private jitter = RATE_JITTER_MS;
+  private jitter = 0;
+  private readonly window = new AnswerWindow();
+  private readonly subWindows = new Map<string, AnswerWindow>();
 
   constructor(
     private rate: RateLimit,
@@ -90,9 +142,13 @@ export class Gate {
     return this.pausedUntil;
   }
 
-  /** The earliest time (epoch ms) this lane's next request of any kind may leave. */
+  /**
+   * The earliest time (epoch ms) another process's request to this lane may leave: the next spaced
+   * departure, and a full window after every answer so far (the other process does not know them).
+   */
   get notBeforeMs(): number {
-    return Math.max(this.nextStart, ...this.subNext.values());
+    const subs = Object.entries(this.subRates).map(([k, r]) => this.subWindows.get(k)?.handOverAt(r) ?? 0);
+    return Math.max(this.nextStart, ...this.subNext.values(), this.window.handOverAt(this.rate), ...subs);
   }
 
   /**
@@ -116,7 +172,16 @@ export class Gate {
    * jitters more than the margin covers: double it for this lane, up to MAX_JITTER_MS.
    */
   widenJitterMargin(): void {
-    this.jitter = Math.min(MAX_JITTER_MS, this.jitter * 2);
+    this.jitter = Math.min(MAX_JITTER_MS, Math.max(RATE_JITTER_MS, this.jitter * 2));
+  }
+
+  private subWindow(sub: string): AnswerWindow {
+    let w = this.subWindows.get(sub);
+    if (!w) {
+      w = new AnswerWindow();
+      this.subWindows.set(sub, w);
+    }
+    return w;
   }
 
   setLimits(rate: RateLimit, concurrency: number): void {
@@ -159,21 +224,25 @@ export class Gate {
       if (this.awaitingDeparture) return;
       if (this.queue.length === 0 || this.inFlight >= this.concurrency) return;
       const now = nowMs();
-      let wakeAt = Math.max(this.pausedUntil, this.nextStart);
+      const windowReady = this.window.readyAt(this.rate);
+      // An older request is still unanswered: its answer (or its failure) pumps again.
+      if (windowReady === undefined) return;
+      let wakeAt = Math.max(this.pausedUntil, this.nextStart, windowReady);
       if (wakeAt > now) return this.sleep(wakeAt - now);
       // First waiter whose sub-rate (e.g. search) allows it; others may go ahead of it.
       let idx = -1;
       wakeAt = Infinity;
       for (let i = 0; i < this.queue.length; i++) {
         const sub = this.queue[i].sub;
-        const subNext = sub && this.subRates[sub] ? (this.subNext.get(sub) ?? 0) : 0;
-        if (subNext <= now) {
+        const subReady = sub && this.subRates[sub] ? Math.max(this.subNext.get(sub) ?? 0, this.subWindow(sub).readyAt(this.subRates[sub]) ?? Infinity) : 0;
+        if (subReady <= now) {
           idx = i;
           break;
         }
-        wakeAt = Math.min(wakeAt, subNext);
+        wakeAt = Math.min(wakeAt, subReady);
       }
-      if (idx < 0) return this.sleep(wakeAt - now);
+      // Infinity: every waiter's sub-rate waits for an answer, which pumps again.
+      if (idx < 0) return wakeAt === Infinity ? undefined : this.sleep(wakeAt - now);
       const [w] = this.queue.splice(idx, 1);
       if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
       this.inFlight++;
@@ -182,12 +251,23 @@ export class Gate {
       const subScheduled = sub ? (this.subNext.get(sub) ?? 0) : 0;
       let departed = false;
       let released = false;
+      let sent: Sent | undefined;
+      const answer = () => {
+        if (!sent || sent.answeredAt !== undefined) return;
+        sent.answeredAt = nowMs();
+        this.pump();
+      };
       // Keep the cadence when a timer fires late, instead of adding its lateness to every later
       // departure: the next one may be pulled in by what timer rounding costs (2 ms), and never by
       // more than half the relative margin, so the absolute jitter margin is never eaten into.
-      const settle = (at: number) => {
+      const settle = (at: number, reached: boolean) => {
         if (departed) return;
         departed = true;
+        if (reached) {
+          sent = {};
+          this.window.add(sent);
+          if (sub) this.subWindow(sub).add(sent);
+        }
         const spacing = spacingOf(this.rate, this.jitter);
         const tolerance = Math.min(MAX_PULL_IN_MS, (this.rate.intervalMs * RATE_SAFETY_MARGIN) / 2 / Math.max(1, this.rate.requests));
         this.nextStart = Math.max(this.nextStart, Math.max(scheduled, at - tolerance) + spacing);
@@ -196,13 +276,17 @@ export class Gate {
         this.pump();
       };
       const ticket: GateTicket = {
-        departed: () => settle(nowMs()),
+        departed: () => settle(nowMs(), true),
+        answered: answer,
         release: () => {
           if (released) return;
           released = true;
-          // A request that failed before leaving (no connection) reached nobody; its admission time
-          // stands in for the departure so the cadence stays conservative.
-          if (!departed) settle(now);
+          // A request that failed before leaving (no connection) reached nobody: its admission time
+          // stands in for the departure so the cadence stays conservative, and no window counts it.
+          if (!departed) settle(now, false);
+          // Left but never answered (reset, timeout, cancelled): if it reached the server at all, it
+          // did so before now, as far as anyone can tell.
+          answer();
           this.inFlight--;
           this.pump();
         },

@@ -12,7 +12,7 @@ import type { Dispatcher } from 'undici';
 import { memorySink, streamBody } from './body';
 import { abortError, CircuitBreaker, Gate, type CircuitState, type GateTicket } from './gate';
 import type { NetIssue, NetIssueCode } from './issues';
-import { DEPARTURE, Network, type NetworkOptions, type Route } from './network';
+import { ANSWERED, DEPARTURE, Network, type NetworkOptions, type Route } from './network';
 import {
   backoffDelay,
   DEFAULT_ENDPOINTS,
@@ -46,6 +46,8 @@ export interface HttpLogEvent {
   ms: number;
   /** When the request's bytes started going out (epoch ms, sub-millisecond), if they did. */
   departedAt?: number;
+  /** When the answer's status line arrived (epoch ms), if it did: the gate's window rule counts from it. */
+  answeredAt?: number;
 }
 
 export interface HttpOptions {
@@ -229,6 +231,13 @@ const TLS_CODES = new Set([
   'EPROTO',
   'UND_ERR_PRX_TLS',
 ]);
+
+/**
+ * Crossref's list routes (`/works`, `/members/{id}/works`, …): it counts every request to them —
+ * searches and filter lists alike, batch lookups by `filter=doi:…` too — in its list limit (3 req/s
+ * polite), so they take the search sub-rate even when the caller did not ask for it.
+ */
+const CROSSREF_LIST = /^\/(?:(?:members|journals|funders|prefixes|types)\/[^/?]+\/)?works\/?(?:\?|$)/;
 
 /** The most telling error code of a transport failure (undici, Node's net/dns/tls, or an AggregateError of several addresses). */
 function transportCode(err: unknown): string {
@@ -442,6 +451,7 @@ export class ScholarHttp {
 
   async request(service: ServiceName, target: string, opts: RequestOptions = {}): Promise<HttpResponse> {
     const url = /^[a-z][a-z0-9+.-]*:/i.test(target) ? target : this.url(service, target, opts.query);
+    if (!opts.bucket && service === 'crossref' && CROSSREF_LIST.test(target)) opts = { ...opts, bucket: 'search' };
     const kind = opts.kind ?? 'json';
     const maxBytes = opts.maxBytes ?? this.opts.maxBytes?.[kind] ?? DEFAULT_MAX_BYTES[kind];
     return this.execute(service, url, opts, async (res, finalUrl) => {
@@ -758,6 +768,7 @@ export class ScholarHttp {
       const t0 = Date.now();
       let status: number | undefined;
       let departedAt: number | undefined;
+      let answeredAt: number | undefined;
       try {
         // Another request of this lane may have found the service down while this one queued.
         this.checkDown(lane, opts.bucket);
@@ -779,6 +790,10 @@ export class ScholarHttp {
             [DEPARTURE]: () => {
               departedAt = performance.timeOrigin + performance.now();
               ticket.departed();
+            },
+            [ANSWERED]: () => {
+              answeredAt = performance.timeOrigin + performance.now();
+              ticket.answered();
             },
           } as Dispatcher.RequestOptions);
         } catch (err) {
@@ -872,7 +887,7 @@ export class ScholarHttp {
         }
       } finally {
         release();
-        this.opts.log?.({ service, method, url: redactUrl(url), status, attempt, ms: Date.now() - t0, ...(departedAt !== undefined ? { departedAt } : {}) });
+        this.opts.log?.({ service, method, url: redactUrl(url), status, attempt, ms: Date.now() - t0, ...(departedAt !== undefined ? { departedAt } : {}), ...(answeredAt !== undefined ? { answeredAt } : {}) });
       }
     }
   }

@@ -130,25 +130,32 @@ export function trustedCas(opts: NetworkOptions, env: Record<string, string | un
 
 /** Key in a request's dispatch options: called when the request's bytes start going out. */
 export const DEPARTURE = 'scholarOnDeparture';
+/** Key in a request's dispatch options: called when the answer's status line and headers arrive. */
+export const ANSWERED = 'scholarOnAnswer';
 
-type DispatchOpts = Dispatcher.DispatchOptions & { [DEPARTURE]?: () => void };
+type DispatchOpts = Dispatcher.DispatchOptions & { [DEPARTURE]?: () => void; [ANSWERED]?: () => void };
 
 /**
  * Calls the request's departure callback from undici's `onRequestStart`, which the HTTP/1 client
  * invokes right before it writes the request to a connected socket (after DNS, TCP, a proxy's
- * CONNECT and TLS). That is the moment the rate gate spaces by.
+ * CONNECT and TLS), and its answer callback from `onResponseStart`. The rate gate spaces by the
+ * first and anchors its windows on the second (the server has seen a request it answered).
  */
 const departureInterceptor: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
   const cb = (opts as DispatchOpts)[DEPARTURE];
-  if (!cb) return dispatch(opts, handler);
+  const onAnswer = (opts as DispatchOpts)[ANSWERED];
+  if (!cb && !onAnswer) return dispatch(opts, handler);
   const h = handler as Dispatcher.DispatchHandler;
   const wrapped: Dispatcher.DispatchHandler = {
     onRequestStart: (controller, context) => {
-      cb();
+      cb?.();
       h.onRequestStart?.(controller, context);
     },
     onRequestUpgrade: (controller, statusCode, headers, socket) => h.onRequestUpgrade?.(controller, statusCode, headers, socket),
-    onResponseStart: (controller, statusCode, headers, statusMessage) => h.onResponseStart?.(controller, statusCode, headers, statusMessage),
+    onResponseStart: (controller, statusCode, headers, statusMessage) => {
+      onAnswer?.();
+      return h.onResponseStart?.(controller, statusCode, headers, statusMessage);
+    },
     onResponseData: (controller, chunk) => h.onResponseData?.(controller, chunk),
     onResponseEnd: (controller, trailers) => h.onResponseEnd?.(controller, trailers),
     onResponseError: (controller, err) => h.onResponseError?.(controller, err),
