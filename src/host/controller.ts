@@ -14,7 +14,7 @@ import type { LibraryTree } from './libraryTree';
 import { writeFields, type FieldWrite } from './bibEdits';
 import { entryNodeFor, pickEntry, type EntryNode } from './entryPick';
 import type { Dashboard } from './dashboard';
-import type { PdfViewer } from './pdfViewer';
+import { systemViewerWorks, type PdfViewer } from './pdfViewer';
 import type { SearchHitView } from '../shared/protocol';
 import { ScholarError } from '../core/errors';
 import { doiLink } from '../core/attach/links';
@@ -100,6 +100,7 @@ export class Controller {
       void vscode.window.showInformationMessage('Scholar: there is no .bib entry to work on.');
       return undefined;
     }
+    this.onJobStart?.();
     const priority = this.project.citedIn(vscode.window.activeTextEditor?.document.uri);
     const title = kind === 'resolve' ? 'Scholar: resolving DOIs' : 'Scholar: fetching PDFs';
     // Keep the text each entry had when the job read it: write-back refuses entries changed since.
@@ -360,7 +361,7 @@ export class Controller {
         }
         const uri = vscode.Uri.file(file);
         const viewer = vscode.workspace.getConfiguration('scholar').get<string>('pdf.viewer');
-        if (viewer === 'system') return vscode.env.openExternal(uri);
+        if (viewer === 'system' && systemViewerWorks()) return vscode.env.openExternal(uri);
         this.pdfViewer?.open(file, `${key}.pdf`);
         return uri;
       },
@@ -435,6 +436,8 @@ export class Controller {
   }
 
   pdfViewer: PdfViewer | undefined;
+  /** Called as a job starts (first-run help: the no-email prompt). */
+  onJobStart: (() => void) | undefined;
 
   private sessionSecrets: (id: string, value: string) => Promise<void> = async () => undefined;
 

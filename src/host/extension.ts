@@ -16,6 +16,7 @@ import { parseBib } from '../core/bib/parse';
 import { PdfCommands, TreeDrop } from './pdfCommands';
 import { AddEntryFeature } from './commands/addEntry';
 import { UpdateEntriesFeature } from './commands/updateEntries';
+import { FirstRunFeature } from './commands/firstRun';
 
 /** What the extension exposes to its own tests (and to other extensions): read-only views of its state. */
 export interface ScholarApi {
@@ -33,6 +34,7 @@ export interface ScholarApi {
   treeDrop: TreeDrop;
   addEntry: AddEntryFeature;
   updateEntries: UpdateEntriesFeature;
+  firstRun: FirstRunFeature;
 }
 
 let active: { session: Session } | undefined;
@@ -99,7 +101,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     const updateEntries = new UpdateEntriesFeature(session, project, log, libraryChanged);
     context.subscriptions.push(addEntry, updateEntries);
 
-    const table = { ...controller.table(), ...pdfs.table() };
+    const firstRun = new FirstRunFeature(context.globalState, log);
+    controller.onJobStart = () => firstRun.jobStarting();
+    const table = { ...controller.table(), ...pdfs.table(), ...firstRun.table() };
     table['scholar.showLog'] = () => log.show(true);
     table['scholar.addEntry'] = (arg) => addEntry.add(arg);
     table['scholar.updateEntries'] = (arg) => updateEntries.update(arg);
@@ -201,7 +205,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     };
     active = { session };
     log.info(`Scholar ${context.extension.packageJSON.version} activated`);
-    return { session, project, tree, dashboard, controller, latex, upgrades, pdfViewer, pdfs, treeDrop, commandFailures, addEntry, updateEntries };
+    return { session, project, tree, dashboard, controller, latex, upgrades, pdfViewer, pdfs, treeDrop, commandFailures, addEntry, updateEntries, firstRun };
   } catch (err) {
     log.error('activation failed', err instanceof Error ? err : new Error(String(err)));
     void vscode.window.showErrorMessage(`Scholar failed to start: ${err instanceof Error ? err.message : String(err)}`);
