@@ -186,7 +186,7 @@ export class Dashboard implements vscode.Disposable {
 <title>Scholar Dashboard</title>
 </head>
 <body>
-<main id="root" aria-live="polite"><p>Loading…</p></main>
+<main id="root"><p>Loading…</p></main>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;
