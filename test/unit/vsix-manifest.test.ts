@@ -120,5 +120,10 @@ test('vsce package prints no warning, and the .vsix has a PNG icon, categories, 
   const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)/g), ...readme.matchAll(/<img [^>]*src="([^"]+)"/g)].map((m) => m[1]!);
   assert.ok(images.length >= 3, `only ${images.length} images in the packaged README`);
   for (const src of images) assert.match(src, /^https:\/\//, `README image ${src} is not absolute`);
+  // …and the files they point at are in the repository, where the rewritten URLs lead.
+  const source = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  for (const m of source.matchAll(/!\[[^\]]*\]\(([^)\s]+)/g)) {
+    if (!/^https?:/.test(m[1]!)) assert.ok(fs.existsSync(path.join(root, m[1]!)), `README.md shows ${m[1]}, which does not exist`);
+  }
   fs.rmSync(path.dirname(vsix), { recursive: true, force: true });
 });
