@@ -34,6 +34,9 @@ export class Dashboard implements vscode.Disposable {
   /** For tests: what the webview last reported as rendered search results. */
   lastRendered: { id: number; query: string; keys: string[] } | undefined;
   private pendingQuery: string | undefined;
+  /** For tests: what the webview's live status line said, in order, and the ids of its aria-live regions. */
+  readonly announcements: string[] = [];
+  liveRegions: string[] = [];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -140,6 +143,10 @@ export class Dashboard implements vscode.Disposable {
         return;
       case 'searchRendered':
         this.lastRendered = { id: msg.id, query: msg.query, keys: msg.keys };
+        return;
+      case 'announced':
+        if (this.announcements.length < 1000) this.announcements.push(msg.text);
+        this.liveRegions = msg.live;
         return;
     }
   }

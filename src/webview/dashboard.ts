@@ -204,6 +204,8 @@ function announce(s: DashboardSnapshot): void {
   announced = { title: job.title, state: job.state, step };
   const failed = job.failed ? `, ${job.failed} failed` : '';
   liveStatus.textContent = `${job.title}: ${finished} of ${job.total} done${failed} (${job.state}).`;
+  const live = [...document.querySelectorAll('[aria-live]')].map((e) => e.id || e.tagName.toLowerCase());
+  vscode.postMessage({ type: 'announced', text: liveStatus.textContent, live });
 }
 
 // ---- Library search: built once, outside the snapshot-rendered area, so typing survives re-renders.
@@ -216,7 +218,7 @@ const searchInput = el('input', {
   'aria-label': 'Search the library',
   spellcheck: 'false',
 });
-const searchStatus = el('p', { class: 'search-status', role: 'status', 'aria-live': 'polite' });
+const searchStatus = el('p', { id: 'search-status', class: 'search-status', role: 'status', 'aria-live': 'polite' });
 const searchResults = el('ol', { class: 'results', 'aria-label': 'Search results' });
 // Above the job area, so it stays in view however long the job's report grows.
 document.body.insertBefore(

@@ -22,6 +22,8 @@ import './pdfs.test';
 import './addUpdate.test';
 import './upgrade.test';
 import './firstRun.test';
+import './dashboardA11y.test';
+import './remotePdf.test';
 
 export interface TestResult {
   name: string;
