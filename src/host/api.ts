@@ -12,6 +12,7 @@ import type { AddEntryFeature } from './commands/addEntry';
 import type { UpdateEntriesFeature } from './commands/updateEntries';
 import type { DocumentBibliographies } from './bibScope';
 import type { InsertCitationFeature } from './commands/insertCitation';
+import type { FirstRunFeature } from './commands/firstRun';
 
 /** What the extension exposes to its own tests (and to other extensions): read-only views of its state. */
 export interface ScholarApi {
@@ -33,4 +34,5 @@ export interface ScholarApi {
   updateEntries: UpdateEntriesFeature;
   bibliographies: DocumentBibliographies;
   insertCitation: InsertCitationFeature;
+  firstRun: FirstRunFeature;
 }

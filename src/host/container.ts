@@ -21,6 +21,7 @@ import { UpdateEntriesFeature } from './commands/updateEntries';
 import { DocumentBibliographies } from './bibScope';
 import { CitationCompletion } from './completion';
 import { InsertCitationFeature } from './commands/insertCitation';
+import { FirstRunFeature } from './commands/firstRun';
 import { WEBVIEW_COMMAND_IDS } from '../shared/protocol';
 import type { CommandId } from '../shared/commands';
 import type { Handlers } from './commands/types';
@@ -44,6 +45,7 @@ export interface Services {
   /** Each .tex file's bibliography (the root's \bibliography / \addbibresource files). */
   bibliographies: DocumentBibliographies;
   insertCitation: InsertCitationFeature;
+  firstRun: FirstRunFeature;
   /** Redraws the views that show the library (after a change outside a job). */
   libraryChanged(): void;
 }
@@ -61,7 +63,8 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
   const pdfs = new PdfCommands(session, project, tree, statuses, log, vscode.Uri.joinPath(context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath);
   const treeDrop = new TreeDrop(pdfs);
   tree.attach(own(vscode.window.createTreeView<TreeNode>('scholar.library', { treeDataProvider: tree, showCollapseAll: true, dragAndDropController: treeDrop })));
-  const controller = new Controller(session, project, tree, statuses, log);
+  const firstRun = new FirstRunFeature(context.globalState, log);
+  const controller = new Controller(session, project, tree, statuses, log, () => firstRun.jobStarting());
   const dashboard = own(
     new Dashboard(
       context.extensionUri,
@@ -104,5 +107,5 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
       void vscode.commands.executeCommand('setContext', 'scholar.jobRunning', !!session.currentJob);
     }),
   );
-  return { context, log, session, project, upgrades, statuses, tree, pdfs, treeDrop, controller, dashboard, pdfViewer, latex, addEntry, updateEntries, bibliographies, insertCitation, libraryChanged };
+  return { context, log, session, project, upgrades, statuses, tree, pdfs, treeDrop, controller, dashboard, pdfViewer, latex, addEntry, updateEntries, bibliographies, insertCitation, firstRun, libraryChanged };
 }

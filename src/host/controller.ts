@@ -59,6 +59,8 @@ export class Controller {
     private readonly tree: LibraryTree,
     private readonly statuses: EntryStatuses,
     private readonly log: Log,
+    /** Called as a job starts (first-run help: the no-email prompt). */
+    private readonly onJobStart?: () => void,
   ) {}
 
   /** False (and the user told why) in Restricted Mode. */
@@ -101,6 +103,7 @@ export class Controller {
       void vscode.window.showInformationMessage('Scholar: there is no .bib entry to work on.');
       return undefined;
     }
+    this.onJobStart?.();
     const priority = this.project.citedIn(vscode.window.activeTextEditor?.document.uri);
     const title = kind === 'resolve' ? 'Scholar: resolving DOIs' : 'Scholar: fetching PDFs';
     // Keep the text each entry had when the job read it: write-back refuses entries changed since.

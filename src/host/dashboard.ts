@@ -34,6 +34,9 @@ export class Dashboard implements vscode.Disposable {
   /** For tests: what the webview last reported as rendered search results. */
   lastRendered: { id: number; query: string; keys: string[] } | undefined;
   private pendingQuery: string | undefined;
+  /** For tests: what the webview's live status line said, in order, and the ids of its aria-live regions. */
+  readonly announcements: string[] = [];
+  liveRegions: string[] = [];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -141,6 +144,10 @@ export class Dashboard implements vscode.Disposable {
       case 'searchRendered':
         this.lastRendered = { id: msg.id, query: msg.query, keys: msg.keys };
         return;
+      case 'announced':
+        if (this.announcements.length < 1000) this.announcements.push(msg.text);
+        this.liveRegions = msg.live;
+        return;
     }
   }
 
@@ -186,7 +193,7 @@ export class Dashboard implements vscode.Disposable {
 <title>Scholar Dashboard</title>
 </head>
 <body>
-<main id="root" aria-live="polite"><p>Loading…</p></main>
+<main id="root"><p>Loading…</p></main>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;

@@ -32,8 +32,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     });
     active = s;
     log.info(`Scholar ${context.extension.packageJSON.version} activated`);
-    const { session, project, tree, dashboard, controller, latex, upgrades, pdfViewer, pdfs, treeDrop, addEntry, updateEntries, bibliographies, insertCitation } = s;
-    return { session, project, tree, dashboard, controller, latex, upgrades, pdfViewer, pdfs, treeDrop, addEntry, updateEntries, bibliographies, insertCitation, commandFailures, commandIds: Object.keys(table) };
+    const { session, project, tree, dashboard, controller, latex, upgrades, pdfViewer, pdfs, treeDrop, addEntry, updateEntries, bibliographies, insertCitation, firstRun } = s;
+    return { session, project, tree, dashboard, controller, latex, upgrades, pdfViewer, pdfs, treeDrop, addEntry, updateEntries, bibliographies, insertCitation, firstRun, commandFailures, commandIds: Object.keys(table) };
   } catch (err) {
     log.error('activation failed', err instanceof Error ? err : new Error(String(err)));
     void vscode.window.showErrorMessage(`Scholar failed to start: ${err instanceof Error ? err.message : String(err)}`);

@@ -55,6 +55,11 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     private readonly batchMs = 400,
   ) {}
 
+  /** Whether the library view is on screen (the walkthrough's last step opens it). */
+  get isVisible(): boolean {
+    return this.view?.visible ?? false;
+  }
+
   attach(view: vscode.TreeView<TreeNode>): void {
     this.view = view;
     this.updateMessage();

@@ -3,6 +3,15 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /**
+ * `openExternal(Uri.file(…))` hands the path to the machine the window runs on; in a remote window
+ * (SSH, WSL, a container, Codespaces) the PDF is on the other machine, so only Scholar's own viewer,
+ * which reads the file through the extension host, can show it.
+ */
+export function systemViewerWorks(): boolean {
+  return !vscode.env.remoteName;
+}
+
+/**
  * Shows a stored PDF inside VS Code with pdf.js, under the same CSP discipline as the dashboard:
  * no inline script, no remote content, resources only from dist/webview, media and the PDF's folder.
  */

@@ -46,6 +46,10 @@ export const COMMAND_IDS = [
   'scholar.citePublishedVersion',
   'scholar.mergeDuplicates',
   'scholar.insertCitation',
+  // first run
+  'scholar.setContactEmail',
+  'scholar.openLibrary',
+  'scholar.gettingStarted',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

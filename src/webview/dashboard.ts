@@ -172,11 +172,40 @@ function render(s: DashboardSnapshot): void {
     frag.append(el('section', {}, el('h2', {}, 'Recent activity'), ul));
   }
 
-  // Keep keyboard focus on the same button across re-renders.
-  const focused = (document.activeElement as HTMLElement | null)?.dataset?.command;
+  // Keep keyboard focus on the same button across re-renders (a Retry button is told apart by its reason).
+  const active = document.activeElement as HTMLElement | null;
+  const focused = root.contains(active) ? active?.dataset : undefined;
   root.replaceChildren(frag);
-  if (focused) (root.querySelector(`button[data-command="${focused}"]`) as HTMLButtonElement | null)?.focus();
+  if (focused?.command) {
+    const same = [...root.querySelectorAll<HTMLButtonElement>('button[data-command]')].find((b) => b.dataset.command === focused.command && b.dataset.reason === focused.reason);
+    same?.focus();
+  }
   root.dataset.seq = String(s.seq);
+  announce(s);
+}
+
+// ---- The one live region: a short status line, changed only when there is news worth reading out
+// (the job started, changed state, or moved on by a tenth), never on every 250 ms snapshot.
+
+const liveStatus = el('p', { id: 'job-status', class: 'job-status', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
+document.body.insertBefore(liveStatus, document.body.firstChild);
+let announced: { title: string; state: string; step: number } | undefined;
+
+function announce(s: DashboardSnapshot): void {
+  const job = s.job;
+  if (!job) {
+    if (announced) liveStatus.textContent = '';
+    announced = undefined;
+    return;
+  }
+  const finished = job.done + job.failed;
+  const step = job.total ? Math.floor((finished / job.total) * 10) : 10;
+  if (announced && announced.title === job.title && announced.state === job.state && announced.step === step) return;
+  announced = { title: job.title, state: job.state, step };
+  const failed = job.failed ? `, ${job.failed} failed` : '';
+  liveStatus.textContent = `${job.title}: ${finished} of ${job.total} done${failed} (${job.state}).`;
+  const live = [...document.querySelectorAll('[aria-live]')].map((e) => e.id || e.tagName.toLowerCase());
+  vscode.postMessage({ type: 'announced', text: liveStatus.textContent, live });
 }
 
 // ---- Library search: built once, outside the snapshot-rendered area, so typing survives re-renders.
@@ -189,7 +218,7 @@ const searchInput = el('input', {
   'aria-label': 'Search the library',
   spellcheck: 'false',
 });
-const searchStatus = el('p', { class: 'search-status', role: 'status', 'aria-live': 'polite' });
+const searchStatus = el('p', { id: 'search-status', class: 'search-status', role: 'status', 'aria-live': 'polite' });
 const searchResults = el('ol', { class: 'results', 'aria-label': 'Search results' });
 // Above the job area, so it stays in view however long the job's report grows.
 document.body.insertBefore(

@@ -286,7 +286,16 @@ export async function runSession(opts) {
         const name = f.slice(0, -'.request'.length);
         const png = path.join(shots, `${name}.png`);
         try {
-          await page.screenshot({ path: png });
+          // {"belowTitleBar": true} leaves out the title bar, whose "[Extension Development Host]"
+          // prefix a development session cannot drop (README screenshots show what users see).
+          let clip;
+          const request = readJson(path.join(shots, f));
+          if (request?.belowTitleBar) {
+            const bar = await page.locator('.part.titlebar').first().boundingBox().catch(() => null);
+            const vp = page.viewportSize();
+            if (bar && vp) clip = { x: 0, y: bar.y + bar.height, width: vp.width, height: vp.height - bar.y - bar.height };
+          }
+          await page.screenshot({ path: png, clip });
         } catch (err) {
           browserOut.write(`[runner] screenshot ${name} failed: ${err.message}\n`);
         }

@@ -22,6 +22,9 @@ import './pdfs.test';
 import './addUpdate.test';
 import './upgrade.test';
 import './cite.test';
+import './firstRun.test';
+import './dashboardA11y.test';
+import './remotePdf.test';
 
 export interface TestResult {
   name: string;

@@ -66,7 +66,7 @@ export function workspaceRoot(): string {
  * Handshake: we write `<dir>/<name>.request`, the runner writes `<dir>/<name>.png` then `<name>.done`.
  * Without SCHOLAR_TEST_SCREENSHOT_DIR (desktop VS Code via test-electron) this does nothing and returns undefined.
  */
-export async function screenshot(name: string, timeoutMs = 30_000): Promise<string | undefined> {
+export async function screenshot(name: string, timeoutMs = 30_000, opts: { belowTitleBar?: boolean } = {}): Promise<string | undefined> {
   const dir = process.env.SCHOLAR_TEST_SCREENSHOT_DIR;
   if (!dir) return undefined;
   if (!/^[\w.-]+$/.test(name)) throw new Error(`screenshot name must be a plain file name: ${name}`);
@@ -75,7 +75,8 @@ export async function screenshot(name: string, timeoutMs = 30_000): Promise<stri
   fs.mkdirSync(dir, { recursive: true });
   const done = path.join(dir, `${name}.done`);
   fs.rmSync(done, { force: true });
-  fs.writeFileSync(path.join(dir, `${name}.request`), String(Date.now()));
+  // Atomically: the runner reads the request as soon as it sees the file.
+  writeAtomic(path.join(dir, `${name}.request`), opts.belowTitleBar ? JSON.stringify({ belowTitleBar: true }) : String(Date.now()));
   await waitFor(() => fs.existsSync(done), timeoutMs, `screenshot ${name}`);
   return path.join(dir, `${name}.png`);
 }

@@ -33,3 +33,17 @@ test('malformed or hostile messages are dropped', () => {
     else assert.equal(r, undefined, JSON.stringify(m));
   }
 });
+
+test('the live status report is validated like every other message', () => {
+  assert.deepEqual(parseWebviewMessage({ type: 'announced', text: 'Fetch PDFs: 3 of 12 done (running).', live: ['job-status', 'search-status'], x: 1 }), {
+    type: 'announced',
+    text: 'Fetch PDFs: 3 of 12 done (running).',
+    live: ['job-status', 'search-status'],
+  });
+  for (const bad of [
+    { type: 'announced', text: 3, live: [] },
+    { type: 'announced', text: 'x', live: 'job-status' },
+    { type: 'announced', text: 'x', live: [1] },
+    { type: 'announced', text: 'x'.repeat(1001), live: [] },
+  ]) assert.equal(parseWebviewMessage(bad), undefined, JSON.stringify(bad));
+});

@@ -1,5 +1,6 @@
 /** One entry: open its PDF, DOI or folder, go to it, copy from it, and record decisions about it. */
 import * as vscode from 'vscode';
+import { systemViewerWorks } from '../pdfViewer';
 import { existsSync } from 'node:fs';
 import { pdfPath } from '../../core/storage/layout';
 import { isValidDoi, normalizeDoi } from '../../core/doi';
@@ -38,7 +39,7 @@ export const entryCommands: CommandsOf<Id> = ({ controller, session, project, st
     }
     const uri = vscode.Uri.file(file);
     const viewer = vscode.workspace.getConfiguration('scholar').get<string>('pdf.viewer');
-    if (viewer === 'system') return vscode.env.openExternal(uri);
+    if (viewer === 'system' && systemViewerWorks()) return vscode.env.openExternal(uri);
     pdfViewer.open(file, `${key}.pdf`);
     return uri;
   },

@@ -17,6 +17,7 @@ import { updateEntriesCommands } from './updateEntries';
 import { upgradeCommands } from './upgrade';
 import { mergeDuplicatesCommands } from './mergeDuplicates';
 import { insertCitationCommands } from './insertCitation';
+import { firstRunCommands } from './firstRun';
 
 // What src/host/commands.ts exported before it became this folder, for code written against it.
 export type { CommandHandler, CommandTable, Handlers } from './types';
@@ -34,5 +35,6 @@ export function COMMANDS(s: Services): CommandTable {
     ...upgradeCommands(s),
     ...mergeDuplicatesCommands(s),
     ...insertCitationCommands(s),
+    ...firstRunCommands(s),
   };
 }
