@@ -17,6 +17,7 @@ import { LibraryIndex } from '../core/index/library';
 import { StorageWriter } from '../core/storage/writer';
 import { startupCleanup } from '../core/storage/locks';
 import { storageIsNew, writeStorageGitignore } from '../core/storage/gitignore';
+import { runIndexFulltext, snippetLine } from './fulltext';
 
 /** The .bib files a path names: the file itself, or every .bib of a folder (and those its .tex files name). */
 export async function bibsOf(target: string, storage: string, signal: AbortSignal): Promise<{ root: string; bibs: LoadedBib[]; cited: Set<string> }> {
@@ -244,6 +245,7 @@ export async function runCheck(opts: CliOptions, io: CliIO): Promise<number> {
 }
 
 export async function runIndex(opts: CliOptions, io: CliIO): Promise<number> {
+  if (opts.positionals[0] === 'fulltext') return runIndexFulltext(opts, io);
   const storage = path.resolve(io.cwd, opts.storage);
   if (storageIsNew(storage) && !opts.noGitignore) await writeStorageGitignore(storage);
   await startupCleanup(storage);
@@ -269,10 +271,14 @@ export async function runSearch(opts: CliOptions, io: CliIO): Promise<number> {
   const storage = path.resolve(io.cwd, opts.storage);
   const index = await LibraryIndex.open(storage);
   try {
+    await index.warmFullText({ signal: io.signal });
     const hits = index.search(opts.positionals.join(' '), { limit: 50 });
     if (opts.json) io.stdout.write(JSON.stringify({ command: 'search', query: opts.positionals.join(' '), hits }, null, 2) + '\n');
     else {
-      for (const h of hits) io.stdout.write(`${h.key}\t${h.year ?? ''}\t${h.hasPdf ? 'pdf' : '-'}\t${h.doi ?? ''}\t${h.title ?? ''}\n`);
+      for (const h of hits) {
+        io.stdout.write(`${h.key}\t${h.year ?? ''}\t${h.hasPdf ? 'pdf' : '-'}\t${h.doi ?? ''}\t${h.title ?? ''}\n`);
+        if (h.snippet) io.stdout.write(`\t${snippetLine(h.snippet)}\n`);
+      }
       io.stderr.write(`search: ${hits.length} result${hits.length === 1 ? '' : 's'}\n`);
     }
     return 0;

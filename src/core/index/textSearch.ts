@@ -13,8 +13,16 @@
  * in and drops deleted slots. A slot is one version of one entry; deleting marks it dead.
  */
 
+import { hasPhrase, type FullTextColumn, type TermHits } from './fullText';
+
 /** Columns, in this order everywhere: title, authors, abstract, venue. A hit in the title counts more than one in the abstract. */
 const WEIGHTS = [3, 2, 1, 1];
+/**
+ * The full-text column (./fullText.ts): a bare word found only in a paper's text ranks below a hit
+ * in any metadata column; a `text:` term (full text only) counts as much as an abstract hit.
+ */
+export const FULLTEXT_WEIGHT_BARE = 0.5;
+export const FULLTEXT_WEIGHT_SCOPED = 1;
 const K1 = 1.2;
 const B = 0.75;
 /** Per-column term frequencies packed into 16 bits: title 4 bits, authors 3, venue 3, abstract 6 (saturating). */
@@ -59,8 +67,18 @@ export function tokenize(s: string | null | undefined): string[] {
   return normText(s).match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
-/** A free-text part of a query: one word (as a prefix or exact) or a "quoted phrase". */
-export type TextTerm = { kind: 'prefix' | 'word'; token: string } | { kind: 'phrase'; tokens: string[] };
+/**
+ * A free-text part of a query: one word (as a prefix or exact) or a "quoted phrase". `scope:
+ * 'text'` (from `text:…`) looks in the full text only; otherwise words look in the metadata
+ * columns and, as whole words, in the full text.
+ */
+export type TextTerm = ({ kind: 'prefix' | 'word'; token: string } | { kind: 'phrase'; tokens: string[] }) & { scope?: 'text' };
+
+/** The full-text column and a way to read papers' texts back (phrases are checked on the text). */
+export interface FullTextSource {
+  column: FullTextColumn;
+  loadTexts(keys: string[]): Map<string, string>;
+}
 
 export type Filter = { neg: boolean } & (
   | { kind: 'author'; prefix: string }
@@ -97,7 +115,7 @@ function growI32(a: Int32Array, need: number): Int32Array {
 }
 
 /** Strings numbered in order of arrival, with prefix lookup over a lazily sorted view. */
-class Dictionary {
+export class Dictionary {
   private ids = new Map<string, number>();
   readonly strings: string[] = [];
   private sorted: number[] = [];
@@ -176,6 +194,7 @@ export class TextSearch {
   private tags: (string[] | undefined)[] = [];
   private dois: (string | null)[] = [];
   private idToSlot = new Map<number, number>();
+  private slotOfKey = new Map<string, number>();
   private lenSum = [0, 0, 0, 0];
 
   // Postings: the merged block and the log since.
@@ -236,6 +255,7 @@ export class TextSearch {
     this.years[slot] = doc.year ?? NO_YEAR;
     this.flags[slot] = (doc.hasPdf ? FLAG_PDF : 0) | (doc.doi ? FLAG_DOI : 0) | (doc.abstract ? FLAG_ABSTRACT : 0) | (doc.retracted ? FLAG_RETRACTED : 0);
     this.keys[slot] = doc.key;
+    this.slotOfKey.set(doc.key, slot);
     this.titles[slot] = doc.title;
     this.doiStatus[slot] = doc.doiStatus;
     this.pdfStatus[slot] = doc.pdfStatus;
@@ -288,6 +308,7 @@ export class TextSearch {
     this.liveCount--;
     this.deadCount++;
     for (let col = 0; col < 4; col++) this.lenSum[col]! -= this.lens[slot * 4 + col]!;
+    if (this.slotOfKey.get(this.keys[slot]!) === slot) this.slotOfKey.delete(this.keys[slot]!);
     this.keys[slot] = '';
     this.titles[slot] = null;
     this.tags[slot] = undefined;
@@ -344,7 +365,7 @@ export class TextSearch {
    * Ranks the entries that match `q`: BM25 over the text terms (all must match), filters applied,
    * newest first when there is no text. Returns the ids of one page.
    */
-  search(q: Query, limit: number, offset: number, loadText: TextLoader): RankedPage {
+  search(q: Query, limit: number, offset: number, loadText: TextLoader, full?: FullTextSource): RankedPage {
     if (this.logLen > 3 * 65536 || this.deadCount > Math.max(1000, this.liveCount / 4)) this.merge();
     this.ensureScratch();
     const preds = q.filters.map((f) => this.predicate(f, loadText));
@@ -356,7 +377,7 @@ export class TextSearch {
     let best: number[];
     let total = 0;
     if (q.text.length) {
-      const nc = this.scoreText(q.text, ALL_COLUMNS, loadText);
+      const nc = this.scoreText(q.text, ALL_COLUMNS, loadText, full);
       const cand = this.cand;
       const score = this.qscore;
       const years = this.years;
@@ -463,7 +484,7 @@ export class TextSearch {
    * Runs the text terms; returns how many slots match all of them: they are `cand[0..n)`, their
    * scores in `qscore`.
    */
-  private scoreText(terms: TextTerm[], mask: number, loadText: TextLoader): number {
+  private scoreText(terms: TextTerm[], mask: number, loadText: TextLoader, full?: FullTextSource): number {
     const qg = ++this.qgen;
     const { qseen, qcount, qscore, acc, lens } = this;
     const N = Math.max(1, this.liveCount);
@@ -472,7 +493,8 @@ export class TextSearch {
     for (let ti = 0; ti < terms.length; ti++) {
       const term = terms[ti]!;
       let n: number;
-      if (term.kind === 'phrase') n = this.gatherPhrase(term.tokens, mask, loadText);
+      if (term.scope === 'text') n = 0;
+      else if (term.kind === 'phrase') n = this.gatherPhrase(term.tokens, mask, loadText);
       else {
         const tids = term.kind === 'prefix' ? this.terms.withPrefix(term.token) : this.terms.get(term.token) !== undefined ? [this.terms.get(term.token)!] : [];
         n = this.gather(tids, mask);
@@ -505,12 +527,70 @@ export class TextSearch {
         this.cand.set(touched.subarray(0, n));
         nc = n;
       }
+      // The same term in the full text: a paper matches the term in any column.
+      const ft = full && this.fullTextHits(term, full);
+      if (ft) {
+        const w = term.scope === 'text' ? FULLTEXT_WEIGHT_SCOPED : FULLTEXT_WEIGHT_BARE;
+        const slotOfKey = this.slotOfKey;
+        for (let i = 0; i < ft.n; i++) {
+          const slot = slotOfKey.get(full.column.keyOf(ft.docs[i]!));
+          if (slot === undefined || !this.alive[slot]) continue;
+          if (ti === 0 && qseen[slot] !== qg) {
+            qseen[slot] = qg;
+            qcount[slot] = 0;
+            qscore[slot] = 0;
+            this.cand[nc++] = slot;
+          }
+          if (qseen[slot] !== qg || (qcount[slot] !== ti && qcount[slot] !== ti + 1)) continue;
+          qscore[slot] += w * ft.scores[i]!;
+          qcount[slot] = ti + 1;
+        }
+      }
     }
     const all = terms.length;
     const cand = this.cand;
     let m = 0;
     for (let i = 0; i < nc; i++) if (qcount[cand[i]!] === all) cand[m++] = cand[i]!;
     return m;
+  }
+
+  /**
+   * The papers whose full text has `term`. Bare words match whole words only (a prefix of a few
+   * letters would touch most papers of a large library while the user is still typing); a
+   * `text:` word is a prefix from three letters; a `text:"phrase"` is checked on the text.
+   */
+  private fullTextHits(term: TextTerm, full: FullTextSource): TermHits | undefined {
+    const col = full.column;
+    if (!col.size) return undefined;
+    if (term.kind !== 'phrase') {
+      const ids = col.wordIds(term.token, term.scope === 'text' && term.kind === 'prefix' && term.token.length >= 3);
+      return ids.length ? col.hits(ids) : undefined;
+    }
+    if (term.scope !== 'text') return undefined;
+    // Papers with every word, then the phrase checked on their text.
+    let docs: Map<number, number> | undefined;
+    for (const tok of term.tokens) {
+      const ids = col.wordIds(tok, false);
+      if (!ids.length) return undefined;
+      const h = col.hits(ids);
+      const next = new Map<number, number>();
+      for (let i = 0; i < h.n; i++) {
+        const d = h.docs[i]!;
+        if (!docs || docs.has(d)) next.set(d, (docs?.get(d) ?? 0) + h.scores[i]!);
+      }
+      docs = next;
+      if (!docs.size) return undefined;
+    }
+    const list = [...docs!.keys()];
+    const texts = full.loadTexts(list.map((d) => col.keyOf(d)));
+    const out: TermHits = { docs: new Int32Array(list.length), scores: new Float64Array(list.length), n: 0 };
+    for (const d of list) {
+      const t = texts.get(col.keyOf(d));
+      if (t === undefined || !hasPhrase(t, term.tokens)) continue;
+      out.docs[out.n] = d;
+      out.scores[out.n++] = docs!.get(d)!;
+    }
+    return out.n ? out : undefined;
   }
 
   /**
@@ -684,6 +764,8 @@ export class TextSearch {
     }
     this.idToSlot.clear();
     for (let s = 0; s < live; s++) this.idToSlot.set(this.slotId[s]!, s);
+    this.slotOfKey.clear();
+    for (let s = 0; s < live; s++) this.slotOfKey.set(this.keys[s]!, s);
     this.slots = live;
     this.deadCount = 0;
     // Scratch arrays are indexed by slot: force fresh ones so no stale stamp survives renumbering.

@@ -24,6 +24,7 @@ import type { StageContext, StageDef, StageResult } from '../pipeline/pipeline';
 import { ScholarError, errorCode, errorMessage, isAbortError, isServiceDown, SERVICE_DOWN_CODES } from '../errors';
 import type { Library } from './library';
 import { resolvePdfUrls, type PdfResolver } from '../resolvers/zotero';
+import { extractFulltext } from '../fulltext/extract';
 
 export type PdfSourceName = 'entry' | 'unpaywall' | 'openalex' | 'arxiv' | 'semanticScholar' | 'landingPage';
 export const ALL_PDF_SOURCES: readonly PdfSourceName[] = ['entry', 'unpaywall', 'openalex', 'arxiv', 'semanticScholar', 'landingPage'];
@@ -421,7 +422,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
     {
       name: 'commit',
       concurrency: c.commit ?? 2,
-      async run(item) {
+      async run(item, ctx) {
         const d = item.download!;
         try {
           const meta: Metadata = await lib.writer.commitPdf(item.key, d.tempPath, {
@@ -435,6 +436,8 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
             retrievedAt: new Date().toISOString(),
             verified: d.verified,
           });
+          // Text for full-text search. The PDF stays stored if pdf.js cannot read it (`scholar index --fulltext` tries again).
+          await extractFulltext(lib, item.key, ctx.signal).catch((err) => isAbortError(err) || ctx.emit({ type: 'log', level: 'warn', message: `${item.key}: no full text (${errorMessage(err)})` }));
           return { kind: 'done', item, outcome: meta.pdf?.verified === 'unverified' ? 'stored_unverified' : 'stored' };
         } catch (err) {
           await rm(d.tempPath, { force: true });
