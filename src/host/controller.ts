@@ -194,6 +194,7 @@ export class Controller {
           doi: h.doi ?? null,
           doiStatus: h.doiStatus,
           inProject: this.project.findEntry(h.key) !== undefined,
+          ...(h.snippet ? { snippet: h.snippet } : {}),
         })),
       };
     } catch (err) {
@@ -418,7 +419,7 @@ export class Controller {
           void vscode.window.showWarningMessage(`Scholar: ${error}`);
           return undefined;
         }
-        this.tree.setFilter(new Set(hits.map((h) => h.key)), query);
+        this.tree.setFilter(new Set(hits.map((h) => h.key)), query, new Map(hits.flatMap((h) => (h.snippet ? [[h.key, h.snippet] as const] : []))));
         return hits.map((h) => h.key);
       },
       'scholar.searchInDashboard': (arg) => this.dashboard.showSearch(typeof arg === 'string' ? arg : ''),

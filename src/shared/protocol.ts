@@ -78,6 +78,8 @@ export interface SearchHitView {
   doiStatus: string;
   /** Whether a .bib of the workspace has this key (so "Go to entry" can open it). */
   inProject: boolean;
+  /** The query's words in the paper's full text, with some context around them. */
+  snippet?: { before: string; hit: string; after: string };
 }
 
 export type HostToWebview =

@@ -234,6 +234,7 @@ function renderHits(id: number, query: string, hits: SearchHitView[], ms: number
     const li = el('li', { class: 'result' },
       el('div', { class: 'result-title' }, el('span', { class: 'key' }, h.key), ' ', h.title || '(no title)'),
       el('div', { class: 'result-meta' }, meta, badges ? ` — ${badges}` : ''),
+      ...(h.snippet ? [el('div', { class: 'result-snippet' }, h.snippet.before, el('mark', {}, h.snippet.hit), h.snippet.after)] : []),
       actions,
     );
     li.dataset.key = h.key;

@@ -16,7 +16,7 @@ import { extractFulltext, extractMissingFulltext, keysMissingFulltext } from '..
 import { parseFulltext } from '../../src/core/fulltext/format';
 import { fulltextPath, pdfPath, storagePaths } from '../../src/core/storage/layout';
 import { startupCleanup } from '../../src/core/storage/locks';
-import { snippetOf, termPattern } from '../../src/core/index/fullText';
+import { findTerm, foldSameLength, snippetOf } from '../../src/core/index/fullText';
 import { listFilesDeep, tempStorage } from './storage-helpers';
 
 const repo = path.resolve(__dirname, '../..');
@@ -277,13 +277,23 @@ if (process.env.SCHOLAR_TEST_CHILD === 'fulltext-extract') {
 
   test('snippets: around the first hit, whole words, on one line, the same positions in text with diacritics', () => {
     const text = 'Line one.\nThe Café de Flore served crêpes. ' + 'filler '.repeat(60) + 'the end';
-    const s = snippetOf(text, [termPattern(['crepes'], false)])!;
+    const s = snippetOf(text, [{ tokens: ['crepes'], prefix: false }])!;
     assert.equal(s.hit, 'crêpes');
     assert.match(s.before, /Café de Flore served $/);
     assert.doesNotMatch(s.before + s.hit + s.after, /\n/);
     assert.ok(s.after.endsWith('…'));
-    assert.equal(snippetOf(text, [termPattern(['flo'], false)]), undefined, 'a whole word, unless a prefix is asked for');
-    assert.equal(snippetOf(text, [termPattern(['flo'], true)])!.hit, 'Flore');
+    assert.equal(snippetOf(text, [{ tokens: ['flo'], prefix: false }]), undefined, 'a whole word, unless a prefix is asked for');
+    assert.equal(snippetOf(text, [{ tokens: ['flo'], prefix: true }])!.hit, 'Flore');
+  });
+
+  test('finding a phrase in a text: word boundaries, any separators between the words, the last word a prefix only when asked', () => {
+    const f = foldSameLength('The in-verted index; Zephyr and\nmarmalade. zephyrs and marmalades');
+    assert.deepEqual(findTerm(f, ['zephyr', 'and', 'marmalade'], false), { at: 21, len: 20 });
+    assert.equal(findTerm(f, ['verted'], false)?.at, 7);
+    assert.equal(findTerm(f, ['vert'], false), undefined);
+    assert.equal(findTerm(f, ['zephyrs', 'and', 'marmalade'], false), undefined);
+    assert.deepEqual(findTerm(f, ['zephyrs', 'and', 'marmalade'], true), { at: 43, len: 22 });
+    assert.equal(findTerm(f, ['and', 'zephyr'], false), undefined);
   });
 
   test.after(async () => {

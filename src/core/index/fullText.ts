@@ -14,7 +14,7 @@
  */
 import { Dictionary, tokenize } from './textSearch';
 
-const SEGMENT_DOCS = 128;
+const SEGMENT_DOCS = 64;
 const K1 = 1.2;
 const B = 0.75;
 /** Words longer than this are not words (hashes, base64, run-together columns). */
@@ -55,6 +55,8 @@ export class FullTextColumn {
   private gen = 0;
   private tfAcc = new Int32Array(0);
   private seenDoc = new Int32Array(0);
+  private sealSlot = new Int32Array(0);
+  private sealLocal = new Int32Array(0);
 
   get size(): number {
     return this.liveDocs;
@@ -198,31 +200,36 @@ export class FullTextColumn {
   seal(): void {
     if (!this.openDocs.length) return;
     const docs = Int32Array.from(this.openDocs);
-    const localOf = new Map<number, number>();
-    docs.forEach((d, i) => localOf.set(d, i));
+    // Scratch indexed by word id and by doc number (no maps: a seal runs between two yields of a load).
+    if (this.sealSlot.length < this.words.size) this.sealSlot = new Int32Array(Math.max(1024, this.words.size * 2)).fill(-1);
+    if (this.sealLocal.length < this.docKeys.length) this.sealLocal = new Int32Array(Math.max(1024, this.docKeys.length * 2));
+    const slotOf = this.sealSlot;
+    const localOf = this.sealLocal;
+    docs.forEach((d, i) => (localOf[d] = i));
     const n = this.logLen / 3;
     const log = this.log;
-    const distinct = new Set<number>();
-    for (let i = 0; i < this.logLen; i += 3) distinct.add(log[i]!);
-    const terms = Int32Array.from(distinct).sort();
-    const slotOf = new Map<number, number>();
-    terms.forEach((t, i) => slotOf.set(t, i));
-    const starts = new Int32Array(terms.length + 1);
-    const slotOfEntry = new Int32Array(n);
-    for (let i = 0, j = 0; i < this.logLen; i += 3, j++) {
-      const s = slotOf.get(log[i]!)!;
-      slotOfEntry[j] = s;
-      starts[s + 1]!++;
+    const distinct: number[] = [];
+    for (let i = 0; i < this.logLen; i += 3) {
+      const w = log[i]!;
+      if (slotOf[w] === -1) {
+        slotOf[w] = 0;
+        distinct.push(w);
+      }
     }
+    const terms = Int32Array.from(distinct).sort();
+    for (let t = 0; t < terms.length; t++) slotOf[terms[t]!] = t;
+    const starts = new Int32Array(terms.length + 1);
+    for (let i = 0; i < this.logLen; i += 3) starts[slotOf[log[i]!]! + 1]!++;
     for (let t = 0; t < terms.length; t++) starts[t + 1]! += starts[t]!;
     const fill = starts.slice(0, terms.length);
     const local = new Uint16Array(n);
     const tf = new Uint8Array(n);
-    for (let i = 0, j = 0; i < this.logLen; i += 3, j++) {
-      const at = fill[slotOfEntry[j]!]!++;
-      local[at] = localOf.get(log[i + 1]!)!;
+    for (let i = 0; i < this.logLen; i += 3) {
+      const at = fill[slotOf[log[i]!]!]!++;
+      local[at] = localOf[log[i + 1]!]!;
       tf[at] = log[i + 2]!;
     }
+    for (let t = 0; t < terms.length; t++) slotOf[terms[t]!] = -1;
     this.segments.push({ docs, terms, starts, local, tf });
     this.openDocs = [];
     this.log = new Int32Array(0);
@@ -255,29 +262,59 @@ export function foldSameLength(s: string): string {
   return out;
 }
 
+function isWordAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
+  return /[\p{L}\p{N}]/u.test(s[i]!);
+}
+
+/**
+ * Where `tokens` (query words, already folded) occur in `folded` as the tokenizer would see them:
+ * whole words (the last one a prefix when `prefix`), separated by anything that is not a word.
+ * A scan by indexOf for the first word, so a 50 kB text costs microseconds, not a tokenization.
+ */
+export function findTerm(folded: string, tokens: string[], prefix: boolean): { at: number; len: number } | undefined {
+  const first = tokens[0];
+  if (!first) return undefined;
+  const n = folded.length;
+  for (let i = folded.indexOf(first); i >= 0; i = folded.indexOf(first, i + 1)) {
+    if (i > 0 && isWordAt(folded, i - 1)) continue;
+    let end = i + first.length;
+    let ok = true;
+    for (let k = 1; k < tokens.length && ok; k++) {
+      if (end < n && isWordAt(folded, end)) ok = false;
+      let j = end;
+      while (j < n && !isWordAt(folded, j)) j++;
+      if (j === end || !folded.startsWith(tokens[k]!, j)) ok = false;
+      end = j + tokens[k]!.length;
+    }
+    if (!ok) continue;
+    if (prefix) {
+      while (end < n && isWordAt(folded, end)) end++;
+    } else if (end < n && isWordAt(folded, end)) continue;
+    return { at: i, len: end - i };
+  }
+  return undefined;
+}
+
+/** A query part for snippets: its words and whether the last is a prefix. */
+export interface SnippetTerm {
+  tokens: string[];
+  prefix: boolean;
+}
+
 export interface Snippet {
   before: string;
   hit: string;
   after: string;
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** The pattern of a word, a prefix or a phrase as the tokenizer would see it in running text. */
-export function termPattern(tokens: string[], prefix: boolean): RegExp {
-  const body = tokens.map(escapeRe).join('[^\\p{L}\\p{N}]+');
-  return new RegExp(`(?<![\\p{L}\\p{N}])${body}${prefix ? '[\\p{L}\\p{N}]*' : '(?![\\p{L}\\p{N}])'}`, 'u');
-}
-
-/** About `width` characters of `text` around the first match of any of `patterns`, on one line. */
-export function snippetOf(text: string, patterns: RegExp[], width = 160): Snippet | undefined {
-  const folded = foldSameLength(text);
+/** About `width` characters of `text` around the first occurrence of any of `terms`, on one line. */
+export function snippetOf(text: string, terms: SnippetTerm[], width = 160, folded = foldSameLength(text)): Snippet | undefined {
   let best: { at: number; len: number } | undefined;
-  for (const re of patterns) {
-    const m = re.exec(folded);
-    if (m && (!best || m.index < best.at)) best = { at: m.index, len: m[0].length };
+  for (const t of terms) {
+    const m = findTerm(folded, t.tokens, t.prefix);
+    if (m && (!best || m.at < best.at)) best = m;
   }
   if (!best) return undefined;
   const side = Math.max(20, Math.floor((width - best.len) / 2));
@@ -297,12 +334,3 @@ export function snippetOf(text: string, patterns: RegExp[], width = 160): Snippe
   };
 }
 
-/** Occurrences of the phrase `tokens` in `text`, word by word. */
-export function hasPhrase(text: string, tokens: string[]): boolean {
-  const words = tokenize(text);
-  outer: for (let i = 0; i + tokens.length <= words.length; i++) {
-    for (let j = 0; j < tokens.length; j++) if (words[i + j] !== tokens[j]) continue outer;
-    return true;
-  }
-  return false;
-}

@@ -19,7 +19,7 @@ import { ScholarError } from '../errors';
 import { isKeyFolderName, keyToFolderName } from '../storage/keys';
 import { FULLTEXT_FILE, METADATA_FILE, storagePaths } from '../storage/layout';
 import { parseFulltext } from '../fulltext/format';
-import { FullTextColumn, snippetOf, termPattern, type Snippet } from './fullText';
+import { foldSameLength, FullTextColumn, snippetOf, type Snippet, type SnippetTerm } from './fullText';
 import { validateMetadata, type Metadata } from '../storage/metadata';
 import { normText, TextSearch, tokenize, type Query, type SearchDoc } from './textSearch';
 
@@ -37,7 +37,7 @@ export interface LibraryIndexOptions {
 export interface SearchOptions {
   limit?: number;
   offset?: number;
-  /** How many of the first hits get a snippet of their full text around the hit (default 50). */
+  /** How many of the first hits get a snippet of their full text around the hit (default 20: each reads a file). */
   snippets?: number;
 }
 
@@ -434,14 +434,14 @@ export class LibraryIndex {
     const limit = Math.max(1, Math.min(opts.limit ?? 50, 10_000));
     const offset = Math.max(0, opts.offset ?? 0);
     const q = parseQuery(query);
-    const full = { column: this.fullText, loadTexts: (keys: string[]) => this.loadFullTexts(keys) };
+    const full = { column: this.fullText, loadFolded: (keys: string[]) => new Map([...this.loadFullTexts(keys)].map(([k, t]) => [k, t.folded])) };
     const page = this.textSearch().search(q, limit, offset, (ids) => this.loadText(ids), full);
     if (!page.ids.length) return [];
-    const patterns = q.text.flatMap((t) => {
-      if (t.kind === 'phrase') return t.scope === 'text' ? [termPattern(t.tokens, false)] : [];
-      return [termPattern([t.token], t.scope === 'text' && t.kind === 'prefix' && t.token.length >= 3)];
+    const patterns: SnippetTerm[] = q.text.flatMap((t) => {
+      if (t.kind === 'phrase') return t.scope === 'text' ? [{ tokens: t.tokens, prefix: false }] : [];
+      return [{ tokens: [t.token], prefix: t.scope === 'text' && t.kind === 'prefix' && t.token.length >= 3 }];
     });
-    let snippetsLeft = patterns.length ? Math.max(0, opts.snippets ?? 50) : 0;
+    let snippetsLeft = patterns.length ? Math.max(0, opts.snippets ?? 20) : 0;
     const rows = new Map<number, Record<string, SqlValue>>();
     for (let i = 0; i < page.ids.length; i += 500) {
       const chunk = page.ids.slice(i, i + 500);
@@ -456,8 +456,8 @@ export class LibraryIndex {
       let snippet: Snippet | undefined;
       if (snippetsLeft > 0 && this.fullText.has(r.key as string)) {
         snippetsLeft--;
-        const text = this.loadFullTexts([r.key as string]).get(r.key as string);
-        snippet = text === undefined ? undefined : snippetOf(text, patterns);
+        const t = this.loadFullTexts([r.key as string]).get(r.key as string);
+        snippet = t === undefined ? undefined : snippetOf(t.text, patterns, 160, t.folded);
       }
       return [
         {
@@ -512,7 +512,7 @@ export class LibraryIndex {
   private fullTextGen = 0;
   /** Keys the writer gave a text while a load ran: the load must not put an older one back. */
   private readonly fullTextSetDuringLoad = new Set<string>();
-  private readonly textCache = new Map<string, string>();
+  private readonly textCache = new Map<string, { text: string; folded: string }>();
 
   /**
    * Reads every stored PDF's fulltext.txt into the full-text column, in slices that yield to the
@@ -593,22 +593,25 @@ export class LibraryIndex {
   }
 
   /** Texts of papers (phrases, snippets), read from their files; the last few are kept. */
-  private loadFullTexts(keys: string[]): Map<string, string> {
-    const out = new Map<string, string>();
+  private loadFullTexts(keys: string[]): Map<string, { text: string; folded: string }> {
+    const out = new Map<string, { text: string; folded: string }>();
     const byKey = storagePaths(this.storageRoot).byKey;
     for (const key of keys) {
-      let text = this.textCache.get(key);
-      if (text === undefined) {
+      let t = this.textCache.get(key);
+      if (t === undefined) {
+        let text: string | undefined;
         try {
           text = parseFulltext(readFileSync(path.join(byKey, keyToFolderName(key), FULLTEXT_FILE), 'utf8'))?.text;
         } catch {
           text = undefined;
         }
         if (text === undefined) continue;
-        this.textCache.set(key, text);
-        if (this.textCache.size > 64) this.textCache.delete(this.textCache.keys().next().value!);
+        t = { text, folded: foldSameLength(text) };
+        this.textCache.set(key, t);
+        // Typing a query re-reads the same first hits: keep the last few hundred (a few MB).
+        if (this.textCache.size > 256) this.textCache.delete(this.textCache.keys().next().value!);
       }
-      out.set(key, text);
+      out.set(key, t);
     }
     return out;
   }

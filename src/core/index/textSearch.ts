@@ -13,7 +13,7 @@
  * in and drops deleted slots. A slot is one version of one entry; deleting marks it dead.
  */
 
-import { hasPhrase, type FullTextColumn, type TermHits } from './fullText';
+import { findTerm, type FullTextColumn, type TermHits } from './fullText';
 
 /** Columns, in this order everywhere: title, authors, abstract, venue. A hit in the title counts more than one in the abstract. */
 const WEIGHTS = [3, 2, 1, 1];
@@ -74,11 +74,18 @@ export function tokenize(s: string | null | undefined): string[] {
  */
 export type TextTerm = ({ kind: 'prefix' | 'word'; token: string } | { kind: 'phrase'; tokens: string[] }) & { scope?: 'text' };
 
-/** The full-text column and a way to read papers' texts back (phrases are checked on the text). */
+/** The full-text column and a way to read papers' texts back, folded (foldSameLength), to check phrases on. */
 export interface FullTextSource {
   column: FullTextColumn;
-  loadTexts(keys: string[]): Map<string, string>;
+  loadFolded(keys: string[]): Map<string, string>;
 }
+
+/**
+ * A `text:"phrase"` is checked on the texts of at most this many papers: those where its words
+ * weigh most (BM25). Positions are not indexed (they would multiply the column's memory), so a
+ * phrase of words found in thousands of papers would otherwise read thousands of files.
+ */
+export const PHRASE_CHECK_LIMIT = 100;
 
 export type Filter = { neg: boolean } & (
   | { kind: 'author'; prefix: string }
@@ -581,12 +588,13 @@ export class TextSearch {
       docs = next;
       if (!docs.size) return undefined;
     }
-    const list = [...docs!.keys()];
-    const texts = full.loadTexts(list.map((d) => col.keyOf(d)));
+    let list = [...docs!.keys()];
+    if (list.length > PHRASE_CHECK_LIMIT) list = list.sort((a, b) => docs!.get(b)! - docs!.get(a)!).slice(0, PHRASE_CHECK_LIMIT);
+    const texts = full.loadFolded(list.map((d) => col.keyOf(d)));
     const out: TermHits = { docs: new Int32Array(list.length), scores: new Float64Array(list.length), n: 0 };
     for (const d of list) {
       const t = texts.get(col.keyOf(d));
-      if (t === undefined || !hasPhrase(t, term.tokens)) continue;
+      if (t === undefined || !findTerm(t, term.tokens, false)) continue;
       out.docs[out.n] = d;
       out.scores[out.n++] = docs!.get(d)!;
     }

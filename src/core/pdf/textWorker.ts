@@ -7,6 +7,7 @@
  * to it through `globalThis.pdfjsWorker`, so its parser runs in this thread.
  */
 import { parentPort } from 'node:worker_threads';
+import { setPriority } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import * as pdfjsWorker from 'pdfjs-dist/legacy/build/pdf.worker.mjs';
@@ -14,6 +15,17 @@ import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { joinTextItems, type TextRequest, type TextResponse } from './textItems';
 
 (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker = pdfjsWorker;
+
+// On Linux the nice value belongs to a thread, and pid 0 means this thread: extraction then gives
+// way to the extension host's own thread when the cores are busy. Elsewhere the call would lower
+// the whole process, so it is not made.
+if (process.platform === 'linux') {
+  try {
+    setPriority(0, 10);
+  } catch {
+    // not permitted (some containers): run at the normal priority
+  }
+}
 
 async function extract(req: TextRequest): Promise<TextResponse> {
   const bytes = await readFile(req.path);
