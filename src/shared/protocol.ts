@@ -97,7 +97,7 @@ export type WebviewToHost =
   | { type: 'search'; id: number; query: string }
   | { type: 'open'; key: string; what: 'pdf' | 'bib' }
   /** The webview rendered the results of search `id` (the keys in order): logged, and awaited by tests. */
-  | { type: 'searchRendered'; id: number; query: string; keys: string[] };
+  | { type: 'searchRendered'; id: number; query: string; keys: string[]; snippets?: string[] };
 
 export const MAX_QUERY_LENGTH = 1000;
 
@@ -117,7 +117,9 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
   if (m.type === 'search' && isId(m.id) && typeof m.query === 'string' && m.query.length <= MAX_QUERY_LENGTH) return { type: 'search', id: m.id, query: m.query };
   if (m.type === 'open' && isKey(m.key) && (m.what === 'pdf' || m.what === 'bib')) return { type: 'open', key: m.key, what: m.what };
   if (m.type === 'searchRendered' && isId(m.id) && typeof m.query === 'string' && m.query.length <= MAX_QUERY_LENGTH && Array.isArray(m.keys) && m.keys.length <= 10_000 && m.keys.every(isKey)) {
-    return { type: 'searchRendered', id: m.id, query: m.query, keys: m.keys as string[] };
+    // The text each result's snippet line shows ('' for none), in the order of `keys`.
+    const snippets = Array.isArray(m.snippets) && m.snippets.length === m.keys.length && m.snippets.every((s) => typeof s === 'string' && s.length <= 2000) ? (m.snippets as string[]) : undefined;
+    return { type: 'searchRendered', id: m.id, query: m.query, keys: m.keys as string[], ...(snippets ? { snippets } : {}) };
   }
   return undefined;
 }

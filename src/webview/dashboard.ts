@@ -243,7 +243,7 @@ function renderHits(id: number, query: string, hits: SearchHitView[], ms: number
   searchResults.replaceChildren(...items);
   searchStatus.textContent = error ?? `${hits.length === 0 ? 'No' : hits.length} result${hits.length === 1 ? '' : 's'}${hits.length === 50 ? ' (the first 50)' : ''} · ${ms} ms`;
   searchStatus.classList.toggle('error', !!error);
-  vscode.postMessage({ type: 'searchRendered', id, query, keys: hits.map((h) => h.key) });
+  vscode.postMessage({ type: 'searchRendered', id, query, keys: hits.map((h) => h.key), snippets: items.map((li) => li.querySelector('.result-snippet')?.textContent ?? '') });
 }
 
 searchInput.addEventListener('input', () => {

@@ -21,6 +21,7 @@ import './restricted.test';
 import './pdfs.test';
 import './addUpdate.test';
 import './upgrade.test';
+import './fulltext.test';
 
 export interface TestResult {
   name: string;
