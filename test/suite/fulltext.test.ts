@@ -10,6 +10,7 @@ import { test, waitFor } from './util';
 import { closeAllEditors, scholarApi, treeEntries, writeWorkspaceFile } from './scholar';
 import { extractFulltext } from '../../src/core/fulltext/extract';
 import { storagePaths } from '../../src/core/storage/layout';
+import { PdfTextPool } from '../../src/core/pdf/text';
 
 test('full text: a stored PDF\'s text is searched with text: and shown as a snippet in the dashboard and the tree filter', async () => {
   const api = await scholarApi();
@@ -25,7 +26,13 @@ test('full text: a stored PDF\'s text is searched with text: and shown as a snip
     const bytes = fs.readFileSync(pdf);
     await lib.writer.writeMetadata(key, { title: 'Toward Efficient Offline Reference Matching', year: 2021 });
     await lib.writer.commitPdf(key, tmp, { sourceUrl: 'file', source: 'entry', sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, retrievedAt: new Date().toISOString(), verified: 'doi' });
-    assert.equal(await extractFulltext(lib, key), 'stored');
+    // This bundle is not the extension's: its pool is pointed at the worker beside the extension.
+    const pool = new PdfTextPool({ workerPath: path.join(repo, 'dist/pdfTextWorker.js') });
+    try {
+      assert.equal(await extractFulltext({ root: lib.root, writer: lib.writer, pool }, key), 'stored');
+    } finally {
+      await pool.close();
+    }
 
     api.dashboard.showSearch('text:"zephyr and marmalade"');
     const r = await waitFor(() => (api.dashboard.lastRendered?.query === 'text:"zephyr and marmalade"' ? api.dashboard.lastRendered : undefined), 15_000, 'dashboard results');
