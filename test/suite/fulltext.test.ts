@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { test, waitFor } from './util';
-import { closeAllEditors, scholarApi, treeEntries, writeWorkspaceFile } from './scholar';
+import { closeAllEditors, readable, scholarApi, treeEntries, writeWorkspaceFile } from './scholar';
 import { extractFulltext } from '../../src/core/fulltext/extract';
 import { storagePaths } from '../../src/core/storage/layout';
 import { PdfTextPool } from '../../src/core/pdf/text';
@@ -43,7 +43,7 @@ test('full text: a stored PDF\'s text is searched with text: and shown as a snip
     assert.deepEqual(keys, [key]);
     const item = treeEntries(api, bib).find((e) => e.node.key === key)!.item;
     assert.match(String(item.description), /«quixotic»/);
-    assert.match((item.tooltip as vscode.MarkdownString).value.replace(/\\/g, ''), /In the full text: .*quixotic/);
+    assert.match(readable((item.tooltip as vscode.MarkdownString).value), /In the full text: .*quixotic/);
   } finally {
     await vscode.commands.executeCommand('scholar.clearFilter');
     await closeAllEditors();
