@@ -185,7 +185,8 @@ export class FullTextColumn {
     }
     const N = Math.max(1, this.liveDocs);
     const avg = this.lenSum / N || 1;
-    const idf = Math.max(1e-6, Math.log((N - found.length + 0.5) / (found.length + 0.5)) + 1);
+    // Lucene's idf: positive even for a word most papers have, so frequencies still order a small library.
+    const idf = Math.log(1 + (N - found.length + 0.5) / (found.length + 0.5));
     const docs = Int32Array.from(found);
     const scores = new Float64Array(found.length);
     for (let i = 0; i < found.length; i++) {
