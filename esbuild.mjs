@@ -52,6 +52,8 @@ async function listTs(dir) {
 
 const configs = [
   { ...nodeCommon, entryPoints: { extension: 'src/host/extension.ts' }, outdir: 'dist' },
+  // pdf.js text extraction runs in a worker thread (src/core/pdf/text.ts starts it from beside the bundle).
+  { ...nodeCommon, entryPoints: { pdfTextWorker: 'src/core/pdf/textWorker.ts' }, outdir: 'dist' },
   {
     ...nodeCommon,
     entryPoints: { cli: 'src/cli/main.ts' },
@@ -82,6 +84,7 @@ if (tests) {
     outbase: 'test/unit',
     sourcemap: 'inline',
   });
+  configs.push({ ...nodeCommon, entryPoints: { pdfTextWorker: 'src/core/pdf/textWorker.ts' }, outdir: 'out/unit' });
   const suite = await listTs(path.join(root, 'test/suite'));
   if (suite.length) {
     configs.push({

@@ -62,7 +62,9 @@ Commands:
   upgrade <file.bib>          cite the published version of preprints, where the evidence is strong
   check [paths]               report parse errors, duplicates, undefined citations, malformed DOIs
   index rebuild               rebuild the library index from the <storage>/by_key folders
-  search <query>              search the library (free text; filters author: year: tag: has:pdf status:)
+  index fulltext              extract the text of stored PDFs that have none yet (for text: queries)
+  search <query>              search the library (free text; filters author: year: tag: has:pdf status:;
+                              text:word and text:"a phrase" search the PDFs' full text)
   attach <key> <file.pdf>     copy a PDF you have into <storage>/by_key/<KEY>/ (checked: it must name the
                               entry's DOI or title; --force keeps it anyway, as verified "manual")
   import zotero <dir>         copy the PDFs of a Zotero data directory (read-only) to the entries they match
@@ -283,7 +285,7 @@ export function parseArgs(argv: string[]): CliOptions {
       if ((opts.keep || opts.alias) && !opts.mergeDuplicates) throw usage('--keep and --alias go with --merge-duplicates');
       break;
     case 'index':
-      if (opts.positionals.length !== 1 || opts.positionals[0] !== 'rebuild') throw usage('index takes the subcommand rebuild');
+      if (opts.positionals.length !== 1 || (opts.positionals[0] !== 'rebuild' && opts.positionals[0] !== 'fulltext')) throw usage('index takes the subcommand rebuild or fulltext');
       break;
     case 'search':
       if (opts.positionals.length === 0) throw usage('search needs a query');

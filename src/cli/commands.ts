@@ -19,6 +19,7 @@ import { StorageWriter } from '../core/storage/writer';
 import { LockManager, startupCleanup } from '../core/storage/locks';
 import { createHash } from 'node:crypto';
 import { storageIsNew, writeStorageGitignore } from '../core/storage/gitignore';
+import { runIndexFulltext, snippetLine } from './fulltext';
 
 /** The .bib files a path names: the file itself, or every .bib of a folder (and those its .tex files name). */
 export async function bibsOf(target: string, storage: string, signal: AbortSignal): Promise<{ root: string; bibs: LoadedBib[]; cited: Set<string> }> {
@@ -269,6 +270,7 @@ export async function runCheck(opts: CliOptions, io: CliIO): Promise<number> {
 }
 
 export async function runIndex(opts: CliOptions, io: CliIO): Promise<number> {
+  if (opts.positionals[0] === 'fulltext') return runIndexFulltext(opts, io);
   const storage = path.resolve(io.cwd, opts.storage);
   if (storageIsNew(storage) && !opts.noGitignore) await writeStorageGitignore(storage);
   await startupCleanup(storage);
@@ -294,10 +296,14 @@ export async function runSearch(opts: CliOptions, io: CliIO): Promise<number> {
   const storage = path.resolve(io.cwd, opts.storage);
   const index = await LibraryIndex.open(storage);
   try {
+    await index.warmFullText({ signal: io.signal });
     const hits = index.search(opts.positionals.join(' '), { limit: 50 });
     if (opts.json) writeJson(io, { command: 'search', query: opts.positionals.join(' '), hits });
     else {
-      for (const h of hits) io.stdout.write(`${h.key}\t${h.year ?? ''}\t${h.hasPdf ? 'pdf' : '-'}\t${h.doi ?? ''}\t${h.title ?? ''}\n`);
+      for (const h of hits) {
+        io.stdout.write(`${h.key}\t${h.year ?? ''}\t${h.hasPdf ? 'pdf' : '-'}\t${h.doi ?? ''}\t${h.title ?? ''}\n`);
+        if (h.snippet) io.stdout.write(`\t${snippetLine(h.snippet)}\n`);
+      }
       io.stderr.write(`search: ${hits.length} result${hits.length === 1 ? '' : 's'}\n`);
     }
     return 0;

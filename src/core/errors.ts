@@ -73,6 +73,8 @@ export const ERROR_CODES = {
   // PDFs.
   E_NOT_PDF: { permanent: true, label: 'Not a PDF', text: 'the file is not a PDF (often a web page served instead)' },
   E_PDF_TRUNCATED: { permanent: true, label: 'Incomplete PDF', text: 'the PDF is incomplete' },
+  E_PDF_TEXT: { permanent: false, label: 'Unreadable PDF text', text: 'the text of the PDF could not be read (it is still stored)' },
+  E_FULLTEXT_STALE: { permanent: false, label: 'PDF replaced', text: 'the PDF was replaced while its text was read; it is read again next time' },
   E_PDF_MISMATCH: { permanent: true, label: 'PDF of another work', text: 'the PDF names neither the DOI nor the title of the entry' },
   E_NO_PDF: { permanent: true, label: 'No open-access PDF', text: 'no open-access PDF was found' },
   E_PDF_SIZE: { permanent: false, label: 'Download incomplete', text: 'the downloaded file does not have the expected size' },

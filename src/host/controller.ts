@@ -198,6 +198,7 @@ export class Controller {
           doi: h.doi ?? null,
           doiStatus: h.doiStatus,
           inProject: this.project.findEntry(h.key) !== undefined,
+          ...(h.snippet ? { snippet: h.snippet } : {}),
         })),
       };
     } catch (err) {

@@ -32,7 +32,7 @@ export class Dashboard implements vscode.Disposable {
   lastSnapshot: DashboardSnapshot | undefined;
   private readyWaiters: (() => void)[] = [];
   /** For tests: what the webview last reported as rendered search results. */
-  lastRendered: { id: number; query: string; keys: string[] } | undefined;
+  lastRendered: { id: number; query: string; keys: string[]; snippets?: string[] } | undefined;
   private pendingQuery: string | undefined;
   /** For tests: what the webview's live status line said, in order, and the ids of its aria-live regions. */
   readonly announcements: string[] = [];
@@ -142,7 +142,7 @@ export class Dashboard implements vscode.Disposable {
         this.handlers.open(msg.key, msg.what);
         return;
       case 'searchRendered':
-        this.lastRendered = { id: msg.id, query: msg.query, keys: msg.keys };
+        this.lastRendered = { id: msg.id, query: msg.query, keys: msg.keys, snippets: msg.snippets };
         return;
       case 'announced':
         if (this.announcements.length < 1000) this.announcements.push(msg.text);

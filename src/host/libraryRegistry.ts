@@ -123,10 +123,14 @@ export class LibraryRegistry implements vscode.Disposable {
           this.notify();
           // Build the search side in the background, in slices, so the first filter is instant.
           const t0 = Date.now();
-          l.index.warmSearch().then(
-            () => this.log.info(`search index ready: ${l.index.stats().entries} entries in ${Date.now() - t0} ms`),
-            (err: unknown) => this.log.error('search index', err instanceof Error ? err : new Error(String(err))),
-          );
+          l.index
+            .warmSearch()
+            .then(() => {
+              this.log.info(`search index ready: ${l.index.stats().entries} entries in ${Date.now() - t0} ms`);
+              // Then the PDFs' texts (text: queries), read from the folders in slices.
+              return l.index.warmFullText().then(() => this.log.info(`full text ready: ${l.index.fullTextFootprint().papers} PDFs in ${Date.now() - t0} ms`));
+            })
+            .catch((err: unknown) => this.log.error('search index', err instanceof Error ? err : new Error(String(err))));
         },
         () => this.libraries.delete(k),
       );

@@ -31,6 +31,11 @@ function paged(parentId: string, entries: EntryNode[]): TreeNode[] {
 
 export type { EntryStatus } from './model/entryStatus';
 
+/** The end of `s` when `tail`: a snippet's context before the hit is cut at its start. */
+function shortTail(s: string, n: number): string {
+  return s.length <= n ? s : `…${s.slice(s.length - n + 1)}`;
+}
+
 function short(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
@@ -46,6 +51,8 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
   private timer: NodeJS.Timeout | undefined;
   private filter: Set<string> | undefined;
   private filterLabel: string | undefined;
+  /** Full-text snippets of the filter's hits, shown instead of the title. */
+  private snippets = new Map<string, { before: string; hit: string; after: string }>();
   private view: vscode.TreeView<TreeNode> | undefined;
   constructor(
     private readonly project: ProjectModel,
@@ -80,8 +87,9 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     this.changed.fire(undefined);
   }
 
-  setFilter(keys: Set<string> | undefined, label?: string): void {
+  setFilter(keys: Set<string> | undefined, label?: string, snippets?: Map<string, { before: string; hit: string; after: string }>): void {
     this.filter = keys;
+    this.snippets = (keys && snippets) || new Map();
     this.filterLabel = label;
     void vscode.commands.executeCommand('setContext', 'scholar.filtered', !!keys);
     this.refreshNow();
@@ -144,7 +152,8 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     // Labels and descriptions are plain text in a tree item: nothing in them is interpreted.
     const item = new vscode.TreeItem(node.key, vscode.TreeItemCollapsibleState.None);
     item.id = `entry:${node.bibUri.toString()}#${node.key}`;
-    item.description = [year, short(title, 60)].filter(Boolean).join(' · ');
+    const snippet = this.snippets.get(node.key);
+    item.description = snippet ? `${year ? `${year} · ` : ''}${shortTail(snippet.before, 40)}«${snippet.hit}»${short(snippet.after, 40)}` : [year, short(title, 60)].filter(Boolean).join(' · ');
     const flags = ['entry'];
     if (st.doi) flags.push('hasDoi');
     if (st.pdfState === 'stored') flags.push('hasPdf');
@@ -182,6 +191,8 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     appendUntrusted(md, `DOI: ${st.doi ?? (st.libraryDoi ? `${st.libraryDoi} (found, not in the .bib)` : st.doiState === 'review' ? 'needs review' : st.doiState === 'not_found' ? 'not found' : st.doiState === 'no_doi' ? 'none (marked)' : '—')}\n\n`);
     appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? `stored (${st.meta?.pdf?.source}, ${st.meta?.pdf?.verified === 'unverified' ? 'no text layer to verify' : st.meta?.pdf?.verified === 'manual' ? 'kept by you: it does not name the entry' : 'verified'})` : st.pdfState}\n\n`);
     if (st.failure) appendUntrusted(md, `Last failure: ${st.failure}\n\n`);
+    const snippet = this.snippets.get(node.key);
+    if (snippet) appendUntrusted(md, `In the full text: ${snippet.before}«${snippet.hit}»${snippet.after}\n\n`);
     for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type}${n.doi ? ` (${n.doi})` : ''}\n\n`);
     return md;
   }

@@ -79,6 +79,8 @@ export interface SearchHitView {
   doiStatus: string;
   /** Whether a .bib of the workspace has this key (so "Go to entry" can open it). */
   inProject: boolean;
+  /** The query's words in the paper's full text, with some context around them. */
+  snippet?: { before: string; hit: string; after: string };
 }
 
 export type HostToWebview =
@@ -96,7 +98,7 @@ export type WebviewToHost =
   | { type: 'search'; id: number; query: string }
   | { type: 'open'; key: string; what: 'pdf' | 'bib' }
   /** The webview rendered the results of search `id` (the keys in order): logged, and awaited by tests. */
-  | { type: 'searchRendered'; id: number; query: string; keys: string[] }
+  | { type: 'searchRendered'; id: number; query: string; keys: string[]; snippets?: string[] }
   /** The webview changed its live status line (read out by screen readers): `live` lists the ids of its aria-live regions. Awaited by tests. */
   | { type: 'announced'; text: string; live: string[] };
 
@@ -130,7 +132,9 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
   if (m.type === 'search' && isId(m.id) && typeof m.query === 'string' && m.query.length <= MAX_QUERY_LENGTH) return { type: 'search', id: m.id, query: m.query };
   if (m.type === 'open' && isKey(m.key) && (m.what === 'pdf' || m.what === 'bib')) return { type: 'open', key: m.key, what: m.what };
   if (m.type === 'searchRendered' && isId(m.id) && typeof m.query === 'string' && m.query.length <= MAX_QUERY_LENGTH && Array.isArray(m.keys) && m.keys.length <= 10_000 && m.keys.every(isKey)) {
-    return { type: 'searchRendered', id: m.id, query: m.query, keys: m.keys as string[] };
+    // The text each result's snippet line shows ('' for none), in the order of `keys`.
+    const snippets = Array.isArray(m.snippets) && m.snippets.length === m.keys.length && m.snippets.every((s) => typeof s === 'string' && s.length <= 2000) ? (m.snippets as string[]) : undefined;
+    return { type: 'searchRendered', id: m.id, query: m.query, keys: m.keys as string[], ...(snippets ? { snippets } : {}) };
   }
   if (m.type === 'announced' && typeof m.text === 'string' && m.text.length <= 1000 && Array.isArray(m.live) && m.live.length <= 50 && m.live.every((x) => typeof x === 'string' && x.length <= 100)) {
     return { type: 'announced', text: m.text, live: m.live as string[] };

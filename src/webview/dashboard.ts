@@ -263,6 +263,7 @@ function renderHits(id: number, query: string, hits: SearchHitView[], ms: number
     const li = el('li', { class: 'result' },
       el('div', { class: 'result-title' }, el('span', { class: 'key' }, h.key), ' ', h.title || '(no title)'),
       el('div', { class: 'result-meta' }, meta, badges ? ` — ${badges}` : ''),
+      ...(h.snippet ? [el('div', { class: 'result-snippet' }, h.snippet.before, el('mark', {}, h.snippet.hit), h.snippet.after)] : []),
       actions,
     );
     li.dataset.key = h.key;
@@ -271,7 +272,7 @@ function renderHits(id: number, query: string, hits: SearchHitView[], ms: number
   searchResults.replaceChildren(...items);
   searchStatus.textContent = error ?? `${hits.length === 0 ? 'No' : hits.length} result${hits.length === 1 ? '' : 's'}${hits.length === 50 ? ' (the first 50)' : ''} · ${ms} ms`;
   searchStatus.classList.toggle('error', !!error);
-  vscode.postMessage({ type: 'searchRendered', id, query, keys: hits.map((h) => h.key) });
+  vscode.postMessage({ type: 'searchRendered', id, query, keys: hits.map((h) => h.key), snippets: items.map((li) => li.querySelector('.result-snippet')?.textContent ?? '') });
 }
 
 searchInput.addEventListener('input', () => {

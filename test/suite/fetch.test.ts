@@ -54,8 +54,13 @@ test('fetch: scholar.fetchPdfs stores verified PDFs with their sha256 and the tr
     // No temp file is left behind in any entry folder.
     for (const key of [...Object.keys(WITH_PDF), CLOSED.key]) {
       const dir = keyDir(key);
-      const leftovers = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n !== 'paper.pdf' && n !== 'metadata.json') : [];
+      const leftovers = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n !== 'paper.pdf' && n !== 'metadata.json' && n !== 'fulltext.txt') : [];
       assert.deepEqual(leftovers, [], `${key}: leftover files`);
+    }
+    // Each stored PDF got its text (pdf.js in the worker beside the extension), naming that PDF.
+    for (const key of Object.keys(WITH_PDF)) {
+      const head = fs.readFileSync(path.join(keyDir(key), 'fulltext.txt'), 'utf8').split('\n', 1)[0]!;
+      assert.match(head, new RegExp(`^scholar-fulltext 1 sha256=${readMetadata(key).pdf.sha256} `), `${key}: fulltext.txt`);
     }
 
     // The tree: PDF state per entry, the failure grouped at the top.

@@ -26,6 +26,8 @@ import './firstRun.test';
 import './dashboardA11y.test';
 import './remotePdf.test';
 
+import './fulltext.test';
+
 export interface TestResult {
   name: string;
   ok: boolean;

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { keyToFolderName } from '../../src/core/storage/keys';
 import { validateMetadata, type Metadata } from '../../src/core/storage/metadata';
 import { GITIGNORE_TEXT } from '../../src/core/storage/gitignore';
+import { parseFulltext } from '../../src/core/storage/fulltext';
 
 export const LONG = process.env.SCHOLAR_TORTURE === 'long';
 
@@ -220,8 +221,16 @@ export function inspectStorage(root: string): StorageReport {
       if (fs.readFileSync(abs, 'utf8') !== GITIGNORE_TEXT) report.problems.push('.gitignore: not the text Scholar writes');
       continue;
     }
-    if (parts[0] !== 'by_key' || parts.length !== 3 || (parts[2] !== 'metadata.json' && parts[2] !== 'paper.pdf')) {
+    if (parts[0] !== 'by_key' || parts.length !== 3 || (parts[2] !== 'metadata.json' && parts[2] !== 'paper.pdf' && parts[2] !== 'fulltext.txt')) {
       report.problems.push(`unexpected file ${rel}`);
+      continue;
+    }
+    // The PDF's text: a whole record, naming the PDF beside it.
+    if (parts[2] === 'fulltext.txt') {
+      const rec = parseFulltext(fs.readFileSync(abs, 'utf8'));
+      const pdf = path.join(path.dirname(abs), 'paper.pdf');
+      if (!rec) report.problems.push(`${rel}: not a whole full-text record`);
+      else if (!fs.existsSync(pdf) || createHash('sha256').update(fs.readFileSync(pdf)).digest('hex') !== rec.sha256) report.problems.push(`${rel}: the text of another PDF`);
       continue;
     }
     if (parts[2] === 'paper.pdf') {

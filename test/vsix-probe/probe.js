@@ -63,7 +63,7 @@ test('vsix: scholar-dev.scholar is the copy installed in the extensions dir, not
   assert.equal(vscode.extensions.all.filter((e) => e.id.toLowerCase() === EXTENSION_ID).length, 1, 'more than one copy of Scholar is loaded');
   if (process.env.SCHOLAR_VSIX_VERSION) assert.equal(ext.packageJSON.version, process.env.SCHOLAR_VSIX_VERSION);
   // What the .vsix must carry for the extension to work (the .vscodeignore allowlist).
-  for (const f of ['package.json', 'dist/extension.js', 'dist/sql-wasm.wasm', 'dist/webview/dashboard.js', 'media/scholar.svg']) {
+  for (const f of ['package.json', 'dist/extension.js', 'dist/pdfTextWorker.js', 'dist/sql-wasm.wasm', 'dist/webview/dashboard.js', 'media/scholar.svg']) {
     assert.ok(fs.existsSync(path.join(ext.extensionPath, f)), `the installed extension lacks ${f}`);
   }
   assert.ok(!fs.existsSync(path.join(ext.extensionPath, 'src')), 'the installed extension carries src/ (the .vsix should hold only what runs)');

@@ -17,10 +17,12 @@ import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import { ScholarError } from '../errors';
 import { keyToFolderName } from '../storage/keys';
-import { jobStatePath, METADATA_FILE, storagePaths } from '../storage/layout';
+import { FULLTEXT_FILE, jobStatePath, METADATA_FILE, storagePaths } from '../storage/layout';
 import { parseJobState, type JobStateV1 } from '../storage/jobState';
 import type { Metadata } from '../storage/metadata';
 import { listKeyFolders, readKeyFolder } from '../storage/scan';
+import { parseFulltext } from '../storage/fulltext';
+import { foldSameLength, FullTextColumn, snippetOf, type Snippet, type SnippetTerm } from './fullText';
 import { normText, TextSearch, tokenize, type Query, type SearchDoc } from './textSearch';
 
 /**
@@ -40,6 +42,8 @@ export interface LibraryIndexOptions {
 export interface SearchOptions {
   limit?: number;
   offset?: number;
+  /** How many of the first hits get a snippet of their full text around the hit (default 20: each reads a file). */
+  snippets?: number;
 }
 
 export interface SearchHit {
@@ -55,6 +59,8 @@ export interface SearchHit {
   doiStatus: string;
   pdfStatus: string;
   score: number;
+  /** The words of the query in the paper's full text, with some context (when it has a text and they are in it). */
+  snippet?: Snippet;
 }
 
 export interface IndexStats {
@@ -182,6 +188,14 @@ export function parseQuery(q: string): Query {
       case 'key':
         out.filters.push({ neg, kind: 'key', key: value });
         break;
+      case 'text': {
+        if (neg) throw new ScholarError('E_BAD_QUERY', `-text: is not supported; search text:${value} and look at what is left`);
+        const tokens = tokenize(value);
+        const quoted = rawValue!.startsWith('"');
+        if (tokens.length > 1) out.text.push({ kind: 'phrase', tokens, scope: 'text' });
+        else if (tokens.length) out.text.push({ kind: quoted ? 'word' : 'prefix', token: tokens[0]!, scope: 'text' });
+        break;
+      }
       default:
         // Not a filter we know (e.g. "re:action"): search it as text.
         words(m[0]);
@@ -371,6 +385,8 @@ export class LibraryIndex {
   }
 
   remove(key: string): boolean {
+    this.fullText.remove(key);
+    this.textCache.delete(key);
     return this.transaction((db) => {
       const id = this.scalar('SELECT id FROM entries WHERE key = ?', [key]);
       if (id === undefined) return false;
@@ -418,8 +434,14 @@ export class LibraryIndex {
     const limit = Math.max(1, Math.min(opts.limit ?? 50, 10_000));
     const offset = Math.max(0, opts.offset ?? 0);
     const q = parseQuery(query);
-    const page = this.textSearch().search(q, limit, offset, (ids) => this.loadText(ids));
+    const full = { column: this.fullText, loadFolded: (keys: string[]) => new Map([...this.loadFullTexts(keys)].map(([k, t]) => [k, t.folded])) };
+    const page = this.textSearch().search(q, limit, offset, (ids) => this.loadText(ids), full);
     if (!page.ids.length) return [];
+    const patterns: SnippetTerm[] = q.text.flatMap((t) => {
+      if (t.kind === 'phrase') return t.scope === 'text' ? [{ tokens: t.tokens, prefix: false }] : [];
+      return [{ tokens: [t.token], prefix: t.scope === 'text' && t.kind === 'prefix' && t.token.length >= 3 }];
+    });
+    let snippetsLeft = patterns.length ? Math.max(0, opts.snippets ?? 20) : 0;
     const rows = new Map<number, Record<string, SqlValue>>();
     for (let i = 0; i < page.ids.length; i += 500) {
       const chunk = page.ids.slice(i, i + 500);
@@ -431,6 +453,12 @@ export class LibraryIndex {
     return page.ids.flatMap((id, i) => {
       const r = rows.get(id);
       if (!r) return [];
+      let snippet: Snippet | undefined;
+      if (snippetsLeft > 0 && this.fullText.has(r.key as string)) {
+        snippetsLeft--;
+        const t = this.loadFullTexts([r.key as string]).get(r.key as string);
+        snippet = t === undefined ? undefined : snippetOf(t.text, patterns, 160, t.folded);
+      }
       return [
         {
           key: r.key as string,
@@ -445,6 +473,7 @@ export class LibraryIndex {
           doiStatus: r.doi_status as string,
           pdfStatus: r.pdf_status as string,
           score: page.scores[i]!,
+          ...(snippet ? { snippet } : {}),
         },
       ];
     });
@@ -477,6 +506,115 @@ export class LibraryIndex {
   }
 
   private search_: TextSearch | undefined;
+  private readonly fullText = new FullTextColumn();
+  private fullTextLoad: Promise<void> | undefined;
+  private fullTextLoaded = false;
+  private fullTextGen = 0;
+  /** Keys the writer gave a text while a load ran: the load must not put an older one back. */
+  private readonly fullTextSetDuringLoad = new Set<string>();
+  private readonly textCache = new Map<string, { text: string; folded: string }>();
+
+  /**
+   * Reads every stored PDF's fulltext.txt into the full-text column, in slices that yield to the
+   * event loop. Texts whose header names another PDF than metadata.json are left out (stale).
+   * Searches meanwhile see the texts read so far.
+   */
+  warmFullText(opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.fullTextLoad) return this.fullTextLoad;
+    const p: Promise<void> = this.loadFullText(opts.signal).then(
+      () => {
+        if (this.fullTextLoad === p) this.fullTextLoaded = true;
+      },
+      (err: unknown) => {
+        if (this.fullTextLoad === p) this.fullTextLoad = undefined;
+        throw err;
+      },
+    );
+    this.fullTextLoad = p;
+    return p;
+  }
+
+  /** Whether every stored text has been read into the column (false while warmFullText runs). */
+  get fullTextReady(): boolean {
+    return this.fullTextLoaded;
+  }
+
+  /** Papers, words and postings of the full-text column, for reports. */
+  fullTextFootprint(): ReturnType<FullTextColumn['footprint']> {
+    return this.fullText.footprint();
+  }
+
+  /** The writer's hook: `key`'s fulltext.txt was written (or removed, with undefined). */
+  setFullText(key: string, text: string | undefined): void {
+    if (this.fullTextLoad && !this.fullTextLoaded) this.fullTextSetDuringLoad.add(key);
+    this.textCache.delete(key);
+    if (text === undefined) this.fullText.remove(key);
+    else this.fullText.set(key, text);
+  }
+
+  private async loadFullText(signal?: AbortSignal): Promise<void> {
+    const gen = ++this.fullTextGen;
+    this.fullText.clear();
+    this.textCache.clear();
+    this.fullTextSetDuringLoad.clear();
+    const byKey = storagePaths(this.storageRoot).byKey;
+    const rows = this.rows('SELECT key, folder, json FROM entries WHERE has_pdf = 1 ORDER BY key').map((r) => ({
+      key: r.key as string,
+      folder: r.folder as string,
+      sha256: (JSON.parse(r.json as string) as Metadata).pdf?.sha256,
+    }));
+    const read = (i: number) =>
+      fsp.readFile(path.join(byKey, rows[i]!.folder, FULLTEXT_FILE), 'utf8').then(
+        (s) => s,
+        () => undefined,
+      );
+    // A few reads ahead of the tokenizer, so the disk and the CPU overlap.
+    const AHEAD = 8;
+    const pending: Promise<string | undefined>[] = [];
+    for (let i = 0; i < Math.min(AHEAD, rows.length); i++) pending.push(read(i));
+    let sliceStart = Date.now();
+    for (let i = 0; i < rows.length; i++) {
+      signal?.throwIfAborted();
+      const content = await pending[i]!;
+      // Closed, or superseded by a newer load (a rebuild): that one owns the column now.
+      if (this.closed || gen !== this.fullTextGen) return;
+      pending[i] = Promise.resolve(undefined);
+      if (i + AHEAD < rows.length) pending.push(read(i + AHEAD));
+      const row = rows[i]!;
+      if (content === undefined || this.fullTextSetDuringLoad.has(row.key)) continue;
+      const rec = parseFulltext(content);
+      if (rec && rec.sha256 === row.sha256) this.fullText.set(row.key, rec.text);
+      if (Date.now() - sliceStart > 8) {
+        await new Promise((r) => setImmediate(r));
+        sliceStart = Date.now();
+      }
+    }
+    this.fullText.seal();
+  }
+
+  /** Texts of papers (phrases, snippets), read from their files; the last few are kept. */
+  private loadFullTexts(keys: string[]): Map<string, { text: string; folded: string }> {
+    const out = new Map<string, { text: string; folded: string }>();
+    const byKey = storagePaths(this.storageRoot).byKey;
+    for (const key of keys) {
+      let t = this.textCache.get(key);
+      if (t === undefined) {
+        let text: string | undefined;
+        try {
+          text = parseFulltext(readFileSync(path.join(byKey, keyToFolderName(key), FULLTEXT_FILE), 'utf8'))?.text;
+        } catch {
+          text = undefined;
+        }
+        if (text === undefined) continue;
+        t = { text, folded: foldSameLength(text) };
+        this.textCache.set(key, t);
+        // Typing a query re-reads the same first hits: keep the last few hundred (a few MB).
+        if (this.textCache.size > 256) this.textCache.delete(this.textCache.keys().next().value!);
+      }
+      out.set(key, t);
+    }
+    return out;
+  }
   private building: { engine: TextSearch; cursor: number } | undefined;
 
   private textSearch(): TextSearch {
@@ -575,6 +713,10 @@ export class LibraryIndex {
       db.exec('DELETE FROM authors; DELETE FROM identifiers; DELETE FROM tags; DELETE FROM entries;');
       for (const it of items) this.upsertIn(db, it.meta, it.mtimeMs);
     });
+    // The texts are rebuilt from the folders too (a load in progress is superseded).
+    this.fullTextLoaded = false;
+    this.fullTextLoad = undefined;
+    await this.warmFullText({ signal });
     return { count: items.length, errors };
   }
 

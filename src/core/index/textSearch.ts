@@ -13,8 +13,20 @@
  * in and drops deleted slots. A slot is one version of one entry; deleting marks it dead.
  */
 
+import { findTerm, type FullTextColumn, type TermHits } from './fullText';
+import { Dictionary, normText, tokenize } from './terms';
+
+// Where they were first defined; the full-text column uses them too (./terms.ts, so that neither imports the other).
+export { Dictionary, normText, tokenize };
+
 /** Columns, in this order everywhere: title, authors, abstract, venue. A hit in the title counts more than one in the abstract. */
 const WEIGHTS = [3, 2, 1, 1];
+/**
+ * The full-text column (./fullText.ts): a bare word found only in a paper's text ranks below a hit
+ * in any metadata column; a `text:` term (full text only) counts as much as an abstract hit.
+ */
+export const FULLTEXT_WEIGHT_BARE = 0.5;
+export const FULLTEXT_WEIGHT_SCOPED = 1;
 const K1 = 1.2;
 const B = 0.75;
 /** Per-column term frequencies packed into 16 bits: title 4 bits, authors 3, venue 3, abstract 6 (saturating). */
@@ -46,21 +58,25 @@ export interface SearchDoc {
   families: string[];
 }
 
-/** Lower case, diacritics removed (NFKD), the same for documents and queries. */
-export function normText(s: string): string {
-  return s.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().trim();
+/**
+ * A free-text part of a query: one word (as a prefix or exact) or a "quoted phrase". `scope:
+ * 'text'` (from `text:…`) looks in the full text only; otherwise words look in the metadata
+ * columns and, as whole words, in the full text.
+ */
+export type TextTerm = ({ kind: 'prefix' | 'word'; token: string } | { kind: 'phrase'; tokens: string[] }) & { scope?: 'text' };
+
+/** The full-text column and a way to read papers' texts back, folded (foldSameLength), to check phrases on. */
+export interface FullTextSource {
+  column: FullTextColumn;
+  loadFolded(keys: string[]): Map<string, string>;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
-/** Words as the index sees them: runs of letters and digits after normText. */
-export function tokenize(s: string | null | undefined): string[] {
-  if (!s) return [];
-  if (ASCII.test(s)) return s.toLowerCase().match(/[a-z0-9]+/g) ?? [];
-  return normText(s).match(/[\p{L}\p{N}]+/gu) ?? [];
-}
-
-/** A free-text part of a query: one word (as a prefix or exact) or a "quoted phrase". */
-export type TextTerm = { kind: 'prefix' | 'word'; token: string } | { kind: 'phrase'; tokens: string[] };
+/**
+ * A `text:"phrase"` is checked on the texts of at most this many papers: those where its words
+ * weigh most (BM25). Positions are not indexed (they would multiply the column's memory), so a
+ * phrase of words found in thousands of papers would otherwise read thousands of files.
+ */
+export const PHRASE_CHECK_LIMIT = 100;
 
 export type Filter = { neg: boolean } & (
   | { kind: 'author'; prefix: string }
@@ -96,63 +112,6 @@ function growI32(a: Int32Array, need: number): Int32Array {
   return b;
 }
 
-/** Strings numbered in order of arrival, with prefix lookup over a lazily sorted view. */
-class Dictionary {
-  private ids = new Map<string, number>();
-  readonly strings: string[] = [];
-  private sorted: number[] = [];
-
-  get size(): number {
-    return this.strings.length;
-  }
-
-  get(s: string): number | undefined {
-    return this.ids.get(s);
-  }
-
-  /** The id of `s`, numbering it when new. */
-  intern(s: string): number {
-    let id = this.ids.get(s);
-    if (id === undefined) {
-      id = this.strings.length;
-      this.strings.push(s);
-      this.ids.set(s, id);
-    }
-    return id;
-  }
-
-  /** Ids of the strings starting with `prefix`. New strings are merged into the sorted view first. */
-  withPrefix(prefix: string): number[] {
-    const str = this.strings;
-    if (this.sorted.length < str.length) {
-      const cmp = (a: number, b: number) => (str[a]! < str[b]! ? -1 : str[a]! > str[b]! ? 1 : 0);
-      const fresh: number[] = [];
-      for (let i = this.sorted.length; i < str.length; i++) fresh.push(i);
-      fresh.sort(cmp);
-      const old = this.sorted;
-      const merged: number[] = new Array(old.length + fresh.length);
-      let i = 0;
-      let j = 0;
-      let o = 0;
-      while (i < old.length && j < fresh.length) merged[o++] = cmp(old[i]!, fresh[j]!) <= 0 ? old[i++]! : fresh[j++]!;
-      while (i < old.length) merged[o++] = old[i++]!;
-      while (j < fresh.length) merged[o++] = fresh[j++]!;
-      this.sorted = merged;
-    }
-    const sorted = this.sorted;
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (str[sorted[mid]!]! < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    const out: number[] = [];
-    for (let i = lo; i < sorted.length && str[sorted[i]!]!.startsWith(prefix); i++) out.push(sorted[i]!);
-    return out;
-  }
-}
-
 export class TextSearch {
   private terms = new Dictionary();
   // Author family names (normalised): the dictionary and, per family, the slots that have it.
@@ -176,6 +135,7 @@ export class TextSearch {
   private tags: (string[] | undefined)[] = [];
   private dois: (string | null)[] = [];
   private idToSlot = new Map<number, number>();
+  private slotOfKey = new Map<string, number>();
   private lenSum = [0, 0, 0, 0];
 
   // Postings: the merged block and the log since.
@@ -236,6 +196,7 @@ export class TextSearch {
     this.years[slot] = doc.year ?? NO_YEAR;
     this.flags[slot] = (doc.hasPdf ? FLAG_PDF : 0) | (doc.doi ? FLAG_DOI : 0) | (doc.abstract ? FLAG_ABSTRACT : 0) | (doc.retracted ? FLAG_RETRACTED : 0);
     this.keys[slot] = doc.key;
+    this.slotOfKey.set(doc.key, slot);
     this.titles[slot] = doc.title;
     this.doiStatus[slot] = doc.doiStatus;
     this.pdfStatus[slot] = doc.pdfStatus;
@@ -288,6 +249,7 @@ export class TextSearch {
     this.liveCount--;
     this.deadCount++;
     for (let col = 0; col < 4; col++) this.lenSum[col]! -= this.lens[slot * 4 + col]!;
+    if (this.slotOfKey.get(this.keys[slot]!) === slot) this.slotOfKey.delete(this.keys[slot]!);
     this.keys[slot] = '';
     this.titles[slot] = null;
     this.tags[slot] = undefined;
@@ -344,7 +306,7 @@ export class TextSearch {
    * Ranks the entries that match `q`: BM25 over the text terms (all must match), filters applied,
    * newest first when there is no text. Returns the ids of one page.
    */
-  search(q: Query, limit: number, offset: number, loadText: TextLoader): RankedPage {
+  search(q: Query, limit: number, offset: number, loadText: TextLoader, full?: FullTextSource): RankedPage {
     if (this.logLen > 3 * 65536 || this.deadCount > Math.max(1000, this.liveCount / 4)) this.merge();
     this.ensureScratch();
     const preds = q.filters.map((f) => this.predicate(f, loadText));
@@ -356,7 +318,7 @@ export class TextSearch {
     let best: number[];
     let total = 0;
     if (q.text.length) {
-      const nc = this.scoreText(q.text, ALL_COLUMNS, loadText);
+      const nc = this.scoreText(q.text, ALL_COLUMNS, loadText, full);
       const cand = this.cand;
       const score = this.qscore;
       const years = this.years;
@@ -463,7 +425,7 @@ export class TextSearch {
    * Runs the text terms; returns how many slots match all of them: they are `cand[0..n)`, their
    * scores in `qscore`.
    */
-  private scoreText(terms: TextTerm[], mask: number, loadText: TextLoader): number {
+  private scoreText(terms: TextTerm[], mask: number, loadText: TextLoader, full?: FullTextSource): number {
     const qg = ++this.qgen;
     const { qseen, qcount, qscore, acc, lens } = this;
     const N = Math.max(1, this.liveCount);
@@ -472,7 +434,8 @@ export class TextSearch {
     for (let ti = 0; ti < terms.length; ti++) {
       const term = terms[ti]!;
       let n: number;
-      if (term.kind === 'phrase') n = this.gatherPhrase(term.tokens, mask, loadText);
+      if (term.scope === 'text') n = 0;
+      else if (term.kind === 'phrase') n = this.gatherPhrase(term.tokens, mask, loadText);
       else {
         const tids = term.kind === 'prefix' ? this.terms.withPrefix(term.token) : this.terms.get(term.token) !== undefined ? [this.terms.get(term.token)!] : [];
         n = this.gather(tids, mask);
@@ -505,12 +468,71 @@ export class TextSearch {
         this.cand.set(touched.subarray(0, n));
         nc = n;
       }
+      // The same term in the full text: a paper matches the term in any column.
+      const ft = full && this.fullTextHits(term, full);
+      if (ft) {
+        const w = term.scope === 'text' ? FULLTEXT_WEIGHT_SCOPED : FULLTEXT_WEIGHT_BARE;
+        const slotOfKey = this.slotOfKey;
+        for (let i = 0; i < ft.n; i++) {
+          const slot = slotOfKey.get(full.column.keyOf(ft.docs[i]!));
+          if (slot === undefined || !this.alive[slot]) continue;
+          if (ti === 0 && qseen[slot] !== qg) {
+            qseen[slot] = qg;
+            qcount[slot] = 0;
+            qscore[slot] = 0;
+            this.cand[nc++] = slot;
+          }
+          if (qseen[slot] !== qg || (qcount[slot] !== ti && qcount[slot] !== ti + 1)) continue;
+          qscore[slot] += w * ft.scores[i]!;
+          qcount[slot] = ti + 1;
+        }
+      }
     }
     const all = terms.length;
     const cand = this.cand;
     let m = 0;
     for (let i = 0; i < nc; i++) if (qcount[cand[i]!] === all) cand[m++] = cand[i]!;
     return m;
+  }
+
+  /**
+   * The papers whose full text has `term`. Bare words match whole words only (a prefix of a few
+   * letters would touch most papers of a large library while the user is still typing); a
+   * `text:` word is a prefix from three letters; a `text:"phrase"` is checked on the text.
+   */
+  private fullTextHits(term: TextTerm, full: FullTextSource): TermHits | undefined {
+    const col = full.column;
+    if (!col.size) return undefined;
+    if (term.kind !== 'phrase') {
+      const ids = col.wordIds(term.token, term.scope === 'text' && term.kind === 'prefix' && term.token.length >= 3);
+      return ids.length ? col.hits(ids) : undefined;
+    }
+    if (term.scope !== 'text') return undefined;
+    // Papers with every word, then the phrase checked on their text.
+    let docs: Map<number, number> | undefined;
+    for (const tok of term.tokens) {
+      const ids = col.wordIds(tok, false);
+      if (!ids.length) return undefined;
+      const h = col.hits(ids);
+      const next = new Map<number, number>();
+      for (let i = 0; i < h.n; i++) {
+        const d = h.docs[i]!;
+        if (!docs || docs.has(d)) next.set(d, (docs?.get(d) ?? 0) + h.scores[i]!);
+      }
+      docs = next;
+      if (!docs.size) return undefined;
+    }
+    let list = [...docs!.keys()];
+    if (list.length > PHRASE_CHECK_LIMIT) list = list.sort((a, b) => docs!.get(b)! - docs!.get(a)!).slice(0, PHRASE_CHECK_LIMIT);
+    const texts = full.loadFolded(list.map((d) => col.keyOf(d)));
+    const out: TermHits = { docs: new Int32Array(list.length), scores: new Float64Array(list.length), n: 0 };
+    for (const d of list) {
+      const t = texts.get(col.keyOf(d));
+      if (t === undefined || !findTerm(t, term.tokens, false)) continue;
+      out.docs[out.n] = d;
+      out.scores[out.n++] = docs!.get(d)!;
+    }
+    return out.n ? out : undefined;
   }
 
   /**
@@ -684,6 +706,8 @@ export class TextSearch {
     }
     this.idToSlot.clear();
     for (let s = 0; s < live; s++) this.idToSlot.set(this.slotId[s]!, s);
+    this.slotOfKey.clear();
+    for (let s = 0; s < live; s++) this.slotOfKey.set(this.keys[s]!, s);
     this.slots = live;
     this.deadCount = 0;
     // Scratch arrays are indexed by slot: force fresh ones so no stale stamp survives renumbering.

@@ -27,6 +27,7 @@ import { matchOf, resolveStage } from './stages/resolve';
 import { Batcher, type BatchOptions } from '../pipeline/batcher';
 import type { FetchItem, PdfCandidate, PdfSourceName } from './item';
 import { ALL_PDF_SOURCES } from './item';
+import { extractFulltext } from '../fulltext/extract';
 
 export { ALL_PDF_SOURCES, type FetchItem, type PdfCandidate, type PdfSourceName } from './item';
 
@@ -333,7 +334,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
     {
       name: 'commit',
       concurrency: c.commit ?? 2,
-      async run(item) {
+      async run(item, ctx) {
         const d = item.download!;
         try {
           const meta: Metadata = await lib.writer.commitPdf(item.key, d.tempPath, {
@@ -347,6 +348,8 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
             retrievedAt: new Date().toISOString(),
             verified: d.verified,
           });
+          // Text for full-text search. The PDF stays stored if pdf.js cannot read it (`scholar index --fulltext` tries again).
+          await extractFulltext(lib, item.key, ctx.signal).catch((err) => isAbortError(err) || ctx.emit({ type: 'log', level: 'warn', message: `${item.key}: no full text (${errorMessage(err)})` }));
           return { kind: 'done', item, outcome: meta.pdf?.verified === 'unverified' ? 'stored_unverified' : 'stored' };
         } catch (err) {
           await rm(d.tempPath, { force: true });

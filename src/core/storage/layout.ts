@@ -4,6 +4,7 @@
  *
  *   <storage>/by_key/<folder>/metadata.json    the entry (source of truth)
  *   <storage>/by_key/<folder>/paper.pdf        the verified PDF, renamed in by the writer
+ *   <storage>/by_key/<folder>/fulltext.txt     its text (pdf.js), a header line naming the PDF's sha256
  *   <storage>/by_key/<folder>/.tmp-<pid>-<host>-<r>.part   a worker's download in progress
  *   <storage>/jobs/<id>.json                   job state
  *   <storage>/locks/<folder>.lock              claim on a key (download in progress), cross-process
@@ -25,6 +26,7 @@ export const TMP_DIR = 'tmp';
 export const INDEX_FILE = 'library.sqlite';
 export const METADATA_FILE = 'metadata.json';
 export const PDF_FILE = 'paper.pdf';
+export const FULLTEXT_FILE = 'fulltext.txt';
 export const DOWNLOAD_TEMP_PREFIX = '.tmp-';
 
 export interface StoragePaths {
@@ -67,6 +69,10 @@ export function metadataPath(storageRoot: string, key: string): string {
 
 export function pdfPath(storageRoot: string, key: string): string {
   return path.join(entryDir(storageRoot, key), PDF_FILE);
+}
+
+export function fulltextPath(storageRoot: string, key: string): string {
+  return path.join(entryDir(storageRoot, key), FULLTEXT_FILE);
 }
 
 const JOB_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;

@@ -11,7 +11,8 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ScholarError } from '../errors';
 import { atomicMoveInto, atomicWriteFile, HOST_TAG } from './atomic';
-import { ensureStorageDirs, entryDir, isWorkerTempPath, jobStatePath, METADATA_FILE, PDF_FILE, storagePaths } from './layout';
+import { ensureStorageDirs, entryDir, FULLTEXT_FILE, isWorkerTempPath, jobStatePath, METADATA_FILE, PDF_FILE, storagePaths } from './layout';
+import { formatFulltext, fulltextSha, type FulltextRecord } from './fulltext';
 import { LockManager } from './locks';
 import { JOB_STATE_VERSION, type JobStateInput } from './jobState';
 import { emptyMetadata, mergeMetadata, validateMetadata, type Metadata, type MetadataPatch, type PdfInfo } from './metadata';
@@ -27,6 +28,8 @@ export type JobState = JobStateInput;
 export interface WriterIndex {
   upsert(meta: Metadata, mtimeMs: number | null): void;
   remove(key: string): boolean;
+  /** The text of the entry's PDF for full-text search (undefined: none). */
+  setFullText(key: string, text: string | undefined): void;
   exportBytes(): Uint8Array;
 }
 
@@ -51,6 +54,7 @@ export interface WriterOptions<I extends WriterIndex = WriterIndex> {
 export type AppliedOp =
   | { kind: 'metadata'; key: string; patches: number }
   | { kind: 'pdf'; key: string }
+  | { kind: 'fulltext'; key: string }
   | { kind: 'remove'; key: string }
   | { kind: 'job'; id: string }
   | { kind: 'saveIndex'; bytes: number }
@@ -77,6 +81,7 @@ type Op<I> =
   | { kind: 'metadata'; key: string; patches: { patch: MetadataPatch; done: Deferred<Metadata> }[] }
   | { kind: 'pdf'; key: string; tempPath: string; pdf: PdfInfo; extra?: MetadataPatch[]; done: Deferred<Metadata> }
   | { kind: 'remove'; key: string; done: Deferred<boolean> }
+  | { kind: 'fulltext'; key: string; record: FulltextRecord; done: Deferred<void> }
   | { kind: 'job'; id: string; state: JobState; done: Deferred<void> }
   | { kind: 'saveIndex' }
   | { kind: 'indexTask'; run: (index: I) => Promise<unknown>; done: Deferred<unknown> }
@@ -161,6 +166,19 @@ export class StorageWriter<I extends WriterIndex = WriterIndex> {
     // Later patches must not jump ahead of this commit.
     this.openMeta.delete(key);
     this.enqueue({ kind: 'pdf', key, tempPath, pdf, extra, done });
+    return done.promise;
+  }
+
+  /**
+   * Writes by_key/<folder>/fulltext.txt, the text extracted from the PDF whose sha256 is
+   * `record.sha256`, and gives it to the index. Refused (E_FULLTEXT_STALE) when metadata.json
+   * no longer records that PDF: it was replaced or removed while the text was being extracted.
+   */
+  writeFulltext(key: string, record: FulltextRecord): Promise<void> {
+    this.assertOpen();
+    entryDir(this.root, key);
+    const done = deferred<void>();
+    this.enqueue({ kind: 'fulltext', key, record, done });
     return done.promise;
   }
 
@@ -296,6 +314,7 @@ export class StorageWriter<I extends WriterIndex = WriterIndex> {
             }
             const dir = entryDir(this.root, op.key);
             await fsp.mkdir(dir, { recursive: true });
+            await this.dropStaleFulltext(op.key, dir, op.pdf.sha256);
             await atomicMoveInto(op.tempPath, path.join(dir, PDF_FILE), { fsync: this.fsync });
             const r = await this.updateMetadata(op.key, [{ pdf: op.pdf }, ...(op.extra ?? [])]);
             if (r.applied[0] !== true) throw r.applied[0];
@@ -327,6 +346,29 @@ export class StorageWriter<I extends WriterIndex = WriterIndex> {
           });
           op.done.resolve(existed);
           this.opts.onApplied?.({ kind: 'remove', key: op.key });
+        } catch (err) {
+          op.done.reject(err);
+        }
+        return;
+      }
+      case 'fulltext': {
+        try {
+          await this.withMetaLock(op.key, async () => {
+            const dir = entryDir(this.root, op.key);
+            let meta: Metadata | undefined;
+            try {
+              meta = validateMetadata(JSON.parse(await fsp.readFile(path.join(dir, METADATA_FILE), 'utf8')));
+            } catch {
+              meta = undefined;
+            }
+            if (!meta?.pdf || meta.pdf.sha256 !== op.record.sha256) {
+              throw new ScholarError('E_FULLTEXT_STALE', `${op.key}: the PDF changed while its text was extracted`, { key: op.key });
+            }
+            await atomicWriteFile(path.join(dir, FULLTEXT_FILE), formatFulltext(op.record), { fsync: this.fsync });
+            this.index?.setFullText(op.key, op.record.text);
+          });
+          op.done.resolve();
+          this.opts.onApplied?.({ kind: 'fulltext', key: op.key });
         } catch (err) {
           op.done.reject(err);
         }
@@ -381,6 +423,24 @@ export class StorageWriter<I extends WriterIndex = WriterIndex> {
         this.opts.onApplied?.({ kind: 'barrier' });
         return;
     }
+  }
+
+  /** A text extracted from another PDF than `sha256` goes before that PDF moves in. */
+  private async dropStaleFulltext(key: string, dir: string, sha256: string): Promise<void> {
+    const file = path.join(dir, FULLTEXT_FILE);
+    const fh = await fsp.open(file, 'r').catch(() => undefined);
+    if (!fh) return;
+    let head = '';
+    try {
+      const buf = Buffer.alloc(128);
+      const { bytesRead } = await fh.read(buf, 0, 128, 0);
+      head = buf.toString('utf8', 0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+    if (fulltextSha(head) === sha256) return;
+    await fsp.rm(file, { force: true });
+    this.index?.setFullText(key, undefined);
   }
 
   /**

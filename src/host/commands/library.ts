@@ -42,7 +42,7 @@ export const libraryCommands: CommandsOf<Id> = ({ context, log, controller, sess
       void vscode.window.showWarningMessage(`Scholar: ${error}`);
       return undefined;
     }
-    tree.setFilter(new Set(hits.map((h) => h.key)), query);
+    tree.setFilter(new Set(hits.map((h) => h.key)), query, new Map(hits.flatMap((h) => (h.snippet ? [[h.key, h.snippet] as const] : []))));
     return hits.map((h) => h.key);
   },
   'scholar.searchInDashboard': (arg) => dashboard.showSearch(typeof arg === 'string' ? arg : ''),

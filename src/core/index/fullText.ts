@@ -1,0 +1,337 @@
+/**
+ * The full-text column of the search: the words of each stored PDF's text (by_key/<folder>/fulltext.txt),
+ * kept in memory beside TextSearch and joined to it by citation key.
+ *
+ * Why segments: a library of 10,000 PDFs holds some 15 million (word, paper) pairs. Postings are
+ * grouped in sealed segments of up to SEGMENT_DOCS papers, each a compressed-sparse-row block
+ * (its sorted word ids → local paper numbers and frequencies, 3 bytes a posting); the papers added
+ * since the last seal sit in a small log scanned by every query. Sealing costs a sort of one
+ * segment, never of the whole column, so adding a paper stays cheap at any size, and no step of a
+ * build holds the event loop for long. A paper removed is only marked dead (texts are replaced
+ * rarely: once per new PDF).
+ *
+ * The text itself is not kept here: phrases and snippets read it back from the files.
+ */
+import { Dictionary, tokenize } from './terms';
+
+const SEGMENT_DOCS = 64;
+const K1 = 1.2;
+const B = 0.75;
+/** Words longer than this are not words (hashes, base64, run-together columns). */
+const MAX_TOKEN = 40;
+
+interface Segment {
+  /** Global doc numbers of its papers, by local number. */
+  docs: Int32Array;
+  /** Sorted distinct word ids, and for each the start of its postings (length + 1). */
+  terms: Int32Array;
+  starts: Int32Array;
+  local: Uint16Array;
+  tf: Uint8Array;
+}
+
+/** Paper numbers and their BM25 score for one query word (`n` of them are valid). */
+export interface TermHits {
+  docs: Int32Array;
+  scores: Float64Array;
+  n: number;
+}
+
+export class FullTextColumn {
+  private readonly words = new Dictionary();
+  private readonly docKeys: string[] = [];
+  private readonly docOfKey = new Map<string, number>();
+  private alive = new Uint8Array(0);
+  private lens = new Uint32Array(0);
+  private liveDocs = 0;
+  private lenSum = 0;
+  private segments: Segment[] = [];
+  /** Papers since the last seal, and their (word, doc, tf) triples. */
+  private openDocs: number[] = [];
+  private log = new Int32Array(0);
+  private logLen = 0;
+  // Scratch.
+  private mark = new Int32Array(0);
+  private gen = 0;
+  private tfAcc = new Int32Array(0);
+  private seenDoc = new Int32Array(0);
+  private sealSlot = new Int32Array(0);
+  private sealLocal = new Int32Array(0);
+
+  get size(): number {
+    return this.liveDocs;
+  }
+
+  /** Postings held, and bytes of typed arrays: for reports. */
+  footprint(): { papers: number; words: number; postings: number; typedArrayBytes: number } {
+    let postings = this.logLen / 3;
+    let bytes = this.log.byteLength + this.alive.byteLength + this.lens.byteLength;
+    for (const s of this.segments) {
+      postings += s.local.length;
+      bytes += s.docs.byteLength + s.terms.byteLength + s.starts.byteLength + s.local.byteLength + s.tf.byteLength;
+    }
+    return { papers: this.liveDocs, words: this.words.size, postings, typedArrayBytes: bytes };
+  }
+
+  has(key: string): boolean {
+    return this.docOfKey.has(key);
+  }
+
+  keyOf(doc: number): string {
+    return this.docKeys[doc]!;
+  }
+
+  /** Sets the text of `key` (replacing an earlier one). */
+  set(key: string, text: string): void {
+    this.remove(key);
+    const doc = this.docKeys.length;
+    this.docKeys.push(key);
+    this.docOfKey.set(key, doc);
+    if (doc >= this.alive.length) {
+      const cap = Math.max(256, doc * 2);
+      const a = new Uint8Array(cap);
+      a.set(this.alive);
+      this.alive = a;
+      const l = new Uint32Array(cap);
+      l.set(this.lens);
+      this.lens = l;
+    }
+    this.alive[doc] = 1;
+    this.liveDocs++;
+    const counts = new Map<number, number>();
+    let len = 0;
+    for (const tok of tokenize(text)) {
+      if (tok.length > MAX_TOKEN) continue;
+      len++;
+      const id = this.words.intern(tok);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    this.lens[doc] = len;
+    this.lenSum += len;
+    if (this.logLen + counts.size * 3 > this.log.length) {
+      const b = new Int32Array(Math.max(this.logLen + counts.size * 3, this.log.length * 2, 1 << 16));
+      b.set(this.log.subarray(0, this.logLen));
+      this.log = b;
+    }
+    for (const [id, n] of counts) {
+      this.log[this.logLen++] = id;
+      this.log[this.logLen++] = doc;
+      this.log[this.logLen++] = Math.min(n, 255);
+    }
+    this.openDocs.push(doc);
+    if (this.openDocs.length >= SEGMENT_DOCS) this.seal();
+  }
+
+  remove(key: string): boolean {
+    const doc = this.docOfKey.get(key);
+    if (doc === undefined) return false;
+    this.docOfKey.delete(key);
+    this.alive[doc] = 0;
+    this.liveDocs--;
+    this.lenSum -= this.lens[doc]!;
+    return true;
+  }
+
+  clear(): void {
+    Object.assign(this, new FullTextColumn());
+  }
+
+  /** Word ids for a query token: itself, or every word it starts. */
+  wordIds(token: string, prefix: boolean): number[] {
+    if (prefix) return this.words.withPrefix(token);
+    const id = this.words.get(token);
+    return id === undefined ? [] : [id];
+  }
+
+  /**
+   * The papers holding any of `ids`, with BM25 scores (frequencies of the ids summed per paper,
+   * idf from how many papers hold any of them). Dead papers are skipped.
+   */
+  hits(ids: number[]): TermHits {
+    const nDocs = this.docKeys.length;
+    if (this.seenDoc.length < nDocs) {
+      this.seenDoc = new Int32Array(Math.max(nDocs, 1024) * 2);
+      this.tfAcc = new Int32Array(this.seenDoc.length);
+      this.gen = 0;
+    }
+    if (this.mark.length < this.words.size) this.mark = new Int32Array(Math.max(this.words.size * 2, 1024));
+    const g = ++this.gen;
+    const { seenDoc, tfAcc, alive } = this;
+    const found: number[] = [];
+    const visit = (doc: number, tf: number) => {
+      if (!alive[doc]) return;
+      if (seenDoc[doc] !== g) {
+        seenDoc[doc] = g;
+        tfAcc[doc] = 0;
+        found.push(doc);
+      }
+      tfAcc[doc]! += tf;
+    };
+    if (ids.length) {
+      const sorted = [...ids].sort((a, b) => a - b);
+      for (const s of this.segments) {
+        for (const id of sorted) {
+          const at = lowerBound(s.terms, id);
+          if (at >= s.terms.length || s.terms[at] !== id) continue;
+          for (let i = s.starts[at]!, e = s.starts[at + 1]!; i < e; i++) visit(s.docs[s.local[i]!]!, s.tf[i]!);
+        }
+      }
+      if (this.logLen) {
+        const mark = this.mark;
+        for (const id of ids) mark[id] = g;
+        const log = this.log;
+        for (let i = 0; i < this.logLen; i += 3) if (mark[log[i]!] === g) visit(log[i + 1]!, log[i + 2]!);
+      }
+    }
+    const N = Math.max(1, this.liveDocs);
+    const avg = this.lenSum / N || 1;
+    // Lucene's idf: positive even for a word most papers have, so frequencies still order a small library.
+    const idf = Math.log(1 + (N - found.length + 0.5) / (found.length + 0.5));
+    const docs = Int32Array.from(found);
+    const scores = new Float64Array(found.length);
+    for (let i = 0; i < found.length; i++) {
+      const d = found[i]!;
+      const tf = tfAcc[d]!;
+      scores[i] = idf * ((tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.lens[d]!) / avg)));
+    }
+    return { docs, scores, n: found.length };
+  }
+
+  /** Folds the open log into a sealed segment (also called before a bulk build hands over). */
+  seal(): void {
+    if (!this.openDocs.length) return;
+    const docs = Int32Array.from(this.openDocs);
+    // Scratch indexed by word id and by doc number (no maps: a seal runs between two yields of a load).
+    if (this.sealSlot.length < this.words.size) this.sealSlot = new Int32Array(Math.max(1024, this.words.size * 2)).fill(-1);
+    if (this.sealLocal.length < this.docKeys.length) this.sealLocal = new Int32Array(Math.max(1024, this.docKeys.length * 2));
+    const slotOf = this.sealSlot;
+    const localOf = this.sealLocal;
+    docs.forEach((d, i) => (localOf[d] = i));
+    const n = this.logLen / 3;
+    const log = this.log;
+    const distinct: number[] = [];
+    for (let i = 0; i < this.logLen; i += 3) {
+      const w = log[i]!;
+      if (slotOf[w] === -1) {
+        slotOf[w] = 0;
+        distinct.push(w);
+      }
+    }
+    const terms = Int32Array.from(distinct).sort();
+    for (let t = 0; t < terms.length; t++) slotOf[terms[t]!] = t;
+    const starts = new Int32Array(terms.length + 1);
+    for (let i = 0; i < this.logLen; i += 3) starts[slotOf[log[i]!]! + 1]!++;
+    for (let t = 0; t < terms.length; t++) starts[t + 1]! += starts[t]!;
+    const fill = starts.slice(0, terms.length);
+    const local = new Uint16Array(n);
+    const tf = new Uint8Array(n);
+    for (let i = 0; i < this.logLen; i += 3) {
+      const at = fill[slotOf[log[i]!]!]!++;
+      local[at] = localOf[log[i + 1]!]!;
+      tf[at] = log[i + 2]!;
+    }
+    for (let t = 0; t < terms.length; t++) slotOf[terms[t]!] = -1;
+    this.segments.push({ docs, terms, starts, local, tf });
+    this.openDocs = [];
+    this.log = new Int32Array(0);
+    this.logLen = 0;
+  }
+}
+
+function lowerBound(a: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Lower case without diacritics, one UTF-16 unit for one: positions in the folded text are
+ * positions in the original, so a hit found in one can be cut out of the other.
+ */
+export function foldSameLength(s: string): string {
+  if (/^[\x00-\x7f]*$/.test(s)) return s.toLowerCase();
+  let out = '';
+  for (const c of s) {
+    const base = c.length === 1 ? (c.normalize('NFKD')[0] ?? c).toLowerCase() : c;
+    out += base.length === c.length ? base : c;
+  }
+  return out;
+}
+
+function isWordAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
+  return /[\p{L}\p{N}]/u.test(s[i]!);
+}
+
+/**
+ * Where `tokens` (query words, already folded) occur in `folded` as the tokenizer would see them:
+ * whole words (the last one a prefix when `prefix`), separated by anything that is not a word.
+ * A scan by indexOf for the first word, so a 50 kB text costs microseconds, not a tokenization.
+ */
+export function findTerm(folded: string, tokens: string[], prefix: boolean): { at: number; len: number } | undefined {
+  const first = tokens[0];
+  if (!first) return undefined;
+  const n = folded.length;
+  for (let i = folded.indexOf(first); i >= 0; i = folded.indexOf(first, i + 1)) {
+    if (i > 0 && isWordAt(folded, i - 1)) continue;
+    let end = i + first.length;
+    let ok = true;
+    for (let k = 1; k < tokens.length && ok; k++) {
+      if (end < n && isWordAt(folded, end)) ok = false;
+      let j = end;
+      while (j < n && !isWordAt(folded, j)) j++;
+      if (j === end || !folded.startsWith(tokens[k]!, j)) ok = false;
+      end = j + tokens[k]!.length;
+    }
+    if (!ok) continue;
+    if (prefix) {
+      while (end < n && isWordAt(folded, end)) end++;
+    } else if (end < n && isWordAt(folded, end)) continue;
+    return { at: i, len: end - i };
+  }
+  return undefined;
+}
+
+/** A query part for snippets: its words and whether the last is a prefix. */
+export interface SnippetTerm {
+  tokens: string[];
+  prefix: boolean;
+}
+
+export interface Snippet {
+  before: string;
+  hit: string;
+  after: string;
+}
+
+/** About `width` characters of `text` around the first occurrence of any of `terms`, on one line. */
+export function snippetOf(text: string, terms: SnippetTerm[], width = 160, folded = foldSameLength(text)): Snippet | undefined {
+  let best: { at: number; len: number } | undefined;
+  for (const t of terms) {
+    const m = findTerm(folded, t.tokens, t.prefix);
+    if (m && (!best || m.at < best.at)) best = m;
+  }
+  if (!best) return undefined;
+  const side = Math.max(20, Math.floor((width - best.len) / 2));
+  let from = Math.max(0, best.at - side);
+  let to = Math.min(text.length, best.at + best.len + side);
+  // Whole words at both ends.
+  if (from > 0) from = text.indexOf(' ', from) >= 0 && text.indexOf(' ', from) < best.at ? text.indexOf(' ', from) + 1 : from;
+  if (to < text.length) {
+    const sp = text.lastIndexOf(' ', to);
+    if (sp > best.at + best.len) to = sp;
+  }
+  const flat = (s: string) => s.replace(/\s+/g, ' ');
+  return {
+    before: (from > 0 ? '…' : '') + flat(text.slice(from, best.at)).trimStart(),
+    hit: flat(text.slice(best.at, best.at + best.len)),
+    after: flat(text.slice(best.at + best.len, to)).trimEnd() + (to < text.length ? '…' : ''),
+  };
+}
+
