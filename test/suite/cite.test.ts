@@ -90,6 +90,8 @@ test('cite: a DOI typed as a key offers to add its entry and cite the new key', 
   const doi = '10.1103/PhysRevLett.19.1264';
   const uri = await writeWorkspaceFile(api, 'cite/doi.tex', `\\documentclass{article}\n\\addbibresource{../refs.bib}\nSee \\cite{${doi}}.\n`);
   try {
+    // A file written a moment ago: the project model reads it (and its \addbibresource) asynchronously.
+    await waitFor(() => api.bibliographies.targetFor(uri) !== undefined, 15_000, 'the new document\'s bibliography');
     const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, new vscode.Position(2, 'See \\cite{'.length + doi.length));
     const add = list.items.find((i) => i.command?.command === 'scholar.addEntry');
     assert.ok(add, list.items.map(label).join(', '));
