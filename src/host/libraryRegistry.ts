@@ -158,6 +158,29 @@ export class LibraryRegistry implements vscode.Disposable {
     }
   }
 
+  /**
+   * The libraries of every workspace folder that has one (open already, or its storage folder
+   * exists), opened without changing the index the views show: search and rebuild go over all of
+   * them, and no folder gets a `storage/` just by being searched.
+   */
+  async existingLibraries(): Promise<{ folder: vscode.WorkspaceFolder; library: Library }[]> {
+    if (!this.trusted) return [];
+    const out: { folder: vscode.WorkspaceFolder; library: Library }[] = [];
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      const open = this.libraries.has(folder.uri.toString());
+      if (!open) {
+        const cfg = await this.config(folder).catch(() => undefined);
+        if (!cfg || !existsSync(cfg.storageRoot)) continue;
+      }
+      try {
+        out.push({ folder, library: await this.library(folder) });
+      } catch (err) {
+        this.log.warn(`library of ${folder.name} unavailable: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return out;
+  }
+
   async closeAll(): Promise<void> {
     const libs = [...this.libraries.values()];
     this.libraries.clear();
