@@ -21,6 +21,8 @@ import './restricted.test';
 import './pdfs.test';
 import './addUpdate.test';
 import './upgrade.test';
+import './multiRoot.test';
+import './accessibility.test';
 
 export interface TestResult {
   name: string;
