@@ -2,7 +2,7 @@
 // that a screen reader, or anyone who cannot tell the icon colours apart, gets what the icon shows.
 import * as assert from 'node:assert/strict';
 import { test } from './util';
-import { bibEntry, record, scholarApi, treeEntries, writeWorkspaceFile } from './scholar';
+import { bibEntry, readable, record, scholarApi, treeEntries, writeWorkspaceFile } from './scholar';
 
 test('accessibility: every tree item has accessibilityInformation, and each entry states its DOI and PDF state in words', async () => {
   const api = await scholarApi();
@@ -23,7 +23,7 @@ test('accessibility: every tree item has accessibilityInformation, and each entr
   assert.match(without.accessibilityInformation?.label ?? '', /^a11y-without, no DOI yet, no PDF, /);
   assert.match(String(without.description), /^no DOI yet, no PDF · /);
   // The tooltip (filled on hover) says it too.
-  const tip = typeof without.tooltip === 'string' ? without.tooltip : without.tooltip?.value ?? '';
+  const tip = readable(typeof without.tooltip === 'string' ? without.tooltip : without.tooltip?.value ?? '');
   assert.match(tip, /DOI: —/);
   assert.match(tip, /PDF: none/);
   // Every item of the tree, not only entries: groups, .bib files, ranges.

@@ -65,6 +65,9 @@ if (process.env.SCHOLAR_TEST_MULTI_ROOT === '1') {
         assert.match(fs.readFileSync(vscode.Uri.joinPath(f.uri, 'refs.bib').fsPath, 'utf8'), new RegExp(`doi\\s*=\\s*\\{${e.doi.replace(/[./]/g, '\\$&')}\\}`, 'i'), `${e.key}'s DOI written in ${f.name}/refs.bib`);
       }
       assert.equal(api.controller.lastReport?.message, 'Scholar: 2 DOIs added.');
+      // The tree and the hovers read each entry's metadata from its own folder's library.
+      assert.equal(api.session.metadata(ALPHA.key)?.doi, ALPHA.doi, `${ALPHA.key}'s metadata (folder 1)`);
+      assert.equal(api.session.metadata(BETA.key)?.doi, BETA.doi, `${BETA.key}'s metadata (folder 2)`);
 
       // Search (the dashboard's and the tree filter's) finds the entries of both libraries.
       const a = wordOf(ALPHA.doi, BETA.doi);
