@@ -65,6 +65,8 @@ if (process.env.SCHOLAR_TEST_MULTI_ROOT === '1') {
         assert.match(fs.readFileSync(vscode.Uri.joinPath(f.uri, 'refs.bib').fsPath, 'utf8'), new RegExp(`doi\\s*=\\s*\\{${e.doi.replace(/[./]/g, '\\$&')}\\}`, 'i'), `${e.key}'s DOI written in ${f.name}/refs.bib`);
       }
       assert.equal(api.controller.lastReport?.message, 'Scholar: 2 DOIs added.');
+      // From the palette, but short: the progress was drawn on the library view.
+      assert.deepEqual(api.controller.lastProgress, { place: 'view', viewId: 'scholar.library', automatic: false });
       // The tree and the hovers read each entry's metadata from its own folder's library.
       assert.equal(api.session.metadata(ALPHA.key)?.doi, ALPHA.doi, `${ALPHA.key}'s metadata (folder 1)`);
       assert.equal(api.session.metadata(BETA.key)?.doi, BETA.doi, `${BETA.key}'s metadata (folder 2)`);
