@@ -90,6 +90,14 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
   const addEntry = own(new AddEntryFeature(session, project, log, (uri, keys) => controller.run('fetch', [uri], { only: keys }), libraryChanged));
   const updateEntries = own(new UpdateEntriesFeature(session, project, log, libraryChanged));
 
+  // Cancel, Pause and Resume are enabled by these keys (package.json `enablement`); set only on a change.
+  let shown = '';
+  const jobContext = (running: boolean, paused: boolean) => {
+    if (shown === `${running}${paused}`) return;
+    shown = `${running}${paused}`;
+    void vscode.commands.executeCommand('setContext', 'scholar.jobRunning', running);
+    void vscode.commands.executeCommand('setContext', 'scholar.jobPaused', paused);
+  };
   const modelChanged = () => {
     tree.refreshSoon();
     latex.updateSoon();
@@ -104,7 +112,7 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
       // Diagnostics depend on notices in the library, not on a job's progress: recompute them
       // (every .bib checked again) when no job runs, i.e. also once when a job ends.
       if (!session.currentJob) latex.updateSoon();
-      void vscode.commands.executeCommand('setContext', 'scholar.jobRunning', !!session.currentJob);
+      jobContext(!!session.currentJob, session.currentJob?.snapshot().state === 'paused');
     }),
   );
   return { context, log, session, project, upgrades, statuses, tree, pdfs, treeDrop, controller, dashboard, pdfViewer, latex, addEntry, updateEntries, bibliographies, insertCitation, firstRun, libraryChanged };

@@ -16,6 +16,7 @@ import type { SearchHitView } from '../shared/protocol';
 import { ScholarError } from '../core/errors';
 import { doiLink } from '../core/attach/links';
 import { userLinkSettings } from './config';
+import { jobReport, progressPlace, type ProgressPlace } from './model/jobReport';
 
 /** Opens a link only when it is http(s) or a DOI; anything else from a response is refused. */
 export async function openSafeLink(url: string): Promise<boolean> {
@@ -39,8 +40,14 @@ export function doiUrl(doi: string): string {
 }
 
 
+/** The tree view's id (package.json `contributes.views`); job progress is drawn on it. */
+export const LIBRARY_VIEW_ID = 'scholar.library';
+
 export interface JobSummary {
+  /** The last job of the command (the only one in a single-folder workspace). */
   job: Job;
+  /** One job per workspace folder that had entries, in order. */
+  jobs: Job[];
   written: number;
   refused: { key: string; reason: string }[];
 }
@@ -52,6 +59,10 @@ export interface JobSummary {
 export class Controller {
   /** For tests and the status bar: the summary of the last finished command. */
   lastSummary: JobSummary | undefined;
+  /** For tests: where the last job's progress was drawn (a view id, or a notification). */
+  lastProgress: { place: ProgressPlace; viewId?: string; automatic: boolean } | undefined;
+  /** For tests: the last job's summary sentence, and whether it was shown (never for an automatic run). */
+  lastReport: { message: string; shown: boolean } | undefined;
 
   constructor(
     private readonly session: Session,
@@ -72,10 +83,21 @@ export class Controller {
     return false;
   }
 
-  private entriesFor(uris: vscode.Uri[] | undefined): { entries: JobEntry[]; folder: vscode.WorkspaceFolder | undefined } {
+  /**
+   * The entries of the given .bib files (all of them when none is given), one group per workspace
+   * folder: each folder's entries go to that folder's library and storage, never to another's.
+   */
+  private entriesByFolder(uris: vscode.Uri[] | undefined): { folder: vscode.WorkspaceFolder; entries: JobEntry[] }[] {
     const docs = this.project.bibDocs().filter((d) => !uris || uris.some((u) => u.toString() === d.uri.toString()));
-    const entries = docs.flatMap((d) => d.file.entries.map((entry) => ({ key: entry.key, bibPath: d.uri.fsPath, file: d.file, entry })));
-    return { entries, folder: this.session.folderFor(docs[0]?.uri) };
+    const groups = new Map<string, { folder: vscode.WorkspaceFolder; entries: JobEntry[] }>();
+    for (const d of docs) {
+      const folder = this.session.folderFor(d.uri);
+      if (!folder) continue;
+      const g = groups.get(folder.uri.toString()) ?? { folder, entries: [] };
+      g.entries.push(...d.file.entries.map((entry) => ({ key: entry.key, bibPath: d.uri.fsPath, file: d.file, entry })));
+      groups.set(folder.uri.toString(), g);
+    }
+    return [...groups.values()];
   }
 
   /** The .bib a command is about: its argument, the explorer selection, the active editor, or a pick. */
@@ -94,53 +116,74 @@ export class Controller {
     return pick ? [pick.uri] : null;
   }
 
-  async run(kind: JobKind, uris: vscode.Uri[] | undefined, opts: { only?: Set<string>; checkExisting?: boolean; writeBack?: boolean; automatic?: boolean } = {}): Promise<JobSummary | undefined> {
+  /**
+   * Runs a job on the entries of `uris` (all .bib files when undefined): one job per workspace
+   * folder, one after the other, each on its folder's library. Progress goes to the library view
+   * (and the status bar) unless the user started a long job from the palette; one summary for the
+   * whole command, none for an automatic run (watch mode), which only logs it.
+   */
+  async run(kind: JobKind, uris: vscode.Uri[] | undefined, opts: { only?: Set<string>; checkExisting?: boolean; writeBack?: boolean; automatic?: boolean; fromPalette?: boolean } = {}): Promise<JobSummary | undefined> {
     if (!this.requireTrust()) return undefined;
     await this.project.ready();
-    let { entries, folder } = this.entriesFor(uris);
-    if (opts.only) entries = entries.filter((e) => opts.only!.has(e.key));
-    if (!folder || entries.length === 0) {
-      void vscode.window.showInformationMessage('Scholar: there is no .bib entry to work on.');
+    const groups = this.entriesByFolder(uris)
+      .map((g) => ({ ...g, entries: opts.only ? g.entries.filter((e) => opts.only!.has(e.key)) : g.entries }))
+      .filter((g) => g.entries.length > 0);
+    const all = groups.flatMap((g) => g.entries);
+    if (all.length === 0) {
+      if (!opts.automatic) void vscode.window.showInformationMessage('Scholar: there is no .bib entry to work on.');
       return undefined;
     }
     this.onJobStart?.();
     const priority = this.project.citedIn(vscode.window.activeTextEditor?.document.uri);
     const title = kind === 'resolve' ? 'Scholar: resolving DOIs' : 'Scholar: fetching PDFs';
     // Keep the text each entry had when the job read it: write-back refuses entries changed since.
-    const entryText = new Map(entries.map((e) => [e.key, e.file.text.slice(e.entry.span.start, e.entry.span.end)]));
-    const job = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-      async (progress, token) => {
-        const controller = new AbortController();
-        token.onCancellationRequested(() => controller.abort());
-        let reported = 0;
-        const sub = this.session.onDidChange(() => {
-          const s = this.session.currentJob?.snapshot().stats;
-          if (!s || s.total === 0) return;
-          const done = s.done + s.failed;
-          if (done > reported) {
-            progress.report({ increment: ((done - reported) / s.total) * 100, message: `${done}/${s.total}` });
-            reported = done;
-          }
-        });
-        try {
-          return await this.session.runJob(kind, entries, folder!, { priority, signal: controller.signal, checkExisting: opts.checkExisting, automatic: opts.automatic });
-        } finally {
-          sub.dispose();
+    const entryText = new Map(all.map((e) => [`${e.bibPath}#${e.key}`, e.file.text.slice(e.entry.span.start, e.entry.span.end)]));
+    const place = progressPlace({ entries: all.length, fromPalette: !!opts.fromPalette, automatic: !!opts.automatic });
+    this.lastProgress = { place, viewId: place === 'view' ? LIBRARY_VIEW_ID : undefined, automatic: !!opts.automatic };
+    const location: vscode.ProgressOptions['location'] = place === 'notification' ? vscode.ProgressLocation.Notification : { viewId: LIBRARY_VIEW_ID };
+    const jobs = await vscode.window.withProgress({ location, title, cancellable: place === 'notification' }, async (progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      const finished: Job[] = [];
+      let before = 0;
+      let reported = 0;
+      const sub = this.session.onDidChange(() => {
+        const s = this.session.currentJob?.snapshot().stats;
+        if (!s || s.total === 0) return;
+        const done = before + s.done + s.failed;
+        if (done > reported) {
+          progress.report({ increment: ((done - reported) / all.length) * 100, message: `${done}/${all.length}` });
+          reported = done;
         }
-      },
-    );
-    const summary: JobSummary = { job, written: 0, refused: [] };
+      });
+      try {
+        for (const g of groups) {
+          if (controller.signal.aborted) break;
+          finished.push(await this.session.runJob(kind, g.entries, g.folder, { priority, signal: controller.signal, checkExisting: opts.checkExisting, automatic: opts.automatic }));
+          before += g.entries.length;
+        }
+        return finished;
+      } finally {
+        sub.dispose();
+      }
+    });
+    const job = jobs[jobs.length - 1];
+    if (!job) return undefined;
+    const summary: JobSummary = { job, jobs, written: 0, refused: [] };
     if (kind === 'resolve' && opts.writeBack !== false) {
       const byFile = new Map<string, FieldWrite[]>();
-      for (const r of job.resolutions.values()) {
-        if (r.outcome !== 'accept' || !r.doi) continue;
-        const e = entries.find((x) => x.key === r.key);
-        if (!e) continue;
-        const list = byFile.get(e.bibPath) ?? [];
-        list.push({ key: r.key, field: 'doi', value: r.doi, entryText: entryText.get(r.key) ?? '' });
-        byFile.set(e.bibPath, list);
-      }
+      jobs.forEach((j, i) => {
+        // Keys are unique within a folder's library, not across folders: look each up in its own group.
+        const own = new Map(groups[i]!.entries.map((e) => [e.key, e]));
+        for (const r of j.resolutions.values()) {
+          if (r.outcome !== 'accept' || !r.doi) continue;
+          const e = own.get(r.key);
+          if (!e) continue;
+          const list = byFile.get(e.bibPath) ?? [];
+          list.push({ key: r.key, field: 'doi', value: r.doi, entryText: entryText.get(`${e.bibPath}#${r.key}`) ?? '' });
+          byFile.set(e.bibPath, list);
+        }
+      });
       for (const [file, writes] of byFile) {
         const out = await writeFields(vscode.Uri.file(file), writes);
         summary.written += out.applied.length;
@@ -149,23 +192,22 @@ export class Controller {
     }
     this.lastSummary = summary;
     this.tree.refreshNow();
-    this.report(kind, summary);
+    this.report(kind, summary, opts);
     return summary;
   }
 
-  private report(kind: JobKind, s: JobSummary): void {
-    const o = s.job.snapshot().stats.outcomes;
-    const parts = Object.entries(o).map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`);
-    const refused = s.refused.length ? ` ${s.refused.length} not written (changed since read).` : '';
-    const msg = kind === 'resolve' ? `Scholar: ${s.written} DOIs written. ${parts.join(', ')}.${refused}` : `Scholar: ${parts.join(', ')}.`;
-    const actions: string[] = [];
-    if ((o.review ?? 0) > 0) actions.push('Review');
-    if ((o.failed ?? 0) > 0) actions.push('Show Dashboard');
-    void vscode.window.showInformationMessage(msg, ...actions).then((a) => {
+  private report(kind: JobKind, s: JobSummary, opts: { writeBack?: boolean; automatic?: boolean }): void {
+    const outcomes: Record<string, number> = {};
+    for (const j of s.jobs) for (const [k, v] of Object.entries(j.snapshot().stats.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v;
+    const { message, actions } = jobReport({ kind, outcomes, written: s.written, refused: s.refused.length, writeBack: opts.writeBack !== false, cancelled: s.jobs.some((j) => j.snapshot().state === 'cancelled') });
+    this.lastReport = { message, shown: !opts.automatic };
+    this.log.info(`${opts.automatic ? '(automatic) ' : ''}${message}`);
+    // An automatic run (watch mode) is not something the user asked for: the log and the views say it, no toast.
+    if (opts.automatic) return;
+    void vscode.window.showInformationMessage(message, ...actions).then((a) => {
       if (a === 'Review') void vscode.commands.executeCommand('scholar.review');
       if (a === 'Show Dashboard') void vscode.commands.executeCommand('scholar.showDashboard');
     });
-    this.log.info(msg);
   }
 
   async libraryPath(node: EntryNode | undefined, file: 'pdf' | 'dir'): Promise<string | undefined> {
@@ -177,16 +219,27 @@ export class Controller {
   }
 
   /**
-   * Searches the library of the active folder. A malformed query (e.g. `year:abc`) comes back as
-   * `error`, not as an exception; no library yet (or Restricted Mode) too.
+   * Searches the libraries of every workspace folder that has one (hits merged by score). A
+   * malformed query (e.g. `year:abc`) comes back as `error`, not as an exception; no library yet
+   * (or Restricted Mode) too.
    */
   async searchHits(query: string, limit: number): Promise<{ hits: SearchHitView[]; error?: string }> {
-    const index = await this.session.indexFor(this.session.folderFor());
-    if (!index) {
+    const libs = await this.session.libraries.existingLibraries();
+    let indexes = libs.map((l) => l.library.index);
+    // One library: the views show the index searched, as before multi-root search.
+    if (libs.length === 1) await this.session.indexFor(libs[0]!.folder);
+    if (!indexes.length) {
+      // No folder has a library yet: the first folder's opens, as it did before multi-root search.
+      const index = await this.session.indexFor(this.session.folderFor());
+      indexes = index ? [index] : [];
+    }
+    if (!indexes.length) {
       return { hits: [], error: this.session.trusted ? 'There is no library yet: resolve DOIs or fetch PDFs first.' : 'Restricted Mode: Scholar opens no library until you trust this folder.' };
     }
     try {
-      const hits = index.search(query, { limit });
+      const found = indexes.flatMap((index) => index.search(query, { limit }));
+      // Stable: ties keep each library's own order (and the folders' order).
+      const hits = indexes.length > 1 ? found.sort((a, b) => b.score - a.score).slice(0, limit) : found;
       return {
         hits: hits.map((h) => ({
           key: h.key,

@@ -22,6 +22,8 @@ export class LibraryRegistry implements vscode.Disposable {
   readonly onDidClose = this.closed.event;
   private readonly disposables: vscode.Disposable[] = [this.opened, this.closed];
   private shownIndex: Library['index'] | undefined;
+  /** The libraries that finished opening (and are not closed), by folder. */
+  private readonly open = new Map<string, Library>();
   private disposed = false;
 
   constructor(
@@ -48,6 +50,16 @@ export class LibraryRegistry implements vscode.Disposable {
   /** The index the views show (the last one a job or a view opened); undefined before any. */
   get index(): Library['index'] | undefined {
     return this.shownIndex;
+  }
+
+  /**
+   * The indexes the tree and the hovers read entries from: the shown one first, then every other
+   * open library's (in a multi-root workspace each folder's entries are in its own).
+   */
+  viewIndexes(): Library['index'][] {
+    const out = this.shownIndex ? [this.shownIndex] : [];
+    for (const l of this.open.values()) if (!out.includes(l.index)) out.push(l.index);
+    return out;
   }
 
   /** Makes `ix` the index the views show. */
@@ -119,6 +131,7 @@ export class LibraryRegistry implements vscode.Disposable {
           if (l.cleanup.removedTemps.length || l.cleanup.removedLocks.length) {
             this.log.info(`storage: removed ${l.cleanup.removedTemps.length} leftover temp files and ${l.cleanup.removedLocks.length} stale locks`);
           }
+          if (this.libraries.get(k) === lib) this.open.set(k, l);
           this.opened.fire(l);
           this.notify();
           // Build the search side in the background, in slices, so the first filter is instant.
@@ -162,9 +175,33 @@ export class LibraryRegistry implements vscode.Disposable {
     }
   }
 
+  /**
+   * The libraries of every workspace folder that has one (open already, or its storage folder
+   * exists), opened without changing the index the views show: search and rebuild go over all of
+   * them, and no folder gets a `storage/` just by being searched.
+   */
+  async existingLibraries(): Promise<{ folder: vscode.WorkspaceFolder; library: Library }[]> {
+    if (!this.trusted) return [];
+    const out: { folder: vscode.WorkspaceFolder; library: Library }[] = [];
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      const open = this.libraries.has(folder.uri.toString());
+      if (!open) {
+        const cfg = await this.config(folder).catch(() => undefined);
+        if (!cfg || !existsSync(cfg.storageRoot)) continue;
+      }
+      try {
+        out.push({ folder, library: await this.library(folder) });
+      } catch (err) {
+        this.log.warn(`library of ${folder.name} unavailable: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return out;
+  }
+
   async closeAll(): Promise<void> {
     const libs = [...this.libraries.values()];
     this.libraries.clear();
+    this.open.clear();
     this.closed.fire();
     this.show(undefined);
     for (const l of libs) {

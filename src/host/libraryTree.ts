@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { BibEntry } from '../core/bib/parse';
 import { fieldText } from '../core/bib/latex';
 import { appendUntrusted } from './markdown';
-import type { EntryStatus } from './model/entryStatus';
+import { entryStateText, type EntryStatus } from './model/entryStatus';
 import type { EntryStatuses } from './entryStatuses';
 import type { ProjectModel, BibDoc } from './project';
 
@@ -34,6 +34,10 @@ export type { EntryStatus } from './model/entryStatus';
 /** The end of `s` when `tail`: a snippet's context before the hit is cut at its start. */
 function shortTail(s: string, n: number): string {
   return s.length <= n ? s : `…${s.slice(s.length - n + 1)}`;
+}
+
+function plural(n: number): string {
+  return `${n} ${n === 1 ? 'entry' : 'entries'}`;
 }
 
 function short(s: string, n: number): string {
@@ -114,6 +118,7 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
         item.tooltip = 'Cited preprints with a published version: Cite the published version is a quick fix on each entry';
         item.iconPath = new vscode.ThemeIcon('arrow-circle-up');
         item.contextValue = 'group-published';
+        item.accessibilityInformation = { label: `Published since: ${plural(node.keys.length)} cited as preprints have a published version`, role: 'treeitem' };
         return item;
       }
       const item = new vscode.TreeItem(node.group === 'review' ? 'Needs review' : 'Failed', vscode.TreeItemCollapsibleState.Collapsed);
@@ -121,6 +126,9 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
       item.description = String(node.keys.length);
       item.iconPath = new vscode.ThemeIcon(node.group === 'review' ? 'question' : 'error', new vscode.ThemeColor(node.group === 'review' ? 'list.warningForeground' : 'list.errorForeground'));
       item.contextValue = `group-${node.group}`;
+      const what = node.group === 'review' ? 'need your review' : 'failed';
+      item.tooltip = `${plural(node.keys.length)} ${what}`;
+      item.accessibilityInformation = { label: `${node.group === 'review' ? 'Needs review' : 'Failed'}: ${plural(node.keys.length)} ${what}`, role: 'treeitem' };
       return item;
     }
     if (node.kind === 'range') {
@@ -131,6 +139,7 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
       item.description = `${first} … ${last}`;
       item.iconPath = new vscode.ThemeIcon('list-flat');
       item.contextValue = 'range';
+      item.accessibilityInformation = { label: `Entries ${node.from + 1} to ${node.to}, ${first} to ${last}`, role: 'treeitem' };
       return item;
     }
     if (node.kind === 'bib') {
@@ -143,6 +152,7 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
       item.iconPath = new vscode.ThemeIcon('book');
       item.contextValue = 'bibFile';
       item.tooltip = node.doc.uri.fsPath;
+      item.accessibilityInformation = { label: `${path.basename(node.doc.uri.fsPath)}, ${item.description}`, role: 'treeitem' };
       return item;
     }
     const st = this.status(node.key);
@@ -152,8 +162,13 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     // Labels and descriptions are plain text in a tree item: nothing in them is interpreted.
     const item = new vscode.TreeItem(node.key, vscode.TreeItemCollapsibleState.None);
     item.id = `entry:${node.bibUri.toString()}#${node.key}`;
+    // The state in words first: the icon's colour alone says nothing to a screen reader or in high contrast.
+    const state = entryStateText(st);
     const snippet = this.snippets.get(node.key);
-    item.description = snippet ? `${year ? `${year} · ` : ''}${shortTail(snippet.before, 40)}«${snippet.hit}»${short(snippet.after, 40)}` : [year, short(title, 60)].filter(Boolean).join(' · ');
+    item.description = snippet
+      ? [state, year, `${shortTail(snippet.before, 40)}«${snippet.hit}»${short(snippet.after, 40)}`].filter(Boolean).join(' · ')
+      : [state, year, short(title, 60)].filter(Boolean).join(' · ');
+    item.accessibilityInformation = { label: `${node.key}, ${state}${title ? `, ${title}` : ''}${year ? `, ${year}` : ''}`, role: 'treeitem' };
     const flags = ['entry'];
     if (st.doi) flags.push('hasDoi');
     if (st.pdfState === 'stored') flags.push('hasPdf');

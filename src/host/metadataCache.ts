@@ -11,24 +11,31 @@ import type { Metadata } from '../core/storage/metadata';
  */
 export class MetadataCache {
   private cache: Map<string, Metadata> | undefined;
-  private cachedFor: Library['index'] | undefined;
+  private cachedFor: Library['index'][] = [];
   private readonly stale = new Set<string>();
 
-  constructor(private readonly shownIndex: () => Library['index'] | undefined) {}
+  /**
+   * `indexes`: the shown index first, then the other open libraries' (a multi-root workspace has
+   * one per folder); a key found in an earlier one wins.
+   */
+  constructor(private readonly indexes: () => Library['index'][]) {}
 
   get(key: string): Metadata | undefined {
-    const index = this.shownIndex();
-    if (!index) {
+    const indexes = this.indexes();
+    if (!indexes.length) {
       this.cache = undefined;
       return undefined;
     }
-    if (!this.cache || this.cachedFor !== index) {
-      this.cache = index.allMetadata();
-      this.cachedFor = index;
+    if (!this.cache || indexes.length !== this.cachedFor.length || indexes.some((ix, i) => ix !== this.cachedFor[i])) {
+      const all = new Map<string, Metadata>();
+      for (let i = indexes.length - 1; i >= 0; i--) for (const [k, m] of indexes[i]!.allMetadata()) all.set(k, m);
+      this.cache = all;
+      this.cachedFor = indexes;
       this.stale.clear();
     }
     if (this.stale.delete(key)) {
-      const m = index.get(key);
+      let m: Metadata | undefined;
+      for (const ix of indexes) if ((m = ix.get(key))) break;
       if (m) this.cache.set(key, m);
       else this.cache.delete(key);
       return m;

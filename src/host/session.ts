@@ -32,7 +32,7 @@ export class Session implements vscode.Disposable {
   constructor(context: vscode.ExtensionContext, log: Log) {
     const notify = () => this.changed.fire();
     this.libraries = new LibraryRegistry(context, log, notify);
-    this.metadataCache = new MetadataCache(() => this.libraries.index);
+    this.metadataCache = new MetadataCache(() => this.libraries.viewIndexes());
     this.jobs = new JobRunner(this.libraries, this.metadataCache, log, notify);
     this.storageWatcher = new StorageWatcher(this.libraries, this.jobs, this.metadataCache, log, notify);
     this.disposables.push(

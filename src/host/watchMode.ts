@@ -35,7 +35,7 @@ export class WatchMode implements vscode.Disposable {
     if (!added.size) return;
     log.info(`auto-process: ${added.size} new entries in ${vscode.workspace.asRelativePath(doc.uri)}`);
     await project.reread(doc.uri);
-    await controller.run('resolve', [doc.uri], { only: added });
+    await controller.run('resolve', [doc.uri], { only: added, automatic: true });
     await controller.run('fetch', [doc.uri], { only: added, automatic: true });
   }
 

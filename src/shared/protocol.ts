@@ -28,7 +28,10 @@ export interface ServiceView {
 }
 
 export interface ErrorGroupView {
+  /** The error code (shown in a tooltip; Retry names it). */
   reason: string;
+  /** The code's short human label from the error registry (the heading a person reads). */
+  label: string;
   message: string;
   count: number;
   permanent: boolean;

@@ -156,11 +156,11 @@ function render(s: DashboardSnapshot): void {
     for (const e of s.errors) {
       const row = el('div', { class: 'error' });
       row.append(
-        el('strong', {}, `${e.reason} × ${e.count}`),
+        el('strong', { title: e.reason }, `${e.label} × ${e.count}`),
         el('span', { class: 'message' }, ` ${e.message}`),
         el('span', { class: 'keys' }, ` (${e.keys.slice(0, 8).join(', ')}${e.keys.length > 8 ? ', …' : ''})`),
       );
-      if (!e.permanent) row.append(button('Retry', 'retryReason', { reason: e.reason, disabled: running, title: `Retry the ${e.count} entries that failed with ${e.reason}` }));
+      if (!e.permanent) row.append(button('Retry', 'retryReason', { reason: e.reason, disabled: running, title: `Retry the ${e.count} entries that failed with ${e.label} (${e.reason})` }));
       list.append(row);
     }
     frag.append(list);

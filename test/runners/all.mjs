@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const only = process.argv[2]; // optional: 'deps', 'unit', 'vscode', 'restricted' or 'vsix' (that step only)
+const only = process.argv[2]; // optional: 'deps', 'unit', 'vscode', 'restricted', 'multiroot' or 'vsix' (that step only)
 const want = (step) => !only || only === step;
 
 function run(label, cmd, args, opts = {}) {
@@ -70,6 +70,7 @@ function suite(step, label, args) {
 
 suite('vscode', 'extension-host tests in VS Code (code-server)', ['test/runners/codeServer.mjs']);
 suite('restricted', 'extension-host tests in VS Code, folder untrusted (Restricted Mode)', ['test/runners/codeServer.mjs', '--restricted']);
+suite('multiroot', 'extension-host tests in VS Code, a workspace of two folders', ['test/runners/codeServer.mjs', '--multi-root']);
 // Last: packaging rebuilds dist/ (production, then development again).
 suite('vsix', 'the .vsix installed into code-server', ['test/runners/vsix.mjs']);
 

@@ -7,6 +7,7 @@
 //                                    [--timeout SECONDS] [--keep-tmp] [--results FILE] [--restricted]
 //
 // --restricted opens the workspace untrusted (Restricted Mode) and runs the tests named `restricted: …`.
+// --multi-root opens test/fixtures/multiroot (two folders, a .code-workspace) and runs the tests named `multi-root: …`.
 //
 // --results FILE copies the suite's results JSON ({passed, failed, tests:[{name, ok, error?, ms}]}) to
 // FILE for a caller such as test/runners/all.mjs; FILE is removed at the start and stays absent when
@@ -45,6 +46,7 @@ function parseArgs(argv) {
     else if (a === '--keep-tmp') opts.keepTmp = true;
     else if (a === '--results') opts.results = path.resolve(value());
     else if (a === '--restricted') opts.restricted = true;
+    else if (a === '--multi-root') opts.multiRoot = true;
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument ${a}`);
   }
@@ -54,7 +56,7 @@ function parseArgs(argv) {
 function usage(problem) {
   if (problem) console.error(`codeServer.mjs: ${problem}`);
   console.error(
-    'usage: node test/runners/codeServer.mjs [--workspace DIR] [--grep PATTERN] [--keep-screenshots DIR] [--timeout SECONDS] [--keep-tmp] [--results FILE] [--restricted]',
+    'usage: node test/runners/codeServer.mjs [--workspace DIR] [--grep PATTERN] [--keep-screenshots DIR] [--timeout SECONDS] [--keep-tmp] [--results FILE] [--restricted] [--multi-root]',
   );
   process.exit(2);
 }
@@ -89,10 +91,12 @@ async function main() {
     started,
     extensionDevelopmentPath: root,
     extensionTestsPath: suiteEntry,
-    workspace: opts.workspace,
+    // --multi-root: two folders in one window (test/fixtures/multiroot/scholar.code-workspace).
+    workspace: opts.multiRoot ? path.join(root, 'test/fixtures/multiroot') : opts.workspace,
+    workspaceFile: opts.multiRoot ? 'scholar.code-workspace' : undefined,
     timeoutS: opts.timeoutS,
     // The Restricted Mode pass runs only the tests written for it.
-    grep: opts.restricted ? (opts.grep ?? 'restricted:') : opts.grep,
+    grep: opts.restricted ? (opts.grep ?? 'restricted:') : opts.multiRoot ? (opts.grep ?? 'multi-root:') : opts.grep,
     restricted: opts.restricted,
     keepScreenshots: opts.keepScreenshots,
     keepTmp: opts.keepTmp,

@@ -164,6 +164,7 @@ export async function runSession(opts) {
     SCHOLAR_TEST_SCREENSHOT_DIR: shots,
     SCHOLAR_TEST_GREP: opts.grep,
     SCHOLAR_TEST_RESTRICTED: opts.restricted ? '1' : undefined,
+    SCHOLAR_TEST_MULTI_ROOT: opts.workspaceFile ? '1' : undefined,
     ...(opts.env ?? {}),
   });
 
@@ -260,7 +261,8 @@ export async function runSession(opts) {
       ['extensionTestsPath', remote(opts.extensionTestsPath)],
     ];
     const url =
-      `http://${authority}/?folder=${encodeURIComponent(workspace)}` +
+      // workspaceFile: a .code-workspace inside the copy, opened as a multi-root workspace.
+      (opts.workspaceFile ? `http://${authority}/?workspace=${encodeURIComponent(path.join(workspace, opts.workspaceFile))}` : `http://${authority}/?folder=${encodeURIComponent(workspace)}`) +
       `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
     log(`workbench opened (${Date.now() - started} ms); running suite${opts.grep ? ` (grep ${opts.grep})` : ''}`);

@@ -2,6 +2,7 @@
 // (a running job with per-stage counts) and after it (done, with totals), and how it and the
 // library tree look in a dark and a light theme.
 import * as vscode from 'vscode';
+import { errorLabel } from '../../src/core/errors';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -91,6 +92,8 @@ test('dashboard: ready handshake, a running job with stages during a fetch, done
     assert.equal(done.job!.done, stored, 'done counts the stored PDFs');
     assert.equal(done.job!.failed, ENTRIES - stored);
     assert.equal(done.errors.reduce((n, e) => n + e.count, 0), ENTRIES - stored, 'every failure is grouped under a reason');
+    // Each group is headed by the registry's label, the code kept for the tooltip (title=code in the webview).
+    for (const e of done.errors) assert.equal(e.label, errorLabel(e.reason), `${e.reason} is labelled "${e.label}"`);
     assert.ok(done.services.some((s) => s.service === 'unpaywall' && s.requests > 0), 'no per-service status');
     assert.ok(done.activity.some((a) => /Finished/.test(a.text)), 'no "Finished" activity');
     for (const s of done.services) assert.ok(s.ratePerSec >= 0, `${s.service}: rate ${s.ratePerSec}`);

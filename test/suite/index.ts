@@ -28,6 +28,9 @@ import './remotePdf.test';
 
 import './fulltext.test';
 
+import './multiRoot.test';
+import './accessibility.test';
+
 export interface TestResult {
   name: string;
   ok: boolean;

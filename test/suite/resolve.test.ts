@@ -57,6 +57,11 @@ test('resolve: scholar.resolveAllDois writes the right DOIs as minimal edits, me
     assert.ok(summary, 'the command returned no summary (it failed or found nothing to do: see the Scholar log)');
     assert.equal(summary.written, 4, `DOIs written: ${summary.written}; refused: ${JSON.stringify(summary.refused)}`);
     assert.deepEqual(summary.refused, []);
+    // Progress went to the library view (not a notification), and one plain summary was shown.
+    assert.deepEqual(api.controller.lastProgress, { place: 'view', viewId: 'scholar.library', automatic: false });
+    assert.equal(api.controller.lastReport?.shown, true);
+    assert.match(api.controller.lastReport?.message ?? '', /^Scholar: 4 DOIs added, /);
+    assert.doesNotMatch(api.controller.lastReport?.message ?? '', /has doi|accept|_/);
     await screenshot('resolve-after');
 
     // The document: one doi line added to each corpus entry, with the record's DOI, and nothing else.

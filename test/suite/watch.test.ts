@@ -32,6 +32,10 @@ test('watch: with autoProcessOnSave on, a saved .bib gets its new entry resolved
     await waitFor(() => fs.existsSync(path.join(keyDir('watch-new'), 'paper.pdf')), 60_000, 'the new entry\u2019s PDF');
     await waitFor(() => /doi\s*=\s*\{10\.1002\/aqc\.3262\}/i.test(doc.getText()), 20_000, 'the new entry\u2019s DOI in the document');
     assert.ok(!fs.existsSync(keyDir('watch-old')), 'the entry that was already there was not processed');
+    // An automatic run shows no summary (only the log has it) and draws its progress in the view.
+    await waitFor(() => !api.session.currentJob && api.controller.lastProgress?.automatic === true && api.controller.lastSummary?.job.kind === 'fetch', 20_000, 'the automatic fetch to end');
+    assert.equal(api.controller.lastReport?.shown, false, 'no summary for an automatic run');
+    assert.equal(api.controller.lastProgress?.place, 'view');
     assert.ok(!/watch-old[\s\S]*?doi\s*=/.test(doc.getText().split('@article{watch-new')[0]), 'the old entry got no DOI');
   } finally {
     await cfg.update('autoProcessOnSave', undefined, vscode.ConfigurationTarget.Workspace);

@@ -36,3 +36,13 @@ test('menus, key bindings and the dashboard name only Scholar commands the table
   ].filter((id): id is string => !!id && id.startsWith('scholar.') && !id.startsWith('scholar.library.'));
   assert.deepEqual(referenced.filter((id) => !table.has(id)), []);
 });
+
+test('Cancel, Pause and Resume are enabled only when they can act (no "nothing to cancel" message)', () => {
+  const en = (id: string) => (pkg.contributes.commands as { command: string; enablement?: string }[]).find((c) => c.command === id)?.enablement;
+  assert.equal(en('scholar.cancel'), 'scholar.jobRunning');
+  assert.equal(en('scholar.pause'), 'scholar.jobRunning && !scholar.jobPaused');
+  assert.equal(en('scholar.resume'), 'scholar.jobPaused');
+  // The keys are set by the host (container.ts); a renamed key would leave the commands disabled for good.
+  const container = fs.readFileSync(path.resolve(__dirname, '../../src/host/container.ts'), 'utf8');
+  for (const key of ['scholar.jobRunning', 'scholar.jobPaused']) assert.ok(container.includes(`'setContext', '${key}'`), `${key} is set in container.ts`);
+});

@@ -2,7 +2,9 @@
 // show about an entry and a job, computed from the models alone (no VS Code needed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { entryStatus } from '../../src/host/model/entryStatus';
+import { entryStatus, entryStateText } from '../../src/host/model/entryStatus';
+import { jobReport, progressPlace, LONG_JOB_ENTRIES } from '../../src/host/model/jobReport';
+import { ERROR_CODES, errorLabel } from '../../src/core/errors';
 import { toDashboardSnapshot } from '../../src/host/model/dashboardSnapshot';
 import type { Metadata, MatchInfo, PdfInfo } from '../../src/core/storage/metadata';
 import type { EntryOutcome, JobSnapshot } from '../../src/core/jobs/run';
@@ -75,10 +77,72 @@ test('the dashboard snapshot projects the job, its errors, the last 50 activitie
   const s = toDashboardSnapshot({ job, library: { entries: 12, withPdf: 5, withDoi: 9, byDoiStatus: { review: 2 }, byPdfStatus: {}, jobs: 1 }, services: [], trusted: true });
   assert.deepEqual(s.job, { id: 'j1', kind: 'fetch', state: 'running', title: 'Fetch PDFs', total: 10, done: 4, failed: 1, elapsedMs: 5000, etaMs: 7000, outcomes: { downloaded: 4, failed: 1 } });
   assert.deepEqual(s.stages, [{ name: 'download', queued: 3, active: 2, done: 4, failed: 1, throughputPerMin: 48 }]);
-  assert.deepEqual(s.errors, [{ reason: 'E_TIMEOUT', message: 'slow', count: 2, permanent: false, keys: ['a', 'b'] }]);
+  assert.deepEqual(s.errors, [{ reason: 'E_TIMEOUT', label: errorLabel('E_TIMEOUT'), message: 'slow', count: 2, permanent: false, keys: ['a', 'b'] }]);
   assert.equal(s.activity.length, 50);
   assert.equal(s.activity[0].text, 't30');
   assert.equal(s.throughput.length, 60);
   assert.equal(s.throughput[0], 40);
   assert.deepEqual(s.library, { entries: 12, withDoi: 9, withPdf: 5, needsReview: 2 });
+});
+
+test('every error group in the dashboard carries the registry\'s human label, the code kept apart for the tooltip', () => {
+  const codes = Object.keys(ERROR_CODES);
+  const job: JobSnapshot = {
+    id: 'j2', kind: 'fetch', state: 'done',
+    stats: { total: codes.length, done: 0, failed: codes.length, inFlight: 0, paused: false, cancelled: false, startedAt: 0, elapsedMs: 1, etaMs: 0, stages: [], outcomes: { failed: codes.length } },
+    errors: [...codes, 'ENOENT'].map((reason, i) => ({ reason, message: 'm', permanent: true, keys: [`k${i}`] })),
+    activity: [],
+    throughput: [],
+  };
+  const s = toDashboardSnapshot({ job, services: [], trusted: true });
+  assert.equal(s.errors.length, codes.length + 1);
+  for (const e of s.errors) {
+    assert.match(e.reason, /^E/);
+    assert.ok(e.label && !/^E_/.test(e.label), `${e.reason} is labelled "${e.label}"`);
+  }
+  assert.equal(s.errors.find((e) => e.reason === 'E_NO_PDF')?.label, ERROR_CODES.E_NO_PDF.label);
+  // A code outside the registry (a Node error that slipped through) reads as the unexpected error, not as its code.
+  assert.equal(s.errors.find((e) => e.reason === 'ENOENT')?.label, ERROR_CODES.E_INTERNAL.label);
+});
+
+test('the summary of a Resolve job says what happened in plain words, with singulars where there is one', () => {
+  const r = jobReport({ kind: 'resolve', outcomes: { accept: 24, has_doi: 4, review: 2, not_found: 1 }, written: 24, refused: 0, writeBack: true, cancelled: false });
+  assert.equal(r.message, 'Scholar: 24 DOIs added, 2 need your review, 1 not found, 4 already had their DOIs.');
+  assert.deepEqual(r.actions, ['Review']);
+  const one = jobReport({ kind: 'resolve', outcomes: { accept: 1, review: 1, has_doi: 1, failed: 1 }, written: 1, refused: 0, writeBack: true, cancelled: false });
+  assert.equal(one.message, 'Scholar: 1 DOI added, 1 needs your review, 1 already had its DOI, 1 could not be looked up.');
+  assert.deepEqual(one.actions, ['Review', 'Show Dashboard']);
+  for (const m of [r.message, one.message]) assert.doesNotMatch(m, /has doi|has_doi|accept|\b1 DOIs\b|_/);
+});
+
+test('the summary counts DOIs written, not DOIs found, and says which were not written and why', () => {
+  const r = jobReport({ kind: 'resolve', outcomes: { accept: 3 }, written: 2, refused: 1, writeBack: true, cancelled: false });
+  assert.equal(r.message, 'Scholar: 2 DOIs added, 1 DOI not written (the entry changed meanwhile).');
+  const found = jobReport({ kind: 'resolve', outcomes: { accept: 3, doi_unknown: 1, doi_mismatch: 1 }, written: 0, refused: 0, writeBack: false, cancelled: false });
+  assert.equal(found.message, 'Scholar: 3 DOIs found, 2 DOIs look wrong.');
+  assert.deepEqual(found.actions, ['Review']);
+});
+
+test('the summary of a Fetch job, a cancelled one, and one with nothing to do', () => {
+  const f = jobReport({ kind: 'fetch', outcomes: { stored: 5, stored_unverified: 1, already_stored: 1, failed: 3, skipped: 1 }, written: 0, refused: 0, writeBack: true, cancelled: false });
+  assert.equal(f.message, 'Scholar: 6 PDFs stored, 1 PDF was already stored, 3 PDFs could not be fetched, 1 skipped.');
+  assert.deepEqual(f.actions, ['Show Dashboard']);
+  const c = jobReport({ kind: 'fetch', outcomes: { stored: 1, cancelled: 9 }, written: 0, refused: 0, writeBack: true, cancelled: true });
+  assert.equal(c.message, 'Scholar: cancelled; 1 PDF stored.');
+  assert.equal(jobReport({ kind: 'resolve', outcomes: {}, written: 0, refused: 0, writeBack: true, cancelled: false }).message, 'Scholar: no DOI to look up.');
+});
+
+test('progress is a notification only for a long job started from the palette, never for an automatic one', () => {
+  assert.equal(progressPlace({ entries: LONG_JOB_ENTRIES + 1, fromPalette: true, automatic: false }), 'notification');
+  assert.equal(progressPlace({ entries: LONG_JOB_ENTRIES, fromPalette: true, automatic: false }), 'view');
+  assert.equal(progressPlace({ entries: 5000, fromPalette: false, automatic: false }), 'view');
+  assert.equal(progressPlace({ entries: 5000, fromPalette: true, automatic: true }), 'view');
+});
+
+test('an entry\'s state in words says what its icon\'s colour says', () => {
+  assert.equal(entryStateText({ doiState: 'found', pdfState: 'stored' }), 'has a DOI, PDF stored');
+  assert.equal(entryStateText({ doiState: 'review', pdfState: 'none' }), 'DOI needs your review, no PDF');
+  assert.equal(entryStateText({ doiState: 'none', pdfState: 'failed' }), 'no DOI yet, PDF failed');
+  assert.equal(entryStateText({ doiState: 'no_doi', pdfState: 'pending' }), 'marked as having no DOI, PDF pending');
+  assert.equal(entryStateText({ doiState: 'not_found', pdfState: 'none' }), 'no DOI found, no PDF');
 });

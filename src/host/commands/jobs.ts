@@ -6,8 +6,9 @@ import type { CommandsOf } from '../container';
 type Id = 'scholar.resolveAllDois' | 'scholar.resolveEntry' | 'scholar.fetchPdfs' | 'scholar.cancel' | 'scholar.pause' | 'scholar.resume' | 'scholar.retryFailed' | 'scholar.retryEntry';
 
 export const jobCommands: CommandsOf<Id> = ({ controller, session, project }) => ({
+  // No argument: the palette, a key binding or the dashboard's button (see progressPlace in model/jobReport.ts).
   'scholar.resolveAllDois': (arg) =>
-    controller.run('resolve', arg instanceof vscode.Uri ? [arg] : undefined, { checkExisting: vscode.workspace.getConfiguration('scholar').get<boolean>('resolve.checkExistingDois', true) }),
+    controller.run('resolve', arg instanceof vscode.Uri ? [arg] : undefined, { checkExisting: vscode.workspace.getConfiguration('scholar').get<boolean>('resolve.checkExistingDois', true), fromPalette: arg === undefined }),
   'scholar.resolveEntry': (arg) => {
     const n = arg as { key?: string; bibUri?: vscode.Uri } | undefined;
     return n?.key && n.bibUri ? controller.run('resolve', [n.bibUri], { only: new Set([n.key]) }) : undefined;
@@ -15,15 +16,18 @@ export const jobCommands: CommandsOf<Id> = ({ controller, session, project }) =>
   'scholar.fetchPdfs': async (arg, more) => {
     const uris = await controller.targetBibs(Array.isArray(more) && more.length ? more : arg, false);
     if (uris === null) return undefined;
-    return controller.run('fetch', uris);
+    return controller.run('fetch', uris, { fromPalette: arg === undefined && !(Array.isArray(more) && more.length) });
   },
-  'scholar.cancel': () => {
-    const job = session.currentJob;
-    if (!job) void vscode.window.showInformationMessage('Scholar: no job is running.');
-    else job.cancel();
+  // Enabled only while a job runs (package.json `enablement`): no "nothing to cancel" message.
+  'scholar.cancel': () => session.currentJob?.cancel(),
+  'scholar.pause': () => {
+    session.currentJob?.pause();
+    session.notifyChanged();
   },
-  'scholar.pause': () => session.currentJob?.pause(),
-  'scholar.resume': () => session.currentJob?.resume(),
+  'scholar.resume': () => {
+    session.currentJob?.resume();
+    session.notifyChanged();
+  },
   'scholar.retryFailed': async (arg) => {
     const last = session.previousJob;
     if (!last || session.currentJob) {

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { fieldText } from '../../core/bib/latex';
 import type { CommandsOf } from '../container';
+import { LIBRARY_VIEW_ID } from '../controller';
 
 type Id = 'scholar.showDashboard' | 'scholar.showLog' | 'scholar.rebuildIndex' | 'scholar.searchLibrary' | 'scholar.searchInDashboard' | 'scholar.clearFilter' | 'scholar.setApiKey';
 
@@ -10,18 +11,30 @@ const SECRET_IDS = { OpenAlex: 'scholar.apiKey.openalex', 'Semantic Scholar': 's
 export const libraryCommands: CommandsOf<Id> = ({ context, log, controller, session, project, tree, dashboard }) => ({
   'scholar.showDashboard': () => dashboard.show(),
   'scholar.showLog': () => log.show(true),
+  // Every folder's library (one storage each); the first folder's when none exists yet.
   'scholar.rebuildIndex': async () => {
     if (!controller.requireTrust()) return undefined;
-    const folder = session.folderFor();
-    if (!folder) return undefined;
-    const lib = await session.library(folder);
-    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Scholar: rebuilding the library index' }, () => lib.writer.indexTask((ix) => ix.rebuildFromFolders()));
-    void lib.writer.saveIndex().catch(() => undefined);
+    let libs = await session.libraries.existingLibraries();
+    if (!libs.length) {
+      const folder = session.folderFor();
+      if (!folder) return undefined;
+      libs = [{ folder, library: await session.library(folder) }];
+    }
+    const reports = await vscode.window.withProgress({ location: { viewId: LIBRARY_VIEW_ID }, title: 'Scholar: rebuilding the library index' }, async () => {
+      const out = [];
+      for (const { folder, library } of libs) out.push({ folder, report: await library.writer.indexTask((ix) => ix.rebuildFromFolders()) });
+      return out;
+    });
+    for (const { library } of libs) void library.writer.saveIndex().catch(() => undefined);
     session.invalidateMetadata();
     tree.refreshNow();
-    void vscode.window.showInformationMessage(`Scholar: index rebuilt from ${report.count} folders${report.errors.length ? `; ${report.errors.length} unreadable (see the log)` : ''}.`);
-    for (const e of report.errors) log.warn(`index: ${e.folder}: ${e.message}`);
-    return report;
+    const count = reports.reduce((n, r) => n + r.report.count, 0);
+    const errors = reports.flatMap((r) => r.report.errors.map((e) => ({ ...e, where: r.folder.name })));
+    const where = reports.length > 1 ? ` in ${reports.length} workspace folders` : '';
+    void vscode.window.showInformationMessage(`Scholar: index rebuilt from ${count} ${count === 1 ? 'entry folder' : 'entry folders'}${where}${errors.length ? `; ${errors.length} unreadable (see the log)` : ''}.`);
+    for (const e of errors) log.warn(`index (${e.where}): ${e.folder}: ${e.message}`);
+    // One folder: the core's report as before; several: one per folder.
+    return reports.length === 1 ? reports[0]!.report : reports.map((r) => ({ folder: r.folder.name, ...r.report }));
   },
   'scholar.searchLibrary': async (arg) => {
     const query = typeof arg === 'string' ? arg : await vscode.window.showInputBox({ title: 'Scholar: search the library', prompt: 'Words (prefixes), "phrases", and filters author: year: tag: has:pdf status: venue: (- negates)', placeHolder: 'e.g. entropy year:2015..2022 has:pdf' });
@@ -30,7 +43,7 @@ export const libraryCommands: CommandsOf<Id> = ({ context, log, controller, sess
       tree.setFilter(undefined);
       return [];
     }
-    if (!(await session.indexFor(session.folderFor()))) {
+    if (!(await session.libraries.existingLibraries()).length && !(await session.indexFor(session.folderFor()))) {
       // No library yet (or Restricted Mode): filter the .bib entries by their text.
       const q = query.toLowerCase();
       const keys = new Set(project.bibDocs().flatMap((d) => d.file.entries).filter((e) => e.key.toLowerCase().includes(q) || (fieldText(e, 'title') ?? '').toLowerCase().includes(q)).map((e) => e.key));

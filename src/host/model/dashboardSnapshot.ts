@@ -4,6 +4,7 @@
  */
 import type { JobSnapshot } from '../../core/jobs/run';
 import type { IndexStats } from '../../core/index/library';
+import { errorLabel } from '../../core/errors';
 import { emptySnapshot, type DashboardSnapshot, type ServiceView } from '../../shared/protocol';
 
 export interface DashboardFacts {
@@ -35,7 +36,7 @@ export function toDashboardSnapshot(f: DashboardFacts): Omit<DashboardSnapshot, 
       : null,
     stages: s?.stats.stages.map((st) => ({ name: st.name, queued: st.queued, active: st.active, done: st.done, failed: st.failed, throughputPerMin: st.throughputPerMin })) ?? [],
     services: f.services,
-    errors: s?.errors.map((e) => ({ reason: e.reason, message: e.message, count: e.keys.length, permanent: e.permanent, keys: e.keys })) ?? [],
+    errors: s?.errors.map((e) => ({ reason: e.reason, label: errorLabel(e.reason), message: e.message, count: e.keys.length, permanent: e.permanent, keys: e.keys })) ?? [],
     activity: s?.activity.slice(-50) ?? [],
     throughput: s?.throughput.slice(-60) ?? [],
     library: stats ? { entries: stats.entries, withDoi: stats.withDoi, withPdf: stats.withPdf, needsReview: stats.byDoiStatus.review ?? 0 } : emptySnapshot().library,

@@ -56,3 +56,13 @@ export function entryStatus(f: EntryFacts): EntryStatus {
     meta,
   };
 }
+
+/**
+ * The entry's state in words, for the tree's description and for screen readers: what the icon's
+ * colour says, so that nobody needs to see the colour. Plain user words, never outcome names.
+ */
+export function entryStateText(st: Pick<EntryStatus, 'doiState' | 'pdfState' | 'failure'>): string {
+  const doi = { found: 'has a DOI', review: 'DOI needs your review', not_found: 'no DOI found', none: 'no DOI yet', no_doi: 'marked as having no DOI' }[st.doiState];
+  const pdf = { stored: 'PDF stored', failed: 'PDF failed', pending: 'PDF pending', none: 'no PDF' }[st.pdfState];
+  return `${doi}, ${pdf}`;
+}
