@@ -32,23 +32,23 @@ export async function writeFields(uri: vscode.Uri, writes: FieldWrite[]): Promis
   for (const w of writes) {
     const entry: BibEntry | undefined = findEntry(file, w.key);
     if (!entry || entry.key !== w.key) {
-      outcome.refused.push({ key: w.key, reason: 'the entry is no longer in the file' });
+      outcome.refused.push({ key: w.key, reason: vscode.l10n.t('the entry is no longer in the file') });
       continue;
     }
     if (text.slice(entry.span.start, entry.span.end) !== w.entryText) {
-      outcome.refused.push({ key: w.key, reason: 'the entry changed since Scholar read it' });
+      outcome.refused.push({ key: w.key, reason: vscode.l10n.t('the entry changed since Scholar read it') });
       continue;
     }
     if (seen.has(w.key)) continue;
     seen.add(w.key);
     const te = planFieldUpsert(file, entry, w.field, w.value);
     const range = new vscode.Range(doc.positionAt(te.offset), doc.positionAt(te.offset + te.length));
-    edit.replace(uri, range, te.text, { label: `Scholar: ${w.field} of ${w.key}`, needsConfirmation: false });
+    edit.replace(uri, range, te.text, { label: vscode.l10n.t('Scholar: {0} of {1}', w.field, w.key), needsConfirmation: false });
     outcome.applied.push(w.key);
   }
   if (outcome.applied.length === 0) return outcome;
   const ok = await vscode.workspace.applyEdit(edit);
-  if (!ok) return { applied: [], refused: writes.map((w) => ({ key: w.key, reason: 'VS Code refused the edit' })) };
+  if (!ok) return { applied: [], refused: writes.map((w) => ({ key: w.key, reason: vscode.l10n.t('VS Code refused the edit') })) };
   if (!wasDirty) await doc.save();
   return outcome;
 }

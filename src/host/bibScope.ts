@@ -177,10 +177,10 @@ export class DocumentBibliographies implements vscode.Disposable {
 
   lookup(tex: vscode.Uri): BibLookup {
     const r = this.scopes.get(tex.fsPath);
-    if (!r) return { kind: 'unknown', why: 'its bibliography is not read yet', files: [] };
-    if (r.unknownRoot) return { kind: 'unknown', why: `its root ${r.unknownRoot} is not in the workspace`, files: [] };
+    if (!r) return { kind: 'unknown', why: vscode.l10n.t('its bibliography is not read yet'), files: [] };
+    if (r.unknownRoot) return { kind: 'unknown', why: vscode.l10n.t('its root {0} is not in the workspace', r.unknownRoot), files: [] };
     if (!r.declared) return { kind: 'workspace' };
-    if (r.unresolved.length) return { kind: 'unknown', why: `bibliography '${r.unresolved[0]!.name}' was not found`, files: r.files };
+    if (r.unresolved.length) return { kind: 'unknown', why: vscode.l10n.t('bibliography \'{0}\' was not found', r.unresolved[0]!.name), files: r.files };
     const sig = r.files.join('\n');
     let keys = this.keyCache.get(sig);
     if (!keys) {

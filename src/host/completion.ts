@@ -43,7 +43,7 @@ function metaCandidate(m: Metadata): CiteItem {
 /** One line for a list: "Weinberg 1967" / "Glashow et al. 1961". */
 export function shortAuthors(c: CiteCandidate): string {
   const fam = c.families?.[0] ?? (c.authors[0] ? familyOf(c.authors[0]) : '');
-  return [fam + (c.authors.length > 1 ? ' et al.' : ''), c.year].filter(Boolean).join(' ');
+  return [fam + (c.authors.length > 1 ? vscode.l10n.t(' et al.') : ''), c.year].filter(Boolean).join(' ');
 }
 
 /** Everything an item says, as text: title, authors, year, venue, DOI, PDF and notices. */
@@ -53,9 +53,9 @@ export function describe(md: vscode.MarkdownString, c: CiteItem): void {
   md.appendMarkdown('**\n\n');
   if (c.authors.length) appendUntrusted(md, `${c.authors.join(', ')}\n\n`);
   if (c.venue || c.year) appendUntrusted(md, `${[c.venue, c.year].filter(Boolean).join(', ')}\n\n`);
-  appendUntrusted(md, `DOI: ${c.doi ?? 'none'} · PDF: ${c.hasPdf ? 'stored' : 'not fetched'}\n\n`);
+  appendUntrusted(md, vscode.l10n.t('DOI: {0} · PDF: {1}\n\n', c.doi ?? 'none', c.hasPdf ? 'stored' : vscode.l10n.t('not fetched')));
   for (const n of c.notices ?? []) appendUntrusted(md, `⚠ ${n.replace(/_/g, ' ')} notice\n\n`);
-  appendUntrusted(md, c.bib ? `In ${path.basename(c.bib.fsPath)}` : 'In the library only: not in this document\u2019s bibliography');
+  appendUntrusted(md, c.bib ? vscode.l10n.t('In {0}', path.basename(c.bib.fsPath)) : vscode.l10n.t('In the library only: not in this document’s bibliography'));
 }
 
 /**
@@ -156,13 +156,13 @@ export class CitationCompletion implements vscode.CompletionItemProvider, vscode
     const id = ctx.prefix ? classifyIdentifier(ctx.prefix) : undefined;
     if (id?.kind === 'doi' && !ranked.some((r) => r.candidate.key === ctx.prefix)) {
       const target = this.bibs.targetFor(doc.uri);
-      const add = new vscode.CompletionItem({ label: ctx.prefix, description: `Add this DOI${target ? ` to ${path.basename(target.fsPath)}` : ''} and cite its new key` }, vscode.CompletionItemKind.Event);
+      const add = new vscode.CompletionItem({ label: ctx.prefix, description: vscode.l10n.t('Add this DOI{0} and cite its new key', target ? vscode.l10n.t(' to {0}', path.basename(target.fsPath)) : '') }, vscode.CompletionItemKind.Event);
       add.range = { inserting, replacing };
       add.filterText = ctx.prefix;
       add.sortText = '!';
       add.insertText = ctx.prefix;
       const args: AddEntryArgs = { ids: ctx.prefix, target, replaceCite: { uri: doc.uri, range: new vscode.Range(start, start.translate(0, ctx.prefix.length)) } };
-      add.command = { command: 'scholar.addEntry', title: 'Add entry from DOI', arguments: [args] };
+      add.command = { command: 'scholar.addEntry', title: vscode.l10n.t('Add entry from DOI'), arguments: [args] };
       items.unshift(add);
     }
     // Re-asked on every keystroke: the ranking looks at title and authors, which the editor's own filter does not.
@@ -188,7 +188,7 @@ export class CitationCompletion implements vscode.CompletionItemProvider, vscode
     const target = c.bib ? undefined : this.bibs.targetFor(tex);
     if (!c.bib && c.doi && target) {
       const args: AddEntryArgs = { ids: c.doi, key: c.key, target };
-      item.command = { command: 'scholar.addEntry', title: 'Add the entry to the bibliography', arguments: [args] };
+      item.command = { command: 'scholar.addEntry', title: vscode.l10n.t('Add the entry to the bibliography'), arguments: [args] };
     }
     return item;
   }

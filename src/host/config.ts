@@ -61,10 +61,10 @@ export function storageRootFor(folder: vscode.WorkspaceFolder, setting: string |
   const rel = (setting ?? 'storage').trim() || 'storage';
   const abs = path.resolve(ws, rel);
   if (abs === path.resolve(ws) || !isLexicallyInside(ws, abs)) {
-    throw new ScholarError('E_STORAGE_OUTSIDE', `scholar.storageFolder "${rel}" is outside the workspace folder; Scholar keeps its library inside the workspace`);
+    throw new ScholarError('E_STORAGE_OUTSIDE', vscode.l10n.t('scholar.storageFolder "{0}" is outside the workspace folder; Scholar keeps its library inside the workspace', rel));
   }
   if (!isInside(ws, abs)) {
-    throw new ScholarError('E_STORAGE_OUTSIDE', `scholar.storageFolder "${rel}" leads outside the workspace folder through a symbolic link`);
+    throw new ScholarError('E_STORAGE_OUTSIDE', vscode.l10n.t('scholar.storageFolder "{0}" leads outside the workspace folder through a symbolic link', rel));
   }
   return abs;
 }
@@ -87,7 +87,7 @@ export function readNetwork(env: Record<string, string | undefined> = process.en
   try {
     proxy = parseProxyUrl(userValue<string>(cfg, 'proxy'));
   } catch (err) {
-    throw new ScholarError('E_CONFIG', `http.proxy: ${(err as Error).message}`);
+    throw new ScholarError('E_CONFIG', vscode.l10n.t('http.proxy: {0}', (err as Error).message));
   }
   const noProxy = [...parseNoProxy(userValue<string[]>(cfg, 'noProxy') ?? []), ...(fromEnv.noProxy ?? [])];
   const auth = userValue<string | null>(cfg, 'proxyAuthorization');
@@ -113,7 +113,7 @@ export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?:
       } catch {
         u = undefined;
       }
-      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ScholarError('E_CONFIG', `scholar.endpoints.${s} must be an http or https URL`);
+      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ScholarError('E_CONFIG', vscode.l10n.t('scholar.endpoints.{0} must be an http or https URL', s));
       endpoints[s] = url.replace(/\/+$/, '');
     }
     const rps = userValue<number>(cfg, `limits.${s}.requestsPerSecond`);

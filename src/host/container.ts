@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { Log } from './log';
+import { setTranslator } from './model/l10n';
 import { Session } from './session';
 import { ProjectModel } from './project';
 import { Upgrades } from './upgrade';
@@ -54,6 +55,8 @@ export interface Services {
 export type CommandsOf<K extends CommandId> = (s: Services) => Handlers<K>;
 
 export function createServices(context: vscode.ExtensionContext, log: Log): Services {
+  // The pure model modules translate through this (they cannot import vscode).
+  setTranslator((message, ...args) => vscode.l10n.t(message, ...args)); // l10n-ignore: the messages are model/*'s literals
   const own = <T extends vscode.Disposable>(d: T): T => (context.subscriptions.push(d), d);
   const session = own(new Session(context, log));
   const project = own(new ProjectModel(log, () => session.storageFolders()));

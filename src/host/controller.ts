@@ -78,7 +78,7 @@ export class Controller {
   requireTrust(): boolean {
     if (vscode.workspace.isTrusted) return true;
     void vscode.window
-      .showWarningMessage('Scholar sends no request and writes nothing in Restricted Mode. Trust this folder to resolve DOIs and fetch PDFs.', 'Manage Workspace Trust')
+      .showWarningMessage(vscode.l10n.t('Scholar sends no request and writes nothing in Restricted Mode. Trust this folder to resolve DOIs and fetch PDFs.'), vscode.l10n.t('Manage Workspace Trust'))
       .then((a) => a && vscode.commands.executeCommand('workbench.trust.manage'));
     return false;
   }
@@ -111,7 +111,7 @@ export class Controller {
     if (docs.length <= 1) return docs.map((d) => d.uri);
     const pick = await vscode.window.showQuickPick(
       docs.map((d) => ({ label: path.basename(d.uri.fsPath), description: vscode.workspace.asRelativePath(d.uri), uri: d.uri })),
-      { title: 'Scholar: Fetch PDFs for which .bib file?' },
+      { title: vscode.l10n.t('Scholar: Fetch PDFs for which .bib file?') },
     );
     return pick ? [pick.uri] : null;
   }
@@ -130,12 +130,12 @@ export class Controller {
       .filter((g) => g.entries.length > 0);
     const all = groups.flatMap((g) => g.entries);
     if (all.length === 0) {
-      if (!opts.automatic) void vscode.window.showInformationMessage('Scholar: there is no .bib entry to work on.');
+      if (!opts.automatic) void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: there is no .bib entry to work on.'));
       return undefined;
     }
     this.onJobStart?.();
     const priority = this.project.citedIn(vscode.window.activeTextEditor?.document.uri);
-    const title = kind === 'resolve' ? 'Scholar: resolving DOIs' : 'Scholar: fetching PDFs';
+    const title = kind === 'resolve' ? vscode.l10n.t('Scholar: resolving DOIs') : vscode.l10n.t('Scholar: fetching PDFs');
     // Keep the text each entry had when the job read it: write-back refuses entries changed since.
     const entryText = new Map(all.map((e) => [`${e.bibPath}#${e.key}`, e.file.text.slice(e.entry.span.start, e.entry.span.end)]));
     const place = progressPlace({ entries: all.length, fromPalette: !!opts.fromPalette, automatic: !!opts.automatic });
@@ -204,9 +204,10 @@ export class Controller {
     this.log.info(`${opts.automatic ? '(automatic) ' : ''}${message}`);
     // An automatic run (watch mode) is not something the user asked for: the log and the views say it, no toast.
     if (opts.automatic) return;
-    void vscode.window.showInformationMessage(message, ...actions).then((a) => {
-      if (a === 'Review') void vscode.commands.executeCommand('scholar.review');
-      if (a === 'Show Dashboard') void vscode.commands.executeCommand('scholar.showDashboard');
+    const label = { Review: vscode.l10n.t('Review'), 'Show Dashboard': vscode.l10n.t('Show Dashboard') };
+    void vscode.window.showInformationMessage(message, ...actions.map((x) => label[x])).then((a) => {
+      if (a === label.Review) void vscode.commands.executeCommand('scholar.review');
+      if (a === label['Show Dashboard']) void vscode.commands.executeCommand('scholar.showDashboard'); // l10n-ignore: the button's id
     });
   }
 
@@ -234,7 +235,7 @@ export class Controller {
       indexes = index ? [index] : [];
     }
     if (!indexes.length) {
-      return { hits: [], error: this.session.trusted ? 'There is no library yet: resolve DOIs or fetch PDFs first.' : 'Restricted Mode: Scholar opens no library until you trust this folder.' };
+      return { hits: [], error: this.session.trusted ? vscode.l10n.t('There is no library yet: resolve DOIs or fetch PDFs first.') : vscode.l10n.t('Restricted Mode: Scholar opens no library until you trust this folder.') };
     }
     try {
       const found = indexes.flatMap((index) => index.search(query, { limit }));
@@ -266,7 +267,7 @@ export class Controller {
 
   async review(arg: unknown): Promise<void> {
     if (!this.requireTrust()) return;
-    const node = await this.pickEntry(arg, 'Scholar: review which entry?', (k) => this.statuses.of(k).doiState === 'review');
+    const node = await this.pickEntry(arg, vscode.l10n.t('Scholar: review which entry?'), (k) => this.statuses.of(k).doiState === 'review');
     if (!node) return;
     const folder = this.session.folderFor(node.bibUri);
     const index = await this.session.indexFor(folder);
@@ -285,11 +286,11 @@ export class Controller {
         action: 'accept',
         doi: c.doi,
       })),
-      ...(wrongDoi ? [{ label: `$(check) Keep ${wrongDoi}`, description: `${meta?.match?.why ?? 'found wrong'}; keep it anyway and do not flag it again`, action: 'keep' as const }] : []),
-      { label: '$(close) None of these', description: 'reject all candidates; ask again next time', action: 'reject' },
-      { label: '$(circle-slash) This entry has no DOI', description: 'remember, and do not ask again', action: 'no_doi' },
+      ...(wrongDoi ? [{ label: vscode.l10n.t('$(check) Keep {0}', wrongDoi), description: vscode.l10n.t('{0}; keep it anyway and do not flag it again', meta?.match?.why ?? vscode.l10n.t('found wrong')), action: 'keep' as const }] : []),
+      { label: vscode.l10n.t('$(close) None of these'), description: vscode.l10n.t('reject all candidates; ask again next time'), action: 'reject' },
+      { label: vscode.l10n.t('$(circle-slash) This entry has no DOI'), description: vscode.l10n.t('remember, and do not ask again'), action: 'no_doi' },
     ];
-    const pick = await vscode.window.showQuickPick(items, { title: `Review ${node.key}: ${entryLine}`, placeHolder: 'Pick the candidate that is this entry', matchOnDetail: true });
+    const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Review {0}: {1}', node.key, entryLine), placeHolder: vscode.l10n.t('Pick the candidate that is this entry'), matchOnDetail: true });
     if (!pick) return;
     const lib = folder ? await this.session.library(folder) : undefined;
     if (!lib) return;
@@ -300,7 +301,7 @@ export class Controller {
       const text = doc ? doc.file.text.slice(entry.span.start, entry.span.end) : '';
       const out = await writeFields(node.bibUri, [{ key: node.key, field: 'doi', value: pick.doi, entryText: text }]);
       if (out.refused.length) {
-        void vscode.window.showWarningMessage(`Scholar: ${out.refused[0].reason}`);
+        void vscode.window.showWarningMessage(vscode.l10n.t('Scholar: {0}', out.refused[0].reason));
         return;
       }
       await lib.writer.writeMetadata(node.key, { doi: pick.doi, match: { score: candidates.find((c) => c.doi === pick.doi)?.score ?? 1, outcome: 'manual', source: 'user', candidates: meta?.match?.candidates }, provenance: { doi: 'user' } });
@@ -319,7 +320,7 @@ export class Controller {
     if (!this.requireTrust()) return;
     const a = arg as { key?: unknown; bibUri?: unknown } | undefined;
     // Reached from a quick fix or the review pick with an entry; anything else is a caller's bug.
-    if (typeof a?.key !== 'string' || !(a.bibUri instanceof vscode.Uri)) throw new ScholarError('E_USAGE', 'Keep This DOI needs an entry of a .bib file');
+    if (typeof a?.key !== 'string' || !(a.bibUri instanceof vscode.Uri)) throw new ScholarError('E_USAGE', vscode.l10n.t('Keep This DOI needs an entry of a .bib file'));
     const key = a.key;
     const folder = this.session.folderFor(a.bibUri);
     if (!folder) return;
@@ -335,7 +336,7 @@ export class Controller {
 
   async markNoDoi(arg: unknown): Promise<void> {
     if (!this.requireTrust()) return;
-    const node = await this.pickEntry(arg, 'Scholar: mark which entry as having no DOI?');
+    const node = await this.pickEntry(arg, vscode.l10n.t('Scholar: mark which entry as having no DOI?'));
     if (!node) return;
     const folder = this.session.folderFor(node.bibUri);
     if (!folder) return;
@@ -349,6 +350,6 @@ export class Controller {
 
 function versionLabel(c: { version?: string; versionOk?: boolean | null }): string | undefined {
   if (!c.version || c.version === 'unknown') return undefined;
-  const v = c.version === 'preprint' ? 'preprint' : 'published version';
-  return c.versionOk === false ? `${v} — not the version this entry cites` : v;
+  const v = c.version === 'preprint' ? 'preprint' : vscode.l10n.t('published version');
+  return c.versionOk === false ? vscode.l10n.t('{0} — not the version this entry cites', v) : v;
 }

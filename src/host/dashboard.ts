@@ -68,7 +68,7 @@ export class Dashboard implements vscode.Disposable {
       this.panel.reveal(undefined, false);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Scholar Dashboard', vscode.ViewColumn.Active, this.options());
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, vscode.l10n.t('Scholar Dashboard'), vscode.ViewColumn.Active, this.options());
     this.attach(panel);
   }
 
@@ -133,7 +133,7 @@ export class Dashboard implements vscode.Disposable {
           (r) => this.post({ type: 'searchResults', id: msg.id, query: msg.query, hits: r.hits, error: r.error, ms: Math.round((performance.now() - t0) * 10) / 10 }),
           (err: unknown) => {
             this.log.error('dashboard search', err instanceof Error ? err : new Error(String(err)));
-            this.post({ type: 'searchResults', id: msg.id, query: msg.query, hits: [], ms: 0, error: 'The search failed; see the Scholar log.' });
+            this.post({ type: 'searchResults', id: msg.id, query: msg.query, hits: [], ms: 0, error: vscode.l10n.t('The search failed; see the Scholar log.') });
           },
         );
         return;

@@ -36,7 +36,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Schola
     return { session, project, tree, dashboard, controller, latex, upgrades, pdfViewer, pdfs, treeDrop, addEntry, updateEntries, bibliographies, insertCitation, firstRun, commandFailures, commandIds: Object.keys(table) };
   } catch (err) {
     log.error('activation failed', err instanceof Error ? err : new Error(String(err)));
-    void vscode.window.showErrorMessage(`Scholar failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Scholar failed to start: {0}', err instanceof Error ? err.message : String(err)));
     return undefined;
   }
 }

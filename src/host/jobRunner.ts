@@ -74,7 +74,7 @@ export class JobRunner {
 
   /** Runs one job at a time. Resolves with the finished job. */
   runJob(kind: JobKind, entries: JobEntry[], folder: vscode.WorkspaceFolder, opts: RunOptions = {}): Promise<Job> {
-    if (this.job || this.starting) return Promise.reject(new Error('A Scholar job is already running. Cancel it or wait for it to finish.'));
+    if (this.job || this.starting) return Promise.reject(new Error(vscode.l10n.t('A Scholar job is already running. Cancel it or wait for it to finish.')));
     // Set before the first await: two commands started together must not both get through.
     this.starting = true;
     const run = this.start(kind, entries, folder, opts);
@@ -148,7 +148,7 @@ export class JobRunner {
       const rate = span > 0 ? (st.requests - w[0].requests) / span : 0;
       out.push({
         // A custom resolver's host is its own lane; the dashboard names it after the resolver.
-        service: this.resolverLanes.has(st.key) ? `resolver ${this.resolverLanes.get(st.key)} (${st.key.slice(4)})` : st.key,
+        service: this.resolverLanes.has(st.key) ? vscode.l10n.t('resolver {0} ({1})', String(this.resolverLanes.get(st.key)), st.key.slice(4)) : st.key,
         requests: st.requests,
         inFlight: st.inFlight,
         ratePerSec: rate,

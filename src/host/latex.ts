@@ -96,7 +96,7 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
         const finding: DoiFinding = {
           key: entry.key,
           code: m.outcome === 'doi_mismatch' ? 'W_DOI_MISMATCH' : 'W_DOI_UNKNOWN',
-          message: `${m.outcome === 'doi_mismatch' ? 'This DOI names another work' : 'This DOI does not exist'}: ${m.why ?? ''}`.replace(/: $/, ''),
+          message: `${m.outcome === 'doi_mismatch' ? vscode.l10n.t('This DOI names another work') : vscode.l10n.t('This DOI does not exist')}: ${m.why ?? ''}`.replace(/: $/, ''),
           replacement: m.replacement,
         };
         const d = new vscode.Diagnostic(range, finding.message, vscode.DiagnosticSeverity.Warning);
@@ -138,10 +138,10 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     };
     this.versionPairs.clear();
     for (const dup of versionDuplicates(docs.map((d) => ({ path: d.uri.toString(), file: d.file })), linked)) {
-      for (const [side, other, what] of [[dup.preprint, dup.published, 'its published version'], [dup.published, dup.preprint, 'its preprint']] as const) {
+      for (const [side, other, what] of [[dup.preprint, dup.published, vscode.l10n.t('its published version')], [dup.published, dup.preprint, vscode.l10n.t('its preprint')]] as const) {
         const r = keyRange(side.path, side.key);
         if (!r) continue;
-        const d = new vscode.Diagnostic(r, `'${side.key}' and '${other.key}' are two versions of one work ('${other.key}' is ${what}); cite one of them`, vscode.DiagnosticSeverity.Information);
+        const d = new vscode.Diagnostic(r, vscode.l10n.t('\'{0}\' and \'{1}\' are two versions of one work (\'{2}\' is {3}); cite one of them', side.key, other.key, other.key, what), vscode.DiagnosticSeverity.Information);
         d.source = 'Scholar';
         d.code = 'I_VERSION_DUPLICATE';
         this.versionPairs.set(findingKey(vscode.Uri.parse(side.path), r), dup);
@@ -155,7 +155,7 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       const pos = new vscode.Position(d.line - 1, d.column - 1);
       const diag = new vscode.Diagnostic(
         new vscode.Range(pos, pos.translate(0, d.name.length)),
-        `bibliography '${d.name}' not found (relative to ${d.rootDir}, along BIBINPUTS, or by kpsewhich): citations of this document are not checked`,
+        vscode.l10n.t('bibliography \'{0}\' not found (relative to {1}, along BIBINPUTS, or by kpsewhich): citations of this document are not checked', d.name, d.rootDir),
         vscode.DiagnosticSeverity.Information,
       );
       diag.source = 'Scholar';
@@ -168,8 +168,8 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       const scope = this.scopes?.lookup(site.uri) ?? { kind: 'workspace' as const };
       const isDefined = scope.kind === 'scoped' ? scope.keys.has(site.key) : scope.kind === 'unknown' ? true : defined.has(site.key);
       if (!isDefined) {
-        const where = scope.kind === 'scoped' ? `of this document's bibliography (${scope.files.map((f) => vscode.workspace.asRelativePath(f)).join(', ')})` : '';
-        const d = new vscode.Diagnostic(range, `'${site.key}' is cited but defined in no .bib file ${where}`.trim(), vscode.DiagnosticSeverity.Warning);
+        const where = scope.kind === 'scoped' ? vscode.l10n.t('of this document\'s bibliography ({0})', scope.files.map((f) => vscode.workspace.asRelativePath(f)).join(', ')) : '';
+        const d = new vscode.Diagnostic(range, vscode.l10n.t('\'{0}\' is cited but defined in no .bib file {1}', site.key, where).trim(), vscode.DiagnosticSeverity.Warning);
         d.source = 'Scholar';
         d.code = 'W_UNDEFINED_CITATION';
         add(site.uri, d);
@@ -187,7 +187,7 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
         if (n.type !== 'retraction' && n.type !== 'correction' && n.type !== 'expression_of_concern') continue;
         const d = new vscode.Diagnostic(
           range,
-          `'${site.key}' has a ${n.type.replace(/_/g, ' ')} notice${n.doi ? ` (${n.doi})` : ''}`,
+          vscode.l10n.t('\'{0}\' has a {1} notice{2}', site.key, n.type.replace(/_/g, ' '), n.doi ? ` (${n.doi})` : ''),
           n.type === 'retraction' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information,
         );
         d.source = 'Scholar';
@@ -218,7 +218,7 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       // The diagnostic says it already, and so does LaTeX Workshop's hover.
       if (lw) return undefined;
       const scoped = this.scopes?.lookup(doc.uri).kind === 'scoped';
-      appendUntrusted(md, `${cite.key}: defined in no .bib file of ${scoped ? 'this document\u2019s bibliography' : 'this workspace'}`);
+      appendUntrusted(md, vscode.l10n.t('{0}: defined in no .bib file of {1}', cite.key, scoped ? vscode.l10n.t('this document’s bibliography') : vscode.l10n.t('this workspace')));
       return new vscode.Hover(md, range);
     }
     const st = this.statuses.of(cite.key);
@@ -246,12 +246,12 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       md.appendMarkdown(`DOI: [`);
       appendUntrusted(md, doi);
       md.appendMarkdown(`](${doiUrl(doi)})\n\n`);
-      if (wrongDoi) appendUntrusted(md, `⚠ ${m!.why ?? 'this DOI was found wrong'}${m!.replacement ? ` (the entry is ${m!.replacement}; quick fix on the doi field)` : ''}\n\n`);
-    } else appendUntrusted(md, `DOI: ${st.doiState === 'review' ? 'needs review' : 'none yet'}\n\n`);
-    appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? (st.meta?.pdf?.verified === 'manual' ? 'stored (kept by you)' : 'stored') : st.pdfState === 'failed' ? 'failed' : 'not fetched'}\n\n`);
+      if (wrongDoi) appendUntrusted(md, `⚠ ${m!.why ?? vscode.l10n.t('this DOI was found wrong')}${m!.replacement ? vscode.l10n.t(' (the entry is {0}; quick fix on the doi field)', m!.replacement) : ''}\n\n`);
+    } else appendUntrusted(md, vscode.l10n.t('DOI: {0}\n\n', st.doiState === 'review' ? vscode.l10n.t('needs review') : vscode.l10n.t('none yet')));
+    appendUntrusted(md, vscode.l10n.t('PDF: {0}\n\n', st.pdfState === 'stored' ? (st.meta?.pdf?.verified === 'manual' ? vscode.l10n.t('stored (kept by you)') : 'stored') : st.pdfState === 'failed' ? 'failed' : vscode.l10n.t('not fetched')));
     for (const n of notices) appendUntrusted(md, `⚠ ${n.type.replace(/_/g, ' ')} notice${n.doi ? `: ${n.doi}` : ''}\n\n`);
     if (up) appendUntrusted(md, `↑ ${publishedMessage(up.proposal)}\n\n`);
-    if (found.external) appendUntrusted(md, `From ${found.uri.fsPath}\n\n`);
+    if (found.external) appendUntrusted(md, vscode.l10n.t('From {0}\n\n', found.uri.fsPath));
     if (!vscode.workspace.isTrusted) return new vscode.Hover(md, range);
     // The links live in their own MarkdownString, which holds no text from a .bib or an API: only
     // it may run commands, and only these, for this key (an argument, not markup).
@@ -259,9 +259,9 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     const args = encodeURIComponent(JSON.stringify([cite.key])).replace(/[()']/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
     const links: string[] = [];
     const commands: string[] = [];
-    if (st.pdfState === 'stored') links.push(`[Open PDF](command:scholar.openPdf?${args} "Open the stored PDF")`), commands.push('scholar.openPdf');
-    if (doi && ws) links.push(`[Open DOI](command:scholar.openDoi?${args} "Open the DOI in the browser")`), commands.push('scholar.openDoi');
-    if (st.pdfState !== 'stored' && ws) links.push(`[Attach PDF…](command:scholar.attachPdf?${args} "Attach a PDF you have to this entry")`), commands.push('scholar.attachPdf');
+    if (st.pdfState === 'stored') links.push(vscode.l10n.t('[Open PDF](command:scholar.openPdf?{0} "Open the stored PDF")', args)), commands.push('scholar.openPdf');
+    if (doi && ws) links.push(vscode.l10n.t('[Open DOI](command:scholar.openDoi?{0} "Open the DOI in the browser")', args)), commands.push('scholar.openDoi');
+    if (st.pdfState !== 'stored' && ws) links.push(vscode.l10n.t('[Attach PDF…](command:scholar.attachPdf?{0} "Attach a PDF you have to this entry")', args)), commands.push('scholar.attachPdf');
     if (!links.length) return new vscode.Hover(md, range);
     const link = new vscode.MarkdownString(undefined, false);
     link.isTrusted = { enabledCommands: commands };
@@ -280,14 +280,14 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     if (!found) return [];
     const node = { kind: 'entry' as const, key: cite.key, bibUri: found.doc.uri, entry: found.entry };
     const actions: vscode.CodeAction[] = [];
-    const go = new vscode.CodeAction(`Go to the entry of '${cite.key}'`, vscode.CodeActionKind.QuickFix);
-    go.command = { command: 'scholar.revealEntry', title: 'Go to entry', arguments: [node] };
+    const go = new vscode.CodeAction(vscode.l10n.t('Go to the entry of \'{0}\'', cite.key), vscode.CodeActionKind.QuickFix);
+    go.command = { command: 'scholar.revealEntry', title: vscode.l10n.t('Go to entry'), arguments: [node] };
     actions.push(go);
     const cite2 = this.citePublishedAction(found.doc.uri, cite.key, ctx);
     if (cite2) actions.push(cite2);
     if (!found.entry.fields.get('doi')) {
-      const resolve = new vscode.CodeAction(`Resolve the DOI of '${cite.key}'`, vscode.CodeActionKind.QuickFix);
-      resolve.command = { command: 'scholar.resolveEntry', title: 'Resolve DOI', arguments: [node] };
+      const resolve = new vscode.CodeAction(vscode.l10n.t('Resolve the DOI of \'{0}\'', cite.key), vscode.CodeActionKind.QuickFix);
+      resolve.command = { command: 'scholar.resolveEntry', title: vscode.l10n.t('Resolve DOI'), arguments: [node] };
       actions.push(resolve);
     }
     return actions;
@@ -303,10 +303,10 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       }
       const pair = d.source === 'Scholar' && d.code === 'I_VERSION_DUPLICATE' ? this.versionPairs.get(findingKey(doc.uri, d.range)) : undefined;
       if (pair) {
-        const merge = new vscode.CodeAction(`Merge duplicate entries '${pair.preprint.key}' and '${pair.published.key}'…`, vscode.CodeActionKind.QuickFix);
+        const merge = new vscode.CodeAction(vscode.l10n.t('Merge duplicate entries \'{0}\' and \'{1}\'…', pair.preprint.key, pair.published.key), vscode.CodeActionKind.QuickFix);
         merge.diagnostics = [d];
         const ref = (s: { path: string; key: string }) => ({ uri: vscode.Uri.parse(s.path), key: s.key });
-        merge.command = { command: 'scholar.mergeDuplicates', title: 'Merge duplicate entries…', arguments: [{ preprint: ref(pair.preprint), published: ref(pair.published) }] };
+        merge.command = { command: 'scholar.mergeDuplicates', title: vscode.l10n.t('Merge duplicate entries…'), arguments: [{ preprint: ref(pair.preprint), published: ref(pair.published) }] };
         actions.push(merge);
       }
     }
@@ -315,16 +315,16 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
       const finding = this.doiFindings.get(findingKey(doc.uri, d.range));
       if (!finding || finding.code !== d.code) continue;
       if (finding.replacement) {
-        const fix = new vscode.CodeAction(`Replace with ${finding.replacement}`, vscode.CodeActionKind.QuickFix);
+        const fix = new vscode.CodeAction(vscode.l10n.t('Replace with {0}', finding.replacement), vscode.CodeActionKind.QuickFix);
         fix.diagnostics = [d];
         fix.isPreferred = true;
         fix.edit = new vscode.WorkspaceEdit();
-        fix.edit.replace(doc.uri, d.range, finding.replacement, { label: `Scholar: doi of ${finding.key}`, needsConfirmation: false });
+        fix.edit.replace(doc.uri, d.range, finding.replacement, { label: vscode.l10n.t('Scholar: doi of {0}', finding.key), needsConfirmation: false });
         actions.push(fix);
       }
-      const keep = new vscode.CodeAction('Keep this DOI (do not flag it again)', vscode.CodeActionKind.QuickFix);
+      const keep = new vscode.CodeAction(vscode.l10n.t('Keep this DOI (do not flag it again)'), vscode.CodeActionKind.QuickFix);
       keep.diagnostics = [d];
-      keep.command = { command: 'scholar.keepDoi', title: 'Keep this DOI', arguments: [{ key: finding.key, bibUri: doc.uri }] };
+      keep.command = { command: 'scholar.keepDoi', title: vscode.l10n.t('Keep this DOI'), arguments: [{ key: finding.key, bibUri: doc.uri }] };
       actions.push(keep);
     }
     return actions;
@@ -338,13 +338,13 @@ export class LatexFeatures implements vscode.HoverProvider, vscode.CodeActionPro
     const s = this.upgrades?.get(key);
     const bib = vscode.workspace.textDocuments.find((t) => t.uri.toString() === bibUri.toString());
     if (!s) return undefined;
-    const fix = new vscode.CodeAction(`Cite the published version (${s.proposal.to!.doi})`, vscode.CodeActionKind.QuickFix);
+    const fix = new vscode.CodeAction(vscode.l10n.t('Cite the published version ({0})', s.proposal.to!.doi), vscode.CodeActionKind.QuickFix);
     fix.diagnostics = ctx.diagnostics.filter((d) => d.code === 'I_PUBLISHED_VERSION');
     fix.isPreferred = s.proposal.outcome === 'upgraded';
     // An open .bib gets the edit itself (previewable); a closed one is opened and edited by the command.
     const edit = bib ? this.upgrades!.editFor(bib, key) : undefined;
     if (edit) fix.edit = edit;
-    else fix.command = { command: 'scholar.citePublishedVersion', title: 'Cite the published version', arguments: [{ key, bibUri }] };
+    else fix.command = { command: 'scholar.citePublishedVersion', title: vscode.l10n.t('Cite the published version'), arguments: [{ key, bibUri }] };
     return fix;
   }
 

@@ -90,7 +90,7 @@ export class LibraryRegistry implements vscode.Disposable {
       network = readNetwork();
     } catch (err) {
       this.log.warn(`network settings: ${err instanceof Error ? err.message : String(err)}`);
-      void vscode.window.showWarningMessage(`Scholar: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Scholar: {0}', err instanceof Error ? err.message : String(err)));
       return;
     }
     for (const lib of this.libraries.values()) lib.then((l) => l.http.setNetwork(network), () => undefined);
@@ -114,7 +114,7 @@ export class LibraryRegistry implements vscode.Disposable {
 
   /** Opens (once) the library of a folder. Refused in Restricted Mode: opening it writes to disk. */
   library(folder: vscode.WorkspaceFolder): Promise<Library> {
-    if (!this.trusted) return Promise.reject(new Error('Scholar writes nothing in Restricted Mode. Trust this folder to build the library.'));
+    if (!this.trusted) return Promise.reject(new Error(vscode.l10n.t('Scholar writes nothing in Restricted Mode. Trust this folder to build the library.')));
     const k = folder.uri.toString();
     let lib = this.libraries.get(k);
     if (!lib) {

@@ -101,7 +101,7 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
 
   private updateMessage(): void {
     if (!this.view) return;
-    this.view.message = this.filter ? `Showing ${this.filter.size} entries matching "${this.filterLabel}"` : undefined;
+    this.view.message = this.filter ? vscode.l10n.t('Showing {0} entries matching "{1}"', this.filter.size, String(this.filterLabel)) : undefined;
   }
 
   /** The entry's status (read from the models by EntryStatuses; the tree only shows it). */
@@ -112,23 +112,23 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
   getTreeItem(node: TreeNode): vscode.TreeItem {
     if (node.kind === 'group') {
       if (node.group === 'published') {
-        const item = new vscode.TreeItem('Published since', vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(vscode.l10n.t('Published since'), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = 'group:published';
         item.description = String(node.keys.length);
-        item.tooltip = 'Cited preprints with a published version: Cite the published version is a quick fix on each entry';
+        item.tooltip = vscode.l10n.t('Cited preprints with a published version: Cite the published version is a quick fix on each entry');
         item.iconPath = new vscode.ThemeIcon('arrow-circle-up');
         item.contextValue = 'group-published';
-        item.accessibilityInformation = { label: `Published since: ${plural(node.keys.length)} cited as preprints have a published version`, role: 'treeitem' };
+        item.accessibilityInformation = { label: vscode.l10n.t('Published since: {0} cited as preprints have a published version', plural(node.keys.length)), role: 'treeitem' };
         return item;
       }
-      const item = new vscode.TreeItem(node.group === 'review' ? 'Needs review' : 'Failed', vscode.TreeItemCollapsibleState.Collapsed);
+      const item = new vscode.TreeItem(node.group === 'review' ? vscode.l10n.t('Needs review') : 'Failed', vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `group:${node.group}`;
       item.description = String(node.keys.length);
       item.iconPath = new vscode.ThemeIcon(node.group === 'review' ? 'question' : 'error', new vscode.ThemeColor(node.group === 'review' ? 'list.warningForeground' : 'list.errorForeground'));
       item.contextValue = `group-${node.group}`;
-      const what = node.group === 'review' ? 'need your review' : 'failed';
+      const what = node.group === 'review' ? vscode.l10n.t('need your review') : 'failed';
       item.tooltip = `${plural(node.keys.length)} ${what}`;
-      item.accessibilityInformation = { label: `${node.group === 'review' ? 'Needs review' : 'Failed'}: ${plural(node.keys.length)} ${what}`, role: 'treeitem' };
+      item.accessibilityInformation = { label: `${node.group === 'review' ? vscode.l10n.t('Needs review') : 'Failed'}: ${plural(node.keys.length)} ${what}`, role: 'treeitem' };
       return item;
     }
     if (node.kind === 'range') {
@@ -139,7 +139,7 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
       item.description = `${first} … ${last}`;
       item.iconPath = new vscode.ThemeIcon('list-flat');
       item.contextValue = 'range';
-      item.accessibilityInformation = { label: `Entries ${node.from + 1} to ${node.to}, ${first} to ${last}`, role: 'treeitem' };
+      item.accessibilityInformation = { label: vscode.l10n.t('Entries {0} to {1}, {2} to {3}', node.from + 1, node.to, first, last), role: 'treeitem' };
       return item;
     }
     if (node.kind === 'bib') {
@@ -148,7 +148,7 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
       item.resourceUri = node.doc.uri;
       const dir = path.dirname(vscode.workspace.asRelativePath(node.doc.uri, false));
       const errors = node.doc.file.errors.filter((e) => e.severity === 'error').length;
-      item.description = `${dir === '.' ? '' : `${dir} · `}${node.doc.file.entries.length} entries${errors ? ` · ${errors} errors` : ''}`;
+      item.description = vscode.l10n.t('{0}{1} entries{2}', dir === '.' ? '' : `${dir} · `, node.doc.file.entries.length, errors ? ` · ${errors} errors` : '');
       item.iconPath = new vscode.ThemeIcon('book');
       item.contextValue = 'bibFile';
       item.tooltip = node.doc.uri.fsPath;
@@ -186,8 +186,8 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     item.iconPath = icon;
     // The tooltip is built when the user hovers (resolveTreeItem), not for each of 50,000 items.
     item.command = st.pdfState === 'stored'
-      ? { command: 'scholar.openPdf', title: 'Open PDF', arguments: [node] }
-      : { command: 'scholar.revealEntry', title: 'Go to Entry', arguments: [node] };
+      ? { command: 'scholar.openPdf', title: vscode.l10n.t('Open PDF'), arguments: [node] }
+      : { command: 'scholar.revealEntry', title: vscode.l10n.t('Go to Entry'), arguments: [node] };
     return item;
   }
 
@@ -203,11 +203,11 @@ export class LibraryTree implements vscode.TreeDataProvider<TreeNode>, vscode.Di
     if (authors) appendUntrusted(md, `${short(authors, 200)}\n\n`);
     const venue = st.meta?.venue ?? fieldText(node.entry, 'journal') ?? fieldText(node.entry, 'journaltitle') ?? fieldText(node.entry, 'booktitle');
     appendUntrusted(md, [venue, st.meta?.year ?? year].filter(Boolean).join(', ') + '\n\n');
-    appendUntrusted(md, `DOI: ${st.doi ?? (st.libraryDoi ? `${st.libraryDoi} (found, not in the .bib)` : st.doiState === 'review' ? 'needs review' : st.doiState === 'not_found' ? 'not found' : st.doiState === 'no_doi' ? 'none (marked)' : '—')}\n\n`);
-    appendUntrusted(md, `PDF: ${st.pdfState === 'stored' ? `stored (${st.meta?.pdf?.source}, ${st.meta?.pdf?.verified === 'unverified' ? 'no text layer to verify' : st.meta?.pdf?.verified === 'manual' ? 'kept by you: it does not name the entry' : 'verified'})` : st.pdfState}\n\n`);
-    if (st.failure) appendUntrusted(md, `Last failure: ${st.failure}\n\n`);
+    appendUntrusted(md, vscode.l10n.t('DOI: {0}\n\n', st.doi ?? (st.libraryDoi ? vscode.l10n.t('{0} (found, not in the .bib)', st.libraryDoi) : st.doiState === 'review' ? vscode.l10n.t('needs review') : st.doiState === 'not_found' ? vscode.l10n.t('not found') : st.doiState === 'no_doi' ? vscode.l10n.t('none (marked)') : '—')));
+    appendUntrusted(md, vscode.l10n.t('PDF: {0}\n\n', st.pdfState === 'stored' ? vscode.l10n.t('stored ({0}, {1})', String(st.meta?.pdf?.source), st.meta?.pdf?.verified === 'unverified' ? vscode.l10n.t('no text layer to verify') : st.meta?.pdf?.verified === 'manual' ? vscode.l10n.t('kept by you: it does not name the entry') : 'verified') : st.pdfState));
+    if (st.failure) appendUntrusted(md, vscode.l10n.t('Last failure: {0}\n\n', st.failure));
     const snippet = this.snippets.get(node.key);
-    if (snippet) appendUntrusted(md, `In the full text: ${snippet.before}«${snippet.hit}»${snippet.after}\n\n`);
+    if (snippet) appendUntrusted(md, vscode.l10n.t('In the full text: {0}«{1}»{2}\n\n', snippet.before, snippet.hit, snippet.after));
     for (const n of st.meta?.notices ?? []) appendUntrusted(md, `⚠ ${n.type}${n.doi ? ` (${n.doi})` : ''}\n\n`);
     return md;
   }

@@ -27,16 +27,16 @@ export function netIssueNotifier(log: Log, shown: (n: NetNotice) => void): (issu
       const first = issues[0];
       const others = issues.slice(1);
       const names = [...new Set(others.map((i) => (i.service === 'pdf' ? i.host : i.service)))];
-      const text = `Scholar: ${describeNetIssue(first, 'vscode')}${names.length ? ` Also not reachable or refused: ${names.join(', ')} (see the log).` : ''}`;
+      const text = vscode.l10n.t('Scholar: {0}{1}', describeNetIssue(first, 'vscode'), names.length ? vscode.l10n.t(' Also not reachable or refused: {0} (see the log).', names.join(', ')) : '');
       const keyIssue = issues.some((i) => i.code === 'E_QUOTA_EXHAUSTED' || i.code === 'E_KEY_REQUIRED');
       const netIssue = issues.some((i) => i.code !== 'E_QUOTA_EXHAUSTED' && i.code !== 'E_KEY_REQUIRED');
-      const actions = [...(netIssue ? ['Open Settings'] : []), ...(keyIssue ? ['Set API Key'] : []), 'Show Log'];
+      const actions = [...(netIssue ? [vscode.l10n.t('Open Settings')] : []), ...(keyIssue ? [vscode.l10n.t('Set API Key')] : []), vscode.l10n.t('Show Log')];
       const notice = { text, actions, issues: issues.slice() };
       shown(notice);
       void vscode.window.showWarningMessage(text, ...actions).then((a) => {
-        if (a === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', first.proxy ? 'http.proxy' : '@id:http.proxy @id:http.noProxy @id:http.proxyStrictSSL @id:http.systemCertificates');
-        if (a === 'Set API Key') void vscode.commands.executeCommand('scholar.setApiKey');
-        if (a === 'Show Log') void vscode.commands.executeCommand('scholar.showLog');
+        if (a === vscode.l10n.t('Open Settings')) void vscode.commands.executeCommand('workbench.action.openSettings', first.proxy ? 'http.proxy' : '@id:http.proxy @id:http.noProxy @id:http.proxyStrictSSL @id:http.systemCertificates');
+        if (a === vscode.l10n.t('Set API Key')) void vscode.commands.executeCommand('scholar.setApiKey');
+        if (a === vscode.l10n.t('Show Log')) void vscode.commands.executeCommand('scholar.showLog');
       });
     }, GATHER_MS);
   };

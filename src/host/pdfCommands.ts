@@ -60,7 +60,7 @@ export class PdfCommands {
 
   private trusted(): boolean {
     if (vscode.workspace.isTrusted) return true;
-    void vscode.window.showWarningMessage('Scholar writes nothing in Restricted Mode. Trust this folder to attach or import PDFs.');
+    void vscode.window.showWarningMessage(vscode.l10n.t('Scholar writes nothing in Restricted Mode. Trust this folder to attach or import PDFs.'));
     return false;
   }
 
@@ -91,7 +91,7 @@ export class PdfCommands {
   /** Copies `file` into the entry's folder after checking it; asks before replacing a PDF or keeping one that names neither DOI nor title. */
   async attachFile(node: EntryNode, file: string, source: string): Promise<AttachOutcome> {
     const folder = this.session.folderFor(node.bibUri);
-    if (!folder) return { key: node.key, status: 'error', code: 'E_NO_FOLDER', message: 'the entry is in no workspace folder', file };
+    if (!folder) return { key: node.key, status: 'error', code: 'E_NO_FOLDER', message: vscode.l10n.t('the entry is in no workspace folder'), file };
     const ref = this.refOf(node);
     const name = path.basename(file);
     try {
@@ -102,13 +102,13 @@ export class PdfCommands {
       for (;;) {
         r = await attachPdf(lib, ref, file, { source, replace, acceptMismatch });
         if (r.status === 'exists') {
-          if (!(await this.ask(`${node.key} already has a PDF (${r.verified}). Replace it with ${name}?`, 'Replace the stored PDF', 'Keep the stored PDF'))) return { key: node.key, status: 'declined', file, reason: 'kept the stored PDF' };
+          if (!(await this.ask(vscode.l10n.t('{0} already has a PDF ({1}). Replace it with {2}?', node.key, r.verified, name), vscode.l10n.t('Replace the stored PDF'), vscode.l10n.t('Keep the stored PDF')))) return { key: node.key, status: 'declined', file, reason: vscode.l10n.t('kept the stored PDF') };
           replace = true;
           continue;
         }
         if (r.status === 'mismatch') {
-          const what = r.verdict === 'unverified' ? 'has no text Scholar can check' : `names neither the DOI nor the title of ${node.key}`;
-          if (!(await this.ask(`${name} ${what}. Keep it as this entry’s PDF anyway?`, 'Keep it (marked as checked by hand)', 'Don’t keep it'))) {
+          const what = r.verdict === 'unverified' ? vscode.l10n.t('has no text Scholar can check') : vscode.l10n.t('names neither the DOI nor the title of {0}', node.key);
+          if (!(await this.ask(vscode.l10n.t('{0} {1}. Keep it as this entry’s PDF anyway?', name, what), vscode.l10n.t('Keep it (marked as checked by hand)'), vscode.l10n.t('Don’t keep it')))) {
             this.log.info(`attach: ${name} not kept for ${node.key} (${r.verdict})`);
             return { key: node.key, status: 'declined', file, reason: r.verdict };
           }
@@ -123,13 +123,13 @@ export class PdfCommands {
       this.session.invalidateMetadata(node.key);
       this.tree.refreshNow();
       this.log.info(`attach: ${name} → ${node.key} (${r.verified}, ${source})`);
-      void vscode.window.showInformationMessage(`Scholar: ${name} attached to ${node.key}${r.verified === 'manual' ? ' (kept by hand: it does not name the entry)' : ` (verified by ${r.verified})`}.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: {0} attached to {1}{2}.', name, node.key, r.verified === 'manual' ? vscode.l10n.t(' (kept by hand: it does not name the entry)') : vscode.l10n.t(' (verified by {0})', r.verified)));
       return { key: node.key, status: 'stored', verified: r.verified, file };
     } catch (err) {
       const code = errorCode(err);
       const message = errorMessage(err);
       this.log.warn(`attach: ${name} → ${node.key}: ${code}: ${message}`);
-      void vscode.window.showErrorMessage(`Scholar: ${name} was not attached: ${message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Scholar: {0} was not attached: {1}', name, message));
       return { key: node.key, status: 'error', code, message, file };
     }
   }
@@ -137,11 +137,11 @@ export class PdfCommands {
   async attach(arg: unknown, fileArg: unknown): Promise<AttachOutcome | undefined> {
     if (!this.trusted()) return undefined;
     await this.project.ready();
-    const node = await this.pickEntry(arg, 'Scholar: attach a PDF to which entry?');
+    const node = await this.pickEntry(arg, vscode.l10n.t('Scholar: attach a PDF to which entry?'));
     if (!node) return undefined;
     let file = fileOf(fileArg);
     if (!file) {
-      const picked = await vscode.window.showOpenDialog({ title: `Attach a PDF to ${node.key}`, canSelectMany: false, filters: { PDF: ['pdf'] }, defaultUri: vscode.Uri.file(userLinkSettings().downloadsFolder) });
+      const picked = await vscode.window.showOpenDialog({ title: vscode.l10n.t('Attach a PDF to {0}', node.key), canSelectMany: false, filters: { PDF: ['pdf'] }, defaultUri: vscode.Uri.file(userLinkSettings().downloadsFolder) });
       file = picked?.[0] && fileOf(picked[0]);
     }
     if (!file) return { key: node.key, status: 'cancelled' };
@@ -151,31 +151,31 @@ export class PdfCommands {
   /** The DOI's landing page through the user's proxy, in the browser; then offers Attach from Downloads. */
   async openViaLibrary(arg: unknown): Promise<OpenViaLibraryResult | undefined> {
     await this.project.ready();
-    const node = await this.pickEntry(arg, 'Scholar: open which entry through your library?', (k) => !!(this.statuses.of(k).doi ?? this.statuses.of(k).libraryDoi));
+    const node = await this.pickEntry(arg, vscode.l10n.t('Scholar: open which entry through your library?'), (k) => !!(this.statuses.of(k).doi ?? this.statuses.of(k).libraryDoi));
     if (!node) return undefined;
     const st = this.statuses.of(node.key);
     const doi = st.doi ?? st.libraryDoi;
     if (!doi) {
-      void vscode.window.showInformationMessage(`Scholar: ${node.key} has no DOI to open. Resolve its DOI first.`);
-      return { key: node.key, opened: false, reason: 'no DOI' };
+      void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: {0} has no DOI to open. Resolve its DOI first.', node.key));
+      return { key: node.key, opened: false, reason: vscode.l10n.t('no DOI') };
     }
     const links = userLinkSettings();
     if (!links.institutionalProxy) {
-      void vscode.window.showInformationMessage('Scholar: set scholar.institutionalProxy (your library’s EZproxy or OpenAthens link) in your user settings first.', 'Open Settings').then((a) => {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: set scholar.institutionalProxy (your library’s EZproxy or OpenAthens link) in your user settings first.'), vscode.l10n.t('Open Settings')).then((a) => {
         if (a) void vscode.commands.executeCommand('workbench.action.openSettings', 'scholar.institutionalProxy');
       });
-      return { key: node.key, opened: false, reason: 'scholar.institutionalProxy is not set' };
+      return { key: node.key, opened: false, reason: vscode.l10n.t('scholar.institutionalProxy is not set') };
     }
     let url: string;
     try {
       url = proxiedUrl(links.institutionalProxy, doiLink(normalizeDoi(doi), links.doiLinkBase));
     } catch (err) {
-      void vscode.window.showErrorMessage(`Scholar: ${errorMessage(err)}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Scholar: {0}', errorMessage(err)));
       return { key: node.key, opened: false, reason: errorMessage(err) };
     }
     this.log.info(`open via library: ${node.key} → ${url}`);
     const opened = await openSafeLink(url);
-    void vscode.window.showInformationMessage(`Scholar: opened ${node.key} through your library. Once you have saved its PDF, attach it from your Downloads folder.`, 'Attach from Downloads').then((a) => {
+    void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: opened {0} through your library. Once you have saved its PDF, attach it from your Downloads folder.', node.key), vscode.l10n.t('Attach from Downloads')).then((a) => {
       if (a) void vscode.commands.executeCommand('scholar.attachFromDownloads', node.key);
     });
     return { key: node.key, url, opened };
@@ -185,24 +185,24 @@ export class PdfCommands {
   async attachFromDownloads(arg: unknown, folderArg?: unknown): Promise<{ key: string; folder: string; candidates: string[]; result?: AttachOutcome } | undefined> {
     if (!this.trusted()) return undefined;
     await this.project.ready();
-    const node = await this.pickEntry(arg, 'Scholar: attach a downloaded PDF to which entry?', (k) => this.statuses.of(k).pdfState !== 'stored');
+    const node = await this.pickEntry(arg, vscode.l10n.t('Scholar: attach a downloaded PDF to which entry?'), (k) => this.statuses.of(k).pdfState !== 'stored');
     if (!node) return undefined;
     const folder = fileOf(folderArg) ?? userLinkSettings().downloadsFolder;
     const ref = this.refOf(node);
     const found = await recentPdfsNaming(folder, ref);
     const candidates = found.map((f) => f.file);
     if (!found.length) {
-      void vscode.window.showInformationMessage(`Scholar: no PDF from the last 7 days in ${folder} names ${node.key}’s DOI or title. Use Attach PDF… to pick a file.`, 'Attach PDF…').then((a) => {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: no PDF from the last 7 days in {0} names {1}’s DOI or title. Use Attach PDF… to pick a file.', folder, node.key), vscode.l10n.t('Attach PDF…')).then((a) => {
         if (a) void vscode.commands.executeCommand('scholar.attachPdf', node.key);
       });
       return { key: node.key, folder, candidates };
     }
     let file = found[0]!.file;
     if (found.length > 1) {
-      this.asking = `Attach which download to ${node.key}?`;
+      this.asking = vscode.l10n.t('Attach which download to {0}?', node.key);
       try {
         const pick = await vscode.window.showQuickPick(
-          found.map((f) => ({ label: path.basename(f.file), description: `names the ${f.verdict}`, detail: `${new Date(f.mtimeMs).toLocaleString()} · ${Math.round(f.size / 1024)} KB`, file: f.file })),
+          found.map((f) => ({ label: path.basename(f.file), description: vscode.l10n.t('names the {0}', f.verdict), detail: `${new Date(f.mtimeMs).toLocaleString()} · ${Math.round(f.size / 1024)} KB`, file: f.file })),
           { title: this.asking },
         );
         if (!pick) return { key: node.key, folder, candidates };
@@ -238,13 +238,13 @@ export class PdfCommands {
     if (!this.trusted()) return undefined;
     await this.project.ready();
     const dryRun = !!(optsArg && typeof optsArg === 'object' && (optsArg as { dryRun?: unknown }).dryRun === true);
-    const dir = await this.pickFolder(dirArg, kind === 'zotero' ? 'Scholar: your Zotero data directory (it holds zotero.sqlite)' : 'Scholar: a folder of PDFs', kind === 'zotero' ? path.join(os.homedir(), 'Zotero') : userLinkSettings().downloadsFolder);
+    const dir = await this.pickFolder(dirArg, kind === 'zotero' ? vscode.l10n.t('Scholar: your Zotero data directory (it holds zotero.sqlite)') : vscode.l10n.t('Scholar: a folder of PDFs'), kind === 'zotero' ? path.join(os.homedir(), 'Zotero') : userLinkSettings().downloadsFolder);
     if (!dir) return undefined;
     const folder = this.session.folderFor();
     if (!folder) return undefined;
     const cfg = await this.session.config(folder);
     const entries = this.projectEntries();
-    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: kind === 'zotero' ? 'Scholar: importing PDFs from Zotero' : 'Scholar: importing PDFs from a folder', cancellable: true }, async (_p, token) => {
+    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: kind === 'zotero' ? vscode.l10n.t('Scholar: importing PDFs from Zotero') : vscode.l10n.t('Scholar: importing PDFs from a folder'), cancellable: true }, async (_p, token) => {
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort());
       const lib = dryRun ? undefined : await this.session.library(folder);
@@ -258,22 +258,22 @@ export class PdfCommands {
     this.session.invalidateMetadata();
     this.tree.refreshNow();
     const c = report.counts;
-    const msg = `Scholar: ${dryRun ? 'would import' : 'imported'} ${c.stored} PDFs from ${kind === 'zotero' ? 'Zotero' : path.basename(dir)}: ${c.matched} matched an entry (${c.exists} already had one, ${c.rejected} did not name it), ${c.unmatched} matched none; ${report.withoutPdf.length} entries still without a PDF.`;
+    const msg = vscode.l10n.t('Scholar: {0} {1} PDFs from {2}: {3} matched an entry ({4} already had one, {5} did not name it), {6} matched none; {7} entries still without a PDF.', dryRun ? vscode.l10n.t('would import') : 'imported', c.stored, kind === 'zotero' ? 'Zotero' : path.basename(dir), c.matched, c.exists, c.rejected, c.unmatched, report.withoutPdf.length);
     this.log.info(msg);
     for (const u of report.unmatched) this.log.info(`  unmatched: ${u.label}: ${u.reason}`);
     for (const m of report.matched.filter((x) => x.status === 'rejected')) this.log.info(`  rejected: ${m.key} ← ${m.file}: ${m.reason}`);
-    void vscode.window.showInformationMessage(msg, 'Show Report').then((a) => {
+    void vscode.window.showInformationMessage(msg, vscode.l10n.t('Show Report')).then((a) => {
       if (a) void this.showReport(report);
     });
     return report;
   }
 
   private async showReport(r: ImportReport): Promise<void> {
-    const lines = [`# Import from ${r.source === 'zotero' ? 'Zotero' : 'a folder'}${r.dryRun ? ' (dry run)' : ''}`, '', `Source: ${r.dir}`, '', '## Matched', ''];
-    for (const m of r.matched) lines.push(`- ${m.key} (by ${m.by}): ${m.status}${m.reason ? ` — ${m.reason}` : ''} — ${m.file}`);
-    lines.push('', '## Not matched', '');
+    const lines = [vscode.l10n.t('# Import from {0}{1}', r.source === 'zotero' ? 'Zotero' : 'a folder', r.dryRun ? vscode.l10n.t(' (dry run)') : ''), '', vscode.l10n.t('Source: {0}', r.dir), '', '## Matched', ''];
+    for (const m of r.matched) lines.push(vscode.l10n.t('- {0} (by {1}): {2}{3} — {4}', m.key, m.by, m.status, m.reason ? ` — ${m.reason}` : '', m.file));
+    lines.push('', vscode.l10n.t('## Not matched'), '');
     for (const u of r.unmatched) lines.push(`- ${u.label}: ${u.reason} — ${u.file}`);
-    lines.push('', '## Entries still without a PDF', '', ...r.withoutPdf.map((k) => `- ${k}`), '');
+    lines.push('', vscode.l10n.t('## Entries still without a PDF'), '', ...r.withoutPdf.map((k) => `- ${k}`), '');
     const doc = await vscode.workspace.openTextDocument({ content: lines.join('\n'), language: 'markdown' });
     await vscode.window.showTextDocument(doc, { preview: true });
   }
@@ -294,11 +294,11 @@ export class TreeDrop implements vscode.TreeDragAndDropController<TreeNode> {
 
   async handleDrop(target: TreeNode | undefined, data: vscode.DataTransfer, token: vscode.CancellationToken): Promise<void> {
     if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage('Scholar writes nothing in Restricted Mode. Trust this folder to attach PDFs.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Scholar writes nothing in Restricted Mode. Trust this folder to attach PDFs.'));
       return;
     }
     if (!target || target.kind !== 'entry') {
-      void vscode.window.showInformationMessage('Scholar: drop a PDF onto an entry of the library to attach it.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: drop a PDF onto an entry of the library to attach it.'));
       return;
     }
     let file: string | undefined;
@@ -337,7 +337,7 @@ export class TreeDrop implements vscode.TreeDragAndDropController<TreeNode> {
     }
     if (token.isCancellationRequested) return;
     if (!file) {
-      void vscode.window.showInformationMessage('Scholar: nothing in that drop is a file on disk.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: nothing in that drop is a file on disk.'));
       return;
     }
     try {

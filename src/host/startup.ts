@@ -28,11 +28,11 @@ export async function offerResume({ session, project, controller }: Services, st
   const [job] = await interruptedJobs(storageRoot);
   if (!job) return;
   const left = job.total - job.finished.size;
-  const verb = job.kind === 'fetch' ? 'fetching PDFs' : 'resolving DOIs';
-  const answer = await vscode.window.showInformationMessage(`Scholar was interrupted while ${verb} (${left} of ${job.total} entries left).`, 'Resume', 'Discard');
+  const verb = job.kind === 'fetch' ? vscode.l10n.t('fetching PDFs') : vscode.l10n.t('resolving DOIs');
+  const answer = await vscode.window.showInformationMessage(vscode.l10n.t('Scholar was interrupted while {0} ({1} of {2} entries left).', verb, left, job.total), vscode.l10n.t('Resume'), vscode.l10n.t('Discard'));
   const lib = await session.library(folder);
-  await lib.writer.writeJobState({ ...(job.raw as { id: string; status: string }), status: answer === 'Resume' ? 'resumed' : 'discarded', updatedAt: new Date().toISOString() });
-  if (answer !== 'Resume') return;
+  await lib.writer.writeJobState({ ...(job.raw as { id: string; status: string }), status: answer === vscode.l10n.t('Resume') ? 'resumed' : 'discarded', updatedAt: new Date().toISOString() });
+  if (answer !== vscode.l10n.t('Resume')) return;
   const files = job.bibFiles.map((f) => vscode.Uri.file(f));
   const keys = new Set(project.bibDocs().filter((d) => job.bibFiles.includes(d.uri.fsPath)).flatMap((d) => d.file.entries.map((e) => e.key)).filter((k) => !job.finished.has(k)));
   await controller.run(job.kind, files, { only: keys });

@@ -8,7 +8,7 @@ export class JobStatusBar implements vscode.Disposable {
   private readonly sub: vscode.Disposable;
 
   constructor(private readonly session: Session) {
-    this.item.name = 'Scholar job';
+    this.item.name = vscode.l10n.t('Scholar job');
     this.item.command = 'scholar.showDashboard';
     this.sub = session.onDidChange(() => this.updateSoon());
   }
@@ -30,8 +30,8 @@ export class JobStatusBar implements vscode.Disposable {
     const s = job.snapshot();
     const done = s.stats.done + s.stats.failed;
     const verb = s.kind === 'fetch' ? 'PDFs' : 'DOIs';
-    this.item.text = `$(${s.state === 'paused' ? 'debug-pause' : 'sync~spin'}) Scholar ${verb} ${done}/${s.stats.total}`;
-    this.item.tooltip = `Scholar: ${s.kind === 'fetch' ? 'fetching PDFs' : 'resolving DOIs'} — ${s.stats.done} done, ${s.stats.failed} failed. Click for the dashboard.`;
+    this.item.text = vscode.l10n.t('$({0}) Scholar {1} {2}/{3}', s.state === 'paused' ? 'debug-pause' : 'sync~spin', verb, done, s.stats.total);
+    this.item.tooltip = vscode.l10n.t('Scholar: {0} — {1} done, {2} failed. Click for the dashboard.', s.kind === 'fetch' ? vscode.l10n.t('fetching PDFs') : vscode.l10n.t('resolving DOIs'), s.stats.done, s.stats.failed);
     this.item.show();
   }
 

@@ -36,8 +36,8 @@ export interface UpgradeSummary {
 export function publishedMessage(p: UpgradeProposal): string {
   const t = p.to!;
   const where = [t.venue, t.year].filter(Boolean).join(' ');
-  const head = `Published as "${t.title}"${where ? `, ${where}` : ''} (evidence: ${describeEvidence(p.evidence) || 'none'})`;
-  return p.outcome === 'upgraded' ? head : `${head}; needs review: ${p.why}`;
+  const head = vscode.l10n.t('Published as "{0}"{1} (evidence: {2})', t.title, where ? `, ${where}` : '', describeEvidence(p.evidence) || 'none');
+  return p.outcome === 'upgraded' ? head : vscode.l10n.t('{0}; needs review: {1}', head, p.why);
 }
 
 export class Upgrades implements vscode.Disposable {
@@ -122,7 +122,7 @@ export class Upgrades implements vscode.Disposable {
         let done = 0;
         const proposals = await proposeUpgrades(lib.http, file, {
           signal: ac.signal,
-          onProposal: () => progress?.report({ message: `${++done} of ${file.entries.length} entries (${preprints} cite preprints)` }),
+          onProposal: () => progress?.report({ message: vscode.l10n.t('{0} of {1} entries ({2} cite preprints)', ++done, file.entries.length, preprints) }),
         });
         const mine: StoredProposal[] = [];
         for (const p of proposals) {
@@ -155,23 +155,23 @@ export class Upgrades implements vscode.Disposable {
       const s = this.get(key) ?? this.byKey.get(key);
       const entry = findEntry(file, key);
       if (!s?.proposal.to || !entry) {
-        refused.push({ key, reason: 'no proposal for this entry' });
+        refused.push({ key, reason: vscode.l10n.t('no proposal for this entry') });
         continue;
       }
       if (text.slice(entry.span.start, entry.span.end) !== s.entryText) {
-        refused.push({ key, reason: 'the entry changed since Scholar read it' });
+        refused.push({ key, reason: vscode.l10n.t('the entry changed since Scholar read it') });
         continue;
       }
       try {
         const te = planUpgradeEdit(file, entry, s.proposal.to, s.proposal.from);
-        edit.replace(bibUri, new vscode.Range(doc.positionAt(te.offset), doc.positionAt(te.offset + te.length)), te.text, { label: `Scholar: cite the published version of ${key}`, needsConfirmation: false });
+        edit.replace(bibUri, new vscode.Range(doc.positionAt(te.offset), doc.positionAt(te.offset + te.length)), te.text, { label: vscode.l10n.t('Scholar: cite the published version of {0}', key), needsConfirmation: false });
         applied.push(key);
       } catch (err) {
         refused.push({ key, reason: err instanceof Error ? err.message : String(err) });
       }
     }
     if (!applied.length) return { applied, refused };
-    if (!(await vscode.workspace.applyEdit(edit))) return { applied: [], refused: keys.map((key) => ({ key, reason: 'VS Code refused the edit' })) };
+    if (!(await vscode.workspace.applyEdit(edit))) return { applied: [], refused: keys.map((key) => ({ key, reason: vscode.l10n.t('VS Code refused the edit') })) };
     if (!wasDirty) await doc.save();
     for (const k of applied) this.byKey.delete(k);
     this.changed.fire();
@@ -187,7 +187,7 @@ export class Upgrades implements vscode.Disposable {
     if (!entry || doc.getText().slice(entry.span.start, entry.span.end) !== s.entryText) return undefined;
     const te = planUpgradeEdit(file, entry, s.proposal.to!, s.proposal.from);
     const edit = new vscode.WorkspaceEdit();
-    edit.replace(doc.uri, new vscode.Range(doc.positionAt(te.offset), doc.positionAt(te.offset + te.length)), te.text, { label: `Scholar: cite the published version of ${key}`, needsConfirmation: false });
+    edit.replace(doc.uri, new vscode.Range(doc.positionAt(te.offset), doc.positionAt(te.offset + te.length)), te.text, { label: vscode.l10n.t('Scholar: cite the published version of {0}', key), needsConfirmation: false });
     return edit;
   }
 
@@ -198,12 +198,12 @@ export class Upgrades implements vscode.Disposable {
    */
   async command(arg?: unknown): Promise<UpgradeSummary | undefined> {
     if (!vscode.workspace.isTrusted) {
-      void vscode.window.showInformationMessage('Scholar sends no request in Restricted Mode. Trust this folder to upgrade preprints.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Scholar sends no request in Restricted Mode. Trust this folder to upgrade preprints.'));
       return undefined;
     }
     const a = arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) ? (arg as { apply?: unknown }) : {};
     const uris = arg instanceof vscode.Uri ? [arg] : undefined;
-    const stored = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Scholar: looking for published versions', cancellable: true }, (progress, token) => this.propose(uris, progress, token));
+    const stored = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Scholar: looking for published versions'), cancellable: true }, (progress, token) => this.propose(uris, progress, token));
     const count = (o: string) => stored.filter((s) => s.proposal.outcome === o).length;
     const offered = stored.filter((s) => s.proposal.to && s.proposal.outcome !== 'none');
     let chosen: StoredProposal[];
@@ -211,7 +211,7 @@ export class Upgrades implements vscode.Disposable {
     else if (Array.isArray(a.apply)) chosen = offered.filter((s) => (a.apply as unknown[]).includes(s.proposal.key));
     else {
       if (!offered.length) {
-        void vscode.window.showInformationMessage(`Scholar: no published version found for the ${stored.filter((s) => s.proposal.from.arxivId || s.proposal.from.doi).length} preprints.`);
+        void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: no published version found for the {0} preprints.', stored.filter((s) => s.proposal.from.arxivId || s.proposal.from.doi).length));
         return { upgraded: 0, review: count('review'), none: count('none'), applied: [], refused: [] };
       }
       const items = offered.map((s) => ({
@@ -221,7 +221,7 @@ export class Upgrades implements vscode.Disposable {
         picked: s.proposal.outcome === 'upgraded',
         s,
       }));
-      const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'Cite the published version of these entries', placeHolder: 'Confident upgrades are selected; the others need your look' });
+      const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: vscode.l10n.t('Cite the published version of these entries'), placeHolder: vscode.l10n.t('Confident upgrades are selected; the others need your look') });
       if (!picked) return undefined;
       chosen = picked.map((p) => p.s);
     }
@@ -234,7 +234,7 @@ export class Upgrades implements vscode.Disposable {
       summary.refused.push(...r.refused);
     }
     this.log.info(`upgrade: ${summary.upgraded} confident, ${summary.review} to review, ${summary.applied.length} rewritten, ${summary.refused.length} refused`);
-    if (!Array.isArray(a.apply) && a.apply !== 'upgraded') void vscode.window.showInformationMessage(`Scholar: ${summary.applied.length} entries now cite their published version.`);
+    if (!Array.isArray(a.apply) && a.apply !== 'upgraded') void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: {0} entries now cite their published version.', summary.applied.length));
     return summary;
   }
 

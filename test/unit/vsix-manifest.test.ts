@@ -54,8 +54,8 @@ function packageCopy(): { vsix: string; output: string } {
   delete pkg.scripts['vscode:prepublish'];
   fs.writeFileSync(path.join(tmp, 'package.json'), JSON.stringify(pkg, null, 2));
   fs.writeFileSync(path.join(tmp, '.vscodeignore'), src);
-  for (const f of ['README.md', 'CHANGELOG.md', 'LICENSE']) fs.copyFileSync(path.join(root, f), path.join(tmp, f));
-  for (const d of ['media', 'dist']) fs.cpSync(path.join(root, d), path.join(tmp, d), { recursive: true });
+  for (const f of ['README.md', 'CHANGELOG.md', 'LICENSE', 'package.nls.json']) fs.copyFileSync(path.join(root, f), path.join(tmp, f));
+  for (const d of ['media', 'dist', 'l10n']) fs.cpSync(path.join(root, d), path.join(tmp, d), { recursive: true });
   const vsix = path.join(tmp, 'scholar.vsix');
   const r = spawnSync(path.join(root, 'node_modules/.bin/vsce'), ['package', '--no-dependencies', '--out', vsix], { cwd: tmp, encoding: 'utf8', timeout: 120_000 });
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
@@ -71,7 +71,12 @@ test('vsce package prints no warning, and the .vsix has a PNG icon, categories, 
   const files = readZip(vsix);
   const manifestText = files.get('extension/package.json')?.toString('utf8');
   assert.ok(manifestText, 'no extension/package.json in the .vsix');
-  const manifest = JSON.parse(manifestText);
+  // The manifest's texts are %keys% of package.nls.json (the English strings), as VS Code reads them.
+  const nlsText = files.get('extension/package.nls.json')?.toString('utf8');
+  assert.ok(nlsText, 'no extension/package.nls.json in the .vsix');
+  const nls = JSON.parse(nlsText) as Record<string, string>;
+  const manifest = JSON.parse(manifestText, (_k, v: unknown) => (typeof v === 'string' && /^%[^%]+%$/.test(v) ? (nls[v.slice(1, -1)] ?? v) : v));
+  assert.ok(files.has('extension/l10n/bundle.l10n.json'), 'no l10n bundle in the .vsix');
 
   // The icon: a PNG of at least 128 px (the Marketplace's minimum), here 256 px square.
   assert.match(manifest.icon, /\.png$/);

@@ -58,10 +58,10 @@ export class AddEntryFeature implements vscode.CodeActionProvider, vscode.Dispos
       if (d.source !== 'Scholar' || d.code !== 'W_UNDEFINED_CITATION') continue;
       const key = doc.getText(d.range);
       const id = classifyIdentifier(key);
-      const a = new vscode.CodeAction(id.kind === 'invalid' ? `Add entry '${key}' from DOI…` : `Add ${key} and cite its new key`, vscode.CodeActionKind.QuickFix);
+      const a = new vscode.CodeAction(id.kind === 'invalid' ? vscode.l10n.t('Add entry \'{0}\' from DOI…', key) : vscode.l10n.t('Add {0} and cite its new key', key), vscode.CodeActionKind.QuickFix);
       a.diagnostics = [d];
       const args: AddEntryArgs = id.kind === 'invalid' ? { key } : { ids: key, replaceCite: { uri: doc.uri, range: d.range } };
-      a.command = { command: 'scholar.addEntry', title: 'Add Entry', arguments: [args] };
+      a.command = { command: 'scholar.addEntry', title: vscode.l10n.t('Add Entry'), arguments: [args] };
       out.push(a);
     }
     return out;
@@ -76,7 +76,7 @@ export class AddEntryFeature implements vscode.CodeActionProvider, vscode.Dispos
     if (docs.length === 0) {
       const folder = vscode.workspace.workspaceFolders?.[0];
       if (!folder) return undefined;
-      const create = await vscode.window.showInformationMessage('Scholar: this workspace has no .bib file. Create refs.bib?', 'Create refs.bib');
+      const create = await vscode.window.showInformationMessage(vscode.l10n.t('Scholar: this workspace has no .bib file. Create refs.bib?'), vscode.l10n.t('Create refs.bib'));
       if (!create) return undefined;
       const uri = vscode.Uri.joinPath(folder.uri, 'refs.bib');
       await vscode.workspace.fs.writeFile(uri, new Uint8Array());
@@ -84,14 +84,14 @@ export class AddEntryFeature implements vscode.CodeActionProvider, vscode.Dispos
     }
     const pick = await vscode.window.showQuickPick(
       docs.map((d) => ({ label: path.basename(d.uri.fsPath), description: vscode.workspace.asRelativePath(d.uri), uri: d.uri })),
-      { title: 'Scholar: add to which .bib file?' },
+      { title: vscode.l10n.t('Scholar: add to which .bib file?') },
     );
     return pick?.uri;
   }
 
   async add(arg: unknown): Promise<AddEntrySummary | undefined> {
     if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage('Scholar sends no request and writes nothing in Restricted Mode. Trust this folder to add entries.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Scholar sends no request and writes nothing in Restricted Mode. Trust this folder to add entries.'));
       return undefined;
     }
     const args: AddEntryArgs = arg instanceof vscode.Uri ? { target: arg } : arg && typeof arg === 'object' && !('kind' in arg) ? (arg as AddEntryArgs) : {};
@@ -100,29 +100,29 @@ export class AddEntryFeature implements vscode.CodeActionProvider, vscode.Dispos
       try {
         validateKeyPattern(pattern);
       } catch (err) {
-        void vscode.window.showErrorMessage(`Scholar: scholar.keyPattern: ${(err as Error).message}`);
+        void vscode.window.showErrorMessage(vscode.l10n.t('Scholar: scholar.keyPattern: {0}', (err as Error).message));
         return undefined;
       }
     }
     const ids =
       args.ids ??
       (await vscode.window.showInputBox({
-        title: args.key ? `Scholar: add '${args.key}' from its identifier` : 'Scholar: Add Entry',
-        prompt: 'A DOI, an arXiv id or a publisher URL; several separated by spaces or commas',
+        title: args.key ? vscode.l10n.t('Scholar: add \'{0}\' from its identifier', args.key) : vscode.l10n.t('Scholar: Add Entry'),
+        prompt: vscode.l10n.t('A DOI, an arXiv id or a publisher URL; several separated by spaces or commas'),
         placeHolder: 'e.g. 10.1038/nature14539  arXiv:1706.03762  https://doi.org/…',
         ignoreFocusOut: true,
-        validateInput: (v) => (v.trim() && splitIdentifiers(v).every((x) => classifyIdentifier(x).kind === 'invalid') ? 'Not a DOI, an arXiv id or a URL' : undefined),
+        validateInput: (v) => (v.trim() && splitIdentifiers(v).every((x) => classifyIdentifier(x).kind === 'invalid') ? vscode.l10n.t('Not a DOI, an arXiv id or a URL') : undefined),
       }));
     if (!ids?.trim()) return undefined;
     const target = args.target ?? (await this.pickTarget());
     if (!target) return undefined;
     const folder = this.session.folderFor(target) ?? vscode.workspace.workspaceFolders?.[0];
     if (!folder) {
-      void vscode.window.showWarningMessage('Scholar: the .bib file is outside the workspace.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Scholar: the .bib file is outside the workspace.'));
       return undefined;
     }
     const lib = await this.session.library(folder);
-    const fetched = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Scholar: reading the records', cancellable: true }, (_p, token) => {
+    const fetched = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Scholar: reading the records'), cancellable: true }, (_p, token) => {
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort());
       return fetchIdentifiers(lib.http, [ids], { signal: ac.signal });
@@ -135,8 +135,8 @@ export class AddEntryFeature implements vscode.CodeActionProvider, vscode.Dispos
     const added = plan.results.filter((r) => r.outcome === 'added');
     if (plan.edit) {
       const edit = new vscode.WorkspaceEdit();
-      edit.insert(target, doc.positionAt(plan.edit.offset), plan.edit.text, { label: `Scholar: add ${added.map((r) => r.key).join(', ')}`, needsConfirmation: false });
-      if (!(await vscode.workspace.applyEdit(edit))) throw new Error('VS Code refused the edit');
+      edit.insert(target, doc.positionAt(plan.edit.offset), plan.edit.text, { label: vscode.l10n.t('Scholar: add {0}', added.map((r) => r.key).join(', ')), needsConfirmation: false });
+      if (!(await vscode.workspace.applyEdit(edit))) throw new Error(vscode.l10n.t('VS Code refused the edit'));
       if (!wasDirty && !(await saveSoon(doc))) this.log.warn(`${vscode.workspace.asRelativePath(doc.uri)} was edited but could not be saved; it stays open with the change`);
       // Fetched again: a settings change meanwhile reopens the library (the old one is closed).
       const writer = (await this.session.library(folder)).writer;
@@ -162,16 +162,16 @@ export class AddEntryFeature implements vscode.CodeActionProvider, vscode.Dispos
   private report(s: AddEntrySummary, target: vscode.Uri, keys: string[], fetching?: boolean): void {
     const name = path.basename(target.fsPath);
     const lines = s.results.map((r) =>
-      r.outcome === 'added' ? `${r.id} → ${r.key}` : r.outcome === 'duplicate' ? `${r.id}: already in ${name} as ${r.existingKey}` : `${r.id}: ${r.message ?? r.outcome}`,
+      r.outcome === 'added' ? `${r.id} → ${r.key}` : r.outcome === 'duplicate' ? vscode.l10n.t('{0}: already in {1} as {2}', r.id, name, String(r.existingKey)) : `${r.id}: ${r.message ?? r.outcome}`,
     );
     for (const l of lines) this.log.info(`add: ${l}`);
     const bad = s.results.filter((r) => r.outcome !== 'added' && r.outcome !== 'duplicate');
-    const msg = `Scholar: ${keys.length ? `added ${keys.join(', ')} to ${name}` : 'nothing added'}.${s.results.length > keys.length ? ` ${lines.filter((_, i) => s.results[i].outcome !== 'added').join('; ')}.` : ''}`;
-    const actions = keys.length && !fetching ? ['Fetch PDF', 'Go to Entry'] : [];
+    const msg = vscode.l10n.t('Scholar: {0}.{1}', keys.length ? vscode.l10n.t('added {0} to {1}', keys.join(', '), name) : vscode.l10n.t('nothing added'), s.results.length > keys.length ? ` ${lines.filter((_, i) => s.results[i].outcome !== 'added').join('; ')}.` : '');
+    const actions = keys.length && !fetching ? [vscode.l10n.t('Fetch PDF'), vscode.l10n.t('Go to Entry')] : [];
     const show = bad.length && !keys.length ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     void show(msg, ...actions).then(async (a) => {
-      if (a === 'Fetch PDF') await this.fetchPdfs(target, new Set(keys));
-      if (a === 'Go to Entry') await vscode.commands.executeCommand('scholar.revealEntry', keys[0]);
+      if (a === vscode.l10n.t('Fetch PDF')) await this.fetchPdfs(target, new Set(keys));
+      if (a === vscode.l10n.t('Go to Entry')) await vscode.commands.executeCommand('scholar.revealEntry', keys[0]);
     });
   }
 

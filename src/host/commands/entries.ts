@@ -29,12 +29,12 @@ export const entryCommands: CommandsOf<Id> = ({ controller, session, project, st
       key = arg;
       file = folder && pdfPath((await session.config(folder)).storageRoot, arg);
     } else {
-      const node = await pickEntry(project, arg, 'Scholar: open the PDF of which entry?', (k) => statuses.of(k).pdfState === 'stored');
+      const node = await pickEntry(project, arg, vscode.l10n.t('Scholar: open the PDF of which entry?'), (k) => statuses.of(k).pdfState === 'stored');
       key = node?.key ?? '';
       file = await controller.libraryPath(node, 'pdf');
     }
     if (!file || !existsSync(file)) {
-      void vscode.window.showInformationMessage('Scholar: this entry has no stored PDF yet.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: this entry has no stored PDF yet.'));
       return undefined;
     }
     const uri = vscode.Uri.file(file);
@@ -44,10 +44,10 @@ export const entryCommands: CommandsOf<Id> = ({ controller, session, project, st
     return uri;
   },
   'scholar.revealInStorage': async (arg) => {
-    const node = await pickEntry(project, arg, 'Scholar: reveal which entry?');
+    const node = await pickEntry(project, arg, vscode.l10n.t('Scholar: reveal which entry?'));
     const dir = await controller.libraryPath(node, 'dir');
     if (!dir || !existsSync(dir)) {
-      void vscode.window.showInformationMessage('Scholar: this entry has no folder in the library yet.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: this entry has no folder in the library yet.'));
       return undefined;
     }
     await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
@@ -64,7 +64,7 @@ export const entryCommands: CommandsOf<Id> = ({ controller, session, project, st
   'scholar.openDoi': async (arg) => {
     const n = entryNodeFor(project, arg);
     const doi = n && statuses.of(n.key).doi;
-    if (!doi || !isValidDoi(normalizeDoi(doi))) return void vscode.window.showInformationMessage('Scholar: this entry has no DOI.');
+    if (!doi || !isValidDoi(normalizeDoi(doi))) return void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: this entry has no DOI.'));
     await openSafeLink(doiUrl(normalizeDoi(doi)));
   },
   'scholar.copyDoi': async (arg) => {

@@ -8,10 +8,10 @@ export const WALKTHROUGH_ID = 'scholar-dev.scholar#scholar.gettingStarted';
 export const NO_EMAIL_DISMISSED_KEY = 'scholar.noEmailPrompt.dismissed';
 
 export const NO_EMAIL_MESSAGE =
-  'Scholar has no contact email, so Unpaywall (the largest source of open-access PDFs) is skipped and Crossref is used at its slower public rate. ' +
-  'Set scholar.contactEmail to use both in full.';
-export const SET_EMAIL = 'Set Contact Email';
-export const DONT_ASK = "Don't Ask Again";
+  vscode.l10n.t('Scholar has no contact email, so Unpaywall (the largest source of open-access PDFs) is skipped and Crossref is used at its slower public rate. ') +
+  vscode.l10n.t('Set scholar.contactEmail to use both in full.');
+export const SET_EMAIL = vscode.l10n.t('Set Contact Email');
+export const DONT_ASK = vscode.l10n.t('Don\'t Ask Again');
 
 // Deliberately loose: the services only need something a person could answer; a typo is the user's to fix.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -70,16 +70,16 @@ export class FirstRunFeature {
       typeof arg === 'string'
         ? arg
         : await vscode.window.showInputBox({
-            title: 'Scholar: contact email',
-            prompt: 'Sent to Crossref, OpenAlex and Unpaywall (Unpaywall requires it) and in the User-Agent of Scholar’s requests. Stored in your user settings.',
+            title: vscode.l10n.t('Scholar: contact email'),
+            prompt: vscode.l10n.t('Sent to Crossref, OpenAlex and Unpaywall (Unpaywall requires it) and in the User-Agent of Scholar’s requests. Stored in your user settings.'),
             placeHolder: 'you@university.edu',
             value: current ?? '',
             ignoreFocusOut: true,
-            validateInput: (v) => (!v.trim() || EMAIL.test(v.trim()) ? undefined : 'This does not look like an email address.'),
+            validateInput: (v) => (!v.trim() || EMAIL.test(v.trim()) ? undefined : vscode.l10n.t('This does not look like an email address.')),
           });
     if (value === undefined) return undefined;
     const email = value.trim();
-    if (email && !EMAIL.test(email)) throw new Error(`"${email}" does not look like an email address`);
+    if (email && !EMAIL.test(email)) throw new Error(vscode.l10n.t('"{0}" does not look like an email address', email));
     // Application scope: the setting is only read from user settings, so it is written there.
     await vscode.workspace.getConfiguration('scholar').update('contactEmail', email || undefined, vscode.ConfigurationTarget.Global);
     return email;

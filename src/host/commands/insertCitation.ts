@@ -27,13 +27,13 @@ export class InsertCitationFeature {
   async run(initial: string): Promise<string[]> {
     const editor = vscode.window.activeTextEditor;
     if (!editor || !/\.tex$/i.test(editor.document.uri.fsPath)) {
-      void vscode.window.showInformationMessage('Scholar: open a .tex file to insert a citation.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: open a .tex file to insert a citation.'));
       return [];
     }
     const { ranker, items } = await this.completion.rankerFor(editor.document.uri);
     const qp = vscode.window.createQuickPick<Item>();
-    qp.title = 'Scholar: Insert Citation';
-    qp.placeholder = 'Key, title, author or year; filters: author:NAME year:2010..2015 has:pdf venue:V "a phrase"';
+    qp.title = vscode.l10n.t('Scholar: Insert Citation');
+    qp.placeholder = vscode.l10n.t('Key, title, author or year; filters: author:NAME year:2010..2015 has:pdf venue:V "a phrase"');
     qp.canSelectMany = true;
     qp.matchOnDescription = true;
     qp.matchOnDetail = true;
@@ -41,16 +41,16 @@ export class InsertCitationFeature {
       try {
         qp.items = ranker.rank(qp.value, 200, { query: true }).map(({ candidate }): Item => {
           const c = candidate as CiteItem;
-          const flags = [c.hasPdf ? '$(file-pdf)' : '', c.doi ? 'DOI' : '', c.notices?.includes('retraction') ? '$(warning) retracted' : '', c.bib ? '' : '$(library) library only'].filter(Boolean);
+          const flags = [c.hasPdf ? '$(file-pdf)' : '', c.doi ? 'DOI' : '', c.notices?.includes('retraction') ? '$(warning) retracted' : '', c.bib ? '' : vscode.l10n.t('$(library) library only')].filter(Boolean);
           return { label: c.key, description: [shortAuthors(c), c.venue].filter(Boolean).join(' · '), detail: [c.title, ...flags].filter(Boolean).join('  '), alwaysShow: true, cite: c };
         });
         // Enter without a checked item takes the focused one: the best match unless the user moves.
         qp.activeItems = qp.items.slice(0, 1);
-        qp.title = 'Scholar: Insert Citation';
+        qp.title = vscode.l10n.t('Scholar: Insert Citation');
       } catch (err) {
         if (!(err instanceof ScholarError && err.code === 'E_BAD_QUERY')) throw err;
         qp.items = [];
-        qp.title = `Scholar: Insert Citation — ${err.message}`;
+        qp.title = vscode.l10n.t('Scholar: Insert Citation — {0}', err.message);
       }
     };
     qp.value = initial;

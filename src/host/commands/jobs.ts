@@ -31,13 +31,13 @@ export const jobCommands: CommandsOf<Id> = ({ controller, session, project }) =>
   'scholar.retryFailed': async (arg) => {
     const last = session.previousJob;
     if (!last || session.currentJob) {
-      void vscode.window.showInformationMessage(session.currentJob ? 'Scholar: wait for the running job to finish.' : 'Scholar: nothing has failed in this session.');
+      void vscode.window.showInformationMessage(session.currentJob ? vscode.l10n.t('Scholar: wait for the running job to finish.') : vscode.l10n.t('Scholar: nothing has failed in this session.'));
       return undefined;
     }
     const reason = typeof arg === 'string' && /^E_[A-Z0-9_]+$/.test(arg) ? arg : undefined;
     const failed = reason ? last.entriesFailedWith(reason) : last.failedEntries(arg === 'all');
     if (!failed.length) {
-      void vscode.window.showInformationMessage('Scholar: no failure that a retry can fix.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: no failure that a retry can fix.'));
       return undefined;
     }
     return controller.run(last.kind, undefined, { only: new Set(failed.map((f) => f.key)) });

@@ -20,7 +20,7 @@ export const libraryCommands: CommandsOf<Id> = ({ context, log, controller, sess
       if (!folder) return undefined;
       libs = [{ folder, library: await session.library(folder) }];
     }
-    const reports = await vscode.window.withProgress({ location: { viewId: LIBRARY_VIEW_ID }, title: 'Scholar: rebuilding the library index' }, async () => {
+    const reports = await vscode.window.withProgress({ location: { viewId: LIBRARY_VIEW_ID }, title: vscode.l10n.t('Scholar: rebuilding the library index') }, async () => {
       const out = [];
       for (const { folder, library } of libs) out.push({ folder, report: await library.writer.indexTask((ix) => ix.rebuildFromFolders()) });
       return out;
@@ -30,14 +30,14 @@ export const libraryCommands: CommandsOf<Id> = ({ context, log, controller, sess
     tree.refreshNow();
     const count = reports.reduce((n, r) => n + r.report.count, 0);
     const errors = reports.flatMap((r) => r.report.errors.map((e) => ({ ...e, where: r.folder.name })));
-    const where = reports.length > 1 ? ` in ${reports.length} workspace folders` : '';
-    void vscode.window.showInformationMessage(`Scholar: index rebuilt from ${count} ${count === 1 ? 'entry folder' : 'entry folders'}${where}${errors.length ? `; ${errors.length} unreadable (see the log)` : ''}.`);
+    const where = reports.length > 1 ? vscode.l10n.t(' in {0} workspace folders', reports.length) : '';
+    void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: index rebuilt from {0} {1}{2}{3}.', count, count === 1 ? vscode.l10n.t('entry folder') : vscode.l10n.t('entry folders'), where, errors.length ? vscode.l10n.t('; {0} unreadable (see the log)', errors.length) : ''));
     for (const e of errors) log.warn(`index (${e.where}): ${e.folder}: ${e.message}`);
     // One folder: the core's report as before; several: one per folder.
     return reports.length === 1 ? reports[0]!.report : reports.map((r) => ({ folder: r.folder.name, ...r.report }));
   },
   'scholar.searchLibrary': async (arg) => {
-    const query = typeof arg === 'string' ? arg : await vscode.window.showInputBox({ title: 'Scholar: search the library', prompt: 'Words (prefixes), "phrases", and filters author: year: tag: has:pdf status: venue: (- negates)', placeHolder: 'e.g. entropy year:2015..2022 has:pdf' });
+    const query = typeof arg === 'string' ? arg : await vscode.window.showInputBox({ title: vscode.l10n.t('Scholar: search the library'), prompt: vscode.l10n.t('Words (prefixes), "phrases", and filters author: year: tag: has:pdf status: venue: (- negates)'), placeHolder: vscode.l10n.t('e.g. entropy year:2015..2022 has:pdf') });
     if (query === undefined) return undefined;
     if (!query.trim()) {
       tree.setFilter(undefined);
@@ -52,7 +52,7 @@ export const libraryCommands: CommandsOf<Id> = ({ context, log, controller, sess
     }
     const { hits, error } = await controller.searchHits(query, 500);
     if (error) {
-      void vscode.window.showWarningMessage(`Scholar: ${error}`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Scholar: {0}', error));
       return undefined;
     }
     tree.setFilter(new Set(hits.map((h) => h.key)), query, new Map(hits.flatMap((h) => (h.snippet ? [[h.key, h.snippet] as const] : []))));
@@ -61,9 +61,9 @@ export const libraryCommands: CommandsOf<Id> = ({ context, log, controller, sess
   'scholar.searchInDashboard': (arg) => dashboard.showSearch(typeof arg === 'string' ? arg : ''),
   'scholar.clearFilter': () => tree.setFilter(undefined),
   'scholar.setApiKey': async () => {
-    const which = (await vscode.window.showQuickPick(Object.keys(SECRET_IDS), { title: 'Scholar: set an API key (kept in VS Code\u2019s secret storage)' })) as keyof typeof SECRET_IDS | undefined;
+    const which = (await vscode.window.showQuickPick(Object.keys(SECRET_IDS), { title: vscode.l10n.t('Scholar: set an API key (kept in VS Code’s secret storage)') })) as keyof typeof SECRET_IDS | undefined;
     if (!which) return;
-    const key = await vscode.window.showInputBox({ title: `${which} API key`, password: true, ignoreFocusOut: true });
+    const key = await vscode.window.showInputBox({ title: vscode.l10n.t('{0} API key', which), password: true, ignoreFocusOut: true });
     if (key === undefined) return;
     // The session listens to secret changes and hands the new key to the open libraries.
     if (key) await context.secrets.store(SECRET_IDS[which], key);

@@ -66,10 +66,10 @@ export class MergeDuplicatesFeature {
     else {
       const all = this.pairs().map((d) => ({ preprint: { uri: vscode.Uri.parse(d.preprint.path), key: d.preprint.key }, published: { uri: vscode.Uri.parse(d.published.path), key: d.published.key } }));
       if (!all.length) {
-        void vscode.window.showInformationMessage('Scholar: no preprint entry has its published version as another entry of this workspace.');
+        void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: no preprint entry has its published version as another entry of this workspace.'));
         return undefined;
       }
-      const picked = all.length === 1 ? all[0] : (await vscode.window.showQuickPick(all.map((p) => ({ label: `${p.preprint.key} ↔ ${p.published.key}`, description: 'preprint ↔ published', p })), { title: 'Merge duplicate entries', placeHolder: 'Which pair?' }))?.p;
+      const picked = all.length === 1 ? all[0] : (await vscode.window.showQuickPick(all.map((p) => ({ label: `${p.preprint.key} ↔ ${p.published.key}`, description: 'preprint ↔ published', p })), { title: vscode.l10n.t('Merge duplicate entries'), placeHolder: vscode.l10n.t('Which pair?') }))?.p;
       if (!picked) return undefined;
       pair = picked;
     }
@@ -83,11 +83,11 @@ export class MergeDuplicatesFeature {
       const first = defaultKeep(pair.preprint, pair.published, counts);
       const items = [first, first === pair.preprint ? pair.published : pair.preprint].map((r) => ({
         label: r.key,
-        description: `${r === pair!.preprint ? 'preprint' : 'published version'} · cited ${cited(r.key)} times`,
-        detail: r === first ? 'Default: cited more often (the published version on a tie)' : undefined,
+        description: vscode.l10n.t('{0} · cited {1} times', r === pair!.preprint ? 'preprint' : vscode.l10n.t('published version'), cited(r.key)),
+        detail: r === first ? vscode.l10n.t('Default: cited more often (the published version on a tie)') : undefined,
         r,
       }));
-      const choice = await vscode.window.showQuickPick(items, { title: 'Merge duplicate entries: which key to keep?', placeHolder: 'The other entry is removed (undo restores it)' });
+      const choice = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Merge duplicate entries: which key to keep?'), placeHolder: vscode.l10n.t('The other entry is removed (undo restores it)') });
       if (!choice) return undefined;
       keep = choice.r;
     }
@@ -98,10 +98,10 @@ export class MergeDuplicatesFeature {
       const n = cited(remove.key);
       const choice = await vscode.window.showQuickPick(
         [
-          { label: `Rewrite the citations of '${remove.key}'`, description: `${n} \\cite${n === 1 ? '' : 's'} → '${keep.key}'`, detail: 'Works with BibTeX and BibLaTeX', mode: 'rewrite' as const },
-          { label: `Keep '${remove.key}' as an alias`, description: `ids = {${remove.key}} on '${keep.key}'; no .tex file changes`, detail: 'BibLaTeX with biber only: BibTeX ignores ids, and the old citations become undefined', mode: 'alias' as const },
+          { label: vscode.l10n.t('Rewrite the citations of \'{0}\'', remove.key), description: `${n} \\cite${n === 1 ? '' : 's'} → '${keep.key}'`, detail: vscode.l10n.t('Works with BibTeX and BibLaTeX'), mode: 'rewrite' as const },
+          { label: vscode.l10n.t('Keep \'{0}\' as an alias', remove.key), description: vscode.l10n.t('ids = {{0}} on \'{1}\'; no .tex file changes', remove.key, keep.key), detail: vscode.l10n.t('BibLaTeX with biber only: BibTeX ignores ids, and the old citations become undefined'), mode: 'alias' as const },
         ],
-        { title: `Merge duplicate entries: keep '${keep.key}', remove '${remove.key}'` },
+        { title: vscode.l10n.t('Merge duplicate entries: keep \'{0}\', remove \'{1}\'', keep.key, remove.key) },
       );
       if (!choice) return undefined;
       mode = choice.mode;
@@ -128,13 +128,13 @@ export class MergeDuplicatesFeature {
         { keep: { path: keep.uri.toString(), key: keep.key }, remove: { path: remove.uri.toString(), key: remove.key }, mode },
       );
     } catch (err) {
-      void vscode.window.showErrorMessage(`Scholar: cannot merge: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Scholar: cannot merge: {0}', err instanceof Error ? err.message : String(err)));
       return undefined;
     }
     const docs = new Map([...bibDocs, ...texDocs]);
     const wasDirty = new Map([...docs].map(([k, d]) => [k, d.isDirty]));
     const edit = new vscode.WorkspaceEdit();
-    const label = { label: `Scholar: merge '${remove.key}' into '${keep.key}'`, needsConfirmation: false };
+    const label = { label: vscode.l10n.t('Scholar: merge \'{0}\' into \'{1}\'', remove.key, keep.key), needsConfirmation: false };
     const files: string[] = [];
     for (const f of [...plan.bib, ...plan.tex]) {
       const doc = docs.get(f.path)!;
@@ -142,7 +142,7 @@ export class MergeDuplicatesFeature {
       files.push(vscode.workspace.asRelativePath(doc.uri));
     }
     if (!(await vscode.workspace.applyEdit(edit))) {
-      void vscode.window.showErrorMessage('Scholar: VS Code refused the merge edit; nothing was changed.');
+      void vscode.window.showErrorMessage(vscode.l10n.t('Scholar: VS Code refused the merge edit; nothing was changed.'));
       return undefined;
     }
     // The user's text stays reachable even after the undo stack is gone.
@@ -156,7 +156,7 @@ export class MergeDuplicatesFeature {
       if (storageNote) notes.push(storageNote);
     }
     for (const n of notes) this.log.info(`merge: ${n}`);
-    void vscode.window.showInformationMessage(`Scholar: merged '${remove.key}' into '${keep.key}' (undo restores both).${notes.length ? ` Note: ${notes.join('; ')}.` : ''}`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: merged \'{0}\' into \'{1}\' (undo restores both).{2}', remove.key, keep.key, notes.length ? vscode.l10n.t(' Note: {0}.', notes.join('; ')) : ''));
     return { keep: keep.key, remove: remove.key, mode, files, citesRewritten: plan.citesRewritten, copied: plan.copied, removedText: plan.removedText, notes };
   }
 }

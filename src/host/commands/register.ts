@@ -5,7 +5,7 @@ import type { CommandHandler, CommandTable } from './types';
 /** A capability that has not landed answers with a plain message, never an exception. */
 export function pending(what: string): CommandHandler {
   return () => {
-    void vscode.window.showInformationMessage(`Scholar: ${what} is not available yet in this version.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: {0} is not available yet in this version.', what));
     return { pending: true };
   };
 }
@@ -31,7 +31,7 @@ export function registerCommands(table: Partial<CommandTable>, log: Log, failure
         log.error(`${id} failed`, err instanceof Error ? err : new Error(message));
         failures.push({ id, message });
         if (failures.length > 100) failures.splice(0, failures.length - 100);
-        void vscode.window.showErrorMessage(`Scholar: ${message}`);
+        void vscode.window.showErrorMessage(vscode.l10n.t('Scholar: {0}', message));
         return undefined;
       }
     }),

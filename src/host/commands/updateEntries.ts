@@ -72,7 +72,7 @@ class UpdateLenses implements vscode.CodeLensProvider {
       .filter((e) => e.fields.get('doi')?.value.trim() && !hasOptOut(e))
       .map((e) => {
         const pos = doc.positionAt(e.span.start);
-        return new vscode.CodeLens(new vscode.Range(pos, pos), { title: 'Update from DOI', command: 'scholar.updateEntries', arguments: [{ uri: doc.uri, keys: [e.key] } satisfies UpdateArgs] });
+        return new vscode.CodeLens(new vscode.Range(pos, pos), { title: vscode.l10n.t('Update from DOI'), command: 'scholar.updateEntries', arguments: [{ uri: doc.uri, keys: [e.key] } satisfies UpdateArgs] });
       });
   }
   dispose(): void {
@@ -134,28 +134,28 @@ export class UpdateEntriesFeature implements vscode.Disposable {
     if (docs.length === 1) return { uri: docs[0].uri, accept: a?.accept };
     const pick = await vscode.window.showQuickPick(
       docs.map((d) => ({ label: path.basename(d.uri.fsPath), description: vscode.workspace.asRelativePath(d.uri), uri: d.uri })),
-      { title: 'Scholar: update the entries of which .bib file?' },
+      { title: vscode.l10n.t('Scholar: update the entries of which .bib file?') },
     );
     return pick ? { uri: pick.uri, accept: a?.accept } : undefined;
   }
 
   async update(arg: unknown): Promise<UpdateSummary | undefined> {
     if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage('Scholar sends no request and writes nothing in Restricted Mode. Trust this folder to update entries.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Scholar sends no request and writes nothing in Restricted Mode. Trust this folder to update entries.'));
       return undefined;
     }
     const t = await this.targets(arg);
     if (!t) return undefined;
     const folder = this.session.folderFor(t.uri);
     if (!folder) {
-      void vscode.window.showWarningMessage('Scholar: the .bib file is outside the workspace.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Scholar: the .bib file is outside the workspace.'));
       return undefined;
     }
     const lib = await this.session.library(folder);
     const doc = await vscode.workspace.openTextDocument(t.uri);
     const file = parseBib(doc.getText());
     const kept = (key: string) => keptFields(lib.index.get(key)?.provenance);
-    const entries = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Scholar: comparing entries with their DOI records', cancellable: true }, (_p, token) => {
+    const entries = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Scholar: comparing entries with their DOI records'), cancellable: true }, (_p, token) => {
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort());
       return proposeUpdates(lib.http, file, { keys: t.keys, kept, signal: ac.signal });
@@ -174,13 +174,13 @@ export class UpdateEntriesFeature implements vscode.Disposable {
     for (const u of entries) if (u.outcome === 'mismatch' || u.outcome === 'failed') this.log.warn(`update: ${u.key}: ${u.outcome}: ${u.message ?? ''}`);
     if (!proposals.length) {
       const mismatched = entries.filter((u) => u.outcome === 'mismatch').length;
-      void vscode.window.showInformationMessage(`Scholar: ${entries.filter((u) => u.outcome === 'unchanged').length} entries agree with their DOI records; nothing to change.${mismatched ? ` ${mismatched} DOIs name another work (see the log).` : ''}`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: {0} entries agree with their DOI records; nothing to change.{1}', entries.filter((u) => u.outcome === 'unchanged').length, mismatched ? vscode.l10n.t(' {0} DOIs name another work (see the log).', mismatched) : ''));
       return summary;
     }
     const proposedText = applyEdits(file.text, planUpdateEdits(file, proposals).edits);
     const proposedUri = this.proposed.set(t.uri, proposedText);
     summary.proposedUri = proposedUri.toString();
-    await vscode.commands.executeCommand('vscode.diff', t.uri, proposedUri, `${path.basename(t.uri.fsPath)} ↔ proposed updates (${proposals.length})`, { preview: true });
+    await vscode.commands.executeCommand('vscode.diff', t.uri, proposedUri, vscode.l10n.t('{0} ↔ proposed updates ({1})', path.basename(t.uri.fsPath), proposals.length), { preview: true });
 
     let accepted: Proposal[];
     if (t.accept) {
@@ -191,13 +191,13 @@ export class UpdateEntriesFeature implements vscode.Disposable {
       for (const u of entries.filter((x) => x.proposals.length)) {
         items.push({ label: u.key, kind: vscode.QuickPickItemKind.Separator });
         for (const p of u.proposals) {
-          items.push({ label: `${p.key} · ${p.field}`, description: `${p.old ?? '(missing)'} → ${p.new}`, detail: `${p.reason}, from ${p.source}`, picked: true, proposal: p });
+          items.push({ label: `${p.key} · ${p.field}`, description: `${p.old ?? '(missing)'} → ${p.new}`, detail: vscode.l10n.t('{0}, from {1}', p.reason, p.source), picked: true, proposal: p });
         }
       }
       const picked = await vscode.window.showQuickPick(items, {
         canPickMany: true,
         ignoreFocusOut: true,
-        title: `Scholar: apply which of ${proposals.length} changes? Unticked fields are kept and not proposed again.`,
+        title: vscode.l10n.t('Scholar: apply which of {0} changes? Unticked fields are kept and not proposed again.', proposals.length),
         matchOnDescription: true,
       });
       if (!picked) return summary;
@@ -213,7 +213,7 @@ export class UpdateEntriesFeature implements vscode.Disposable {
       const before = findEntry(file, p.key);
       const now = findEntry(nowFile, p.key);
       const same = !!before && !!now && file.text.slice(before.span.start, before.span.end) === nowText.slice(now.span.start, now.span.end);
-      if (!same && !summary.refused.some((r) => r.key === p.key)) summary.refused.push({ key: p.key, reason: 'the entry changed since Scholar read it' });
+      if (!same && !summary.refused.some((r) => r.key === p.key)) summary.refused.push({ key: p.key, reason: vscode.l10n.t('the entry changed since Scholar read it') });
       return same;
     });
     const { byKey } = planUpdateEdits(nowFile, safe);
@@ -221,9 +221,9 @@ export class UpdateEntriesFeature implements vscode.Disposable {
       const wasDirty = doc.isDirty;
       const edit = new vscode.WorkspaceEdit();
       for (const [key, te] of byKey) {
-        edit.replace(t.uri, new vscode.Range(doc.positionAt(te.offset), doc.positionAt(te.offset + te.length)), te.text, { label: `Scholar: update ${key}`, needsConfirmation: false });
+        edit.replace(t.uri, new vscode.Range(doc.positionAt(te.offset), doc.positionAt(te.offset + te.length)), te.text, { label: vscode.l10n.t('Scholar: update {0}', key), needsConfirmation: false });
       }
-      if (!(await vscode.workspace.applyEdit(edit))) throw new Error('VS Code refused the edit');
+      if (!(await vscode.workspace.applyEdit(edit))) throw new Error(vscode.l10n.t('VS Code refused the edit'));
       if (!wasDirty && !(await saveSoon(doc))) this.log.warn(`${vscode.workspace.asRelativePath(doc.uri)} was edited but could not be saved; it stays open with the change`);
       summary.applied = safe.filter((p) => byKey.has(p.key));
     }
@@ -237,7 +237,7 @@ export class UpdateEntriesFeature implements vscode.Disposable {
     this.session.invalidateMetadata();
     await this.project.reread(t.uri);
     this.libraryChanged();
-    const msg = `Scholar: ${summary.applied.length} field${summary.applied.length === 1 ? '' : 's'} updated in ${byKey.size} entr${byKey.size === 1 ? 'y' : 'ies'}${keptNow.length ? `; ${keptNow.length} kept as they were` : ''}${summary.refused.length ? `; ${summary.refused.length} entries changed meanwhile and were left alone` : ''}.`;
+    const msg = vscode.l10n.t('Scholar: {0} field{1} updated in {2} entr{3}{4}{5}.', summary.applied.length, summary.applied.length === 1 ? '' : 's', byKey.size, byKey.size === 1 ? 'y' : 'ies', keptNow.length ? vscode.l10n.t('; {0} kept as they were', keptNow.length) : '', summary.refused.length ? vscode.l10n.t('; {0} entries changed meanwhile and were left alone', summary.refused.length) : '');
     this.log.info(msg);
     void vscode.window.showInformationMessage(msg);
     return summary;

@@ -6,7 +6,7 @@ export const upgradeCommands: CommandsOf<'scholar.upgradePreprints' | 'scholar.c
   'scholar.upgradePreprints': (arg) => upgrades.command(arg),
   'scholar.citePublishedVersion': async (arg) => {
     const n = arg as { key?: unknown; bibUri?: unknown } | undefined;
-    if (typeof n?.key !== 'string' || !(n.bibUri instanceof vscode.Uri)) throw new Error('Cite the published version needs an entry');
+    if (typeof n?.key !== 'string' || !(n.bibUri instanceof vscode.Uri)) throw new Error(vscode.l10n.t('Cite the published version needs an entry'));
     return upgrades.apply(n.bibUri, [n.key]);
   },
 });

@@ -2,6 +2,7 @@
  * The dashboard's view of the session: a pure projection of the job's snapshot, the index's totals
  * and the services' rates. The dashboard renders it; it owns none of the models it shows.
  */
+import { t } from './l10n';
 import type { JobSnapshot } from '../../core/jobs/run';
 import type { IndexStats } from '../../core/index/library';
 import { errorLabel } from '../../core/errors';
@@ -25,7 +26,7 @@ export function toDashboardSnapshot(f: DashboardFacts): Omit<DashboardSnapshot, 
           id: s.id,
           kind: s.kind,
           state: s.state,
-          title: s.kind === 'fetch' ? 'Fetch PDFs' : 'Resolve DOIs',
+          title: s.kind === 'fetch' ? t('Fetch PDFs') : t('Resolve DOIs'),
           total: s.stats.total,
           done: s.stats.done,
           failed: s.stats.failed,

@@ -3,6 +3,7 @@
  * and the library's models. Pure: no `vscode`, no I/O, so the tree, the hovers and the commands
  * read one answer and a unit test can pin it down.
  */
+import { t } from './l10n';
 import type { EntryOutcome } from '../../core/jobs/run';
 import type { Metadata } from '../../core/storage/metadata';
 
@@ -62,7 +63,7 @@ export function entryStatus(f: EntryFacts): EntryStatus {
  * colour says, so that nobody needs to see the colour. Plain user words, never outcome names.
  */
 export function entryStateText(st: Pick<EntryStatus, 'doiState' | 'pdfState' | 'failure'>): string {
-  const doi = { found: 'has a DOI', review: 'DOI needs your review', not_found: 'no DOI found', none: 'no DOI yet', no_doi: 'marked as having no DOI' }[st.doiState];
-  const pdf = { stored: 'PDF stored', failed: 'PDF failed', pending: 'PDF pending', none: 'no PDF' }[st.pdfState];
+  const doi = { found: t('has a DOI'), review: t('DOI needs your review'), not_found: t('no DOI found'), none: t('no DOI yet'), no_doi: t('marked as having no DOI') }[st.doiState];
+  const pdf = { stored: t('PDF stored'), failed: t('PDF failed'), pending: t('PDF pending'), none: t('no PDF') }[st.pdfState];
   return `${doi}, ${pdf}`;
 }

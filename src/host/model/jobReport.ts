@@ -4,6 +4,8 @@
  * (`accept`, `has_doi`, `stored_unverified`, …) are the core's vocabulary and never reach the user.
  */
 
+import { t } from './l10n';
+
 export interface JobReportFacts {
   kind: 'resolve' | 'fetch';
   /** Outcome name → count, summed over the jobs of one command (one per workspace folder). */
@@ -20,6 +22,7 @@ export interface JobReportFacts {
 export interface JobReport {
   message: string;
   /** Buttons worth offering: entries to review, failures to look at. */
+  /** Which buttons to offer, by their English name (the host shows them translated). */
   actions: ('Review' | 'Show Dashboard')[];
 }
 
@@ -34,24 +37,24 @@ export function jobReport(f: JobReportFacts): JobReport {
     if (n > 0) parts.push(count(n, one, many));
   };
   if (f.kind === 'resolve') {
-    if (f.writeBack) push(f.written, 'DOI added', 'DOIs added');
-    else push(o('accept'), 'DOI found', 'DOIs found');
+    if (f.writeBack) push(f.written, t('DOI added'), t('DOIs added'));
+    else push(o('accept'), t('DOI found'), t('DOIs found'));
   } else {
-    push(o('stored') + o('stored_unverified'), 'PDF stored', 'PDFs stored');
-    push(o('already_stored'), 'PDF was already stored', 'PDFs were already stored');
+    push(o('stored') + o('stored_unverified'), t('PDF stored'), t('PDFs stored'));
+    push(o('already_stored'), t('PDF was already stored'), t('PDFs were already stored'));
   }
-  push(o('review'), 'needs your review', 'need your review');
-  push(o('doi_unknown') + o('doi_mismatch'), 'DOI looks wrong', 'DOIs look wrong');
-  push(o('not_found'), 'not found', 'not found');
-  if (f.kind === 'resolve') push(o('has_doi'), 'already had its DOI', 'already had their DOIs');
-  push(o('failed'), f.kind === 'fetch' ? 'PDF could not be fetched' : 'could not be looked up', f.kind === 'fetch' ? 'PDFs could not be fetched' : 'could not be looked up');
+  push(o('review'), t('needs your review'), t('need your review'));
+  push(o('doi_unknown') + o('doi_mismatch'), t('DOI looks wrong'), t('DOIs look wrong'));
+  push(o('not_found'), t('not found'), t('not found'));
+  if (f.kind === 'resolve') push(o('has_doi'), t('already had its DOI'), t('already had their DOIs'));
+  push(o('failed'), f.kind === 'fetch' ? t('PDF could not be fetched') : t('could not be looked up'), f.kind === 'fetch' ? t('PDFs could not be fetched') : t('could not be looked up'));
   push(o('skipped'), 'skipped', 'skipped');
-  push(f.refused, 'DOI not written (the entry changed meanwhile)', 'DOIs not written (the entries changed meanwhile)');
-  const body = parts.length ? `${parts.join(', ')}.` : f.kind === 'fetch' ? 'no PDF to fetch.' : 'no DOI to look up.';
-  const message = `Scholar: ${f.cancelled ? 'cancelled; ' : ''}${body}`;
+  push(f.refused, t('DOI not written (the entry changed meanwhile)'), t('DOIs not written (the entries changed meanwhile)'));
+  const body = parts.length ? `${parts.join(', ')}.` : f.kind === 'fetch' ? t('no PDF to fetch.') : t('no DOI to look up.');
+  const message = t('Scholar: {0}{1}', f.cancelled ? 'cancelled; ' : '', body);
   const actions: JobReport['actions'] = [];
   if (o('review') + o('doi_unknown') + o('doi_mismatch') > 0) actions.push('Review');
-  if (o('failed') > 0) actions.push('Show Dashboard');
+  if (o('failed') > 0) actions.push('Show Dashboard'); // l10n-ignore: the button's id, shown translated by the host
   return { message, actions };
 }
 
