@@ -22,16 +22,10 @@ import { ScholarHttp } from '../../src/core/net/http';
 import { SERVICE_NAMES, type PolicyOverrides } from '../../src/core/net/policy';
 import { planUpdateEdits, proposeUpdates } from '../../src/core/update/update';
 import { startReplayServer } from '../../src/replay';
+import { rng } from './rng';
 
 type Rec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const first = (v: unknown) => (Array.isArray(v) ? String(v[0] ?? '') : typeof v === 'string' ? v : '');
 const strip = (s: string) => s.replace(/<[^>]+>/g, ' ').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/\s+/g, ' ').trim();

@@ -12,16 +12,10 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CiteRanker, type CiteCandidate } from '../../src/core/cite/rank';
 import { citeContextAt } from '../../src/core/tex/citeContext';
+import { rng } from './rng';
 
 type Rec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
