@@ -91,7 +91,7 @@ test('dashboard: ready handshake, a running job with stages during a fetch, done
     assert.equal(done.job!.done, stored, 'done counts the stored PDFs');
     assert.equal(done.job!.failed, ENTRIES - stored);
     assert.equal(done.errors.reduce((n, e) => n + e.count, 0), ENTRIES - stored, 'every failure is grouped under a reason');
-    assert.ok(done.services.some((s) => s.service === 'unpaywall' && s.requests > 0), 'no per-service status');
+    assert.ok(done.services.some((s) => s.service === 'openalex' && s.requests > 0), 'no per-service status');
     assert.ok(done.activity.some((a) => /Finished/.test(a.text)), 'no "Finished" activity');
     for (const s of done.services) assert.ok(s.ratePerSec >= 0, `${s.service}: rate ${s.ratePerSec}`);
     assert.ok(done.library.withPdf >= stored, `library totals ${JSON.stringify(done.library)}`);
