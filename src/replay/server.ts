@@ -333,6 +333,14 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
 
   const bump = (m: Partial<Record<ReplayService, number>>, s: ReplayService) => (m[s] = (m[s] ?? 0) + 1);
 
+  const readBody = (req: http.IncomingMessage) =>
+    new Promise<string>((resolve, reject) => {
+      const parts: Buffer[] = [];
+      req.on('data', (b: Buffer) => parts.push(b));
+      req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+      req.on('error', reject);
+    });
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const arrival = performance.now();
     const url = new URL(req.url ?? '/', origin);
@@ -402,7 +410,9 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
     if (hi > 0) await sleep(lo + Math.random() * (hi - lo));
 
     const rest = `/${segs.slice(2).join('/')}`;
-    const decodedFull = decode(`${rest}${url.search}`);
+    // A POST's ids are in its body (Semantic Scholar's batch): faults by DOI look there too.
+    const reqBody = req.method === 'POST' ? await readBody(req) : '';
+    const decodedFull = `${decode(`${rest}${url.search}`)}${reqBody ? `\n${reqBody}` : ''}`;
     for (const f of options.faults ?? []) {
       if (f.service && f.service !== service) continue;
       if (f.path && !decodedFull.includes(f.path)) continue;
@@ -415,7 +425,7 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
       if (handled) return;
       break;
     }
-    return route(service, rest, url, req, res);
+    return route(service, rest, url, req, res, reqBody);
   }
 
   const faultRng = new Map<FaultRule, () => number>();
@@ -582,7 +592,7 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
     return send(res, r.status, r.contentType, r.body);
   };
 
-  async function route(service: ReplayService, rest: string, url: URL, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function route(service: ReplayService, rest: string, url: URL, req: http.IncomingMessage, res: http.ServerResponse, reqBody = ''): Promise<void> {
     const q = url.searchParams;
     const accept = String(req.headers.accept ?? '');
     switch (service) {
@@ -608,6 +618,19 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
           return send(res, 404, 'text/plain', 'Resource not found.');
         }
         if (rest === '/works') {
+          // The batch form: `filter=doi:A,doi:B,…` (a repeated filter ORs its values) lists the
+          // works it knows, full records in no promised order; unknown DOIs are absent; `rows` pages.
+          const doiValues = (q.get('filter') ?? '').split(',').filter((f) => /^doi:/i.test(f)).map((f) => f.slice(4).trim().toLowerCase());
+          if (doiValues.length && !q.get('query.bibliographic') && !q.get('query')) {
+            const rows = Math.min(Number(q.get('rows') ?? '20') || 20, 1000);
+            const items: Record<string, unknown>[] = [];
+            for (const doi of new Set(doiValues)) {
+              const r = recorded.get(`crossref:work:${doi}`);
+              const item = r && r.status === 200 ? (rewriteLinks((JSON.parse(r.body.toString('utf8')) as { message: unknown }).message) as Record<string, unknown>) : corpus.get(doi)?.item;
+              if (item) items.push(selectFields(item as never, q.get('select'), 1) as Record<string, unknown>);
+            }
+            return json(res, 200, crossrefListEnvelope(items.slice(0, rows) as never, items.length, rows, null));
+          }
           const text = q.get('query.bibliographic') ?? q.get('query.title') ?? q.get('query') ?? '';
           const r = recorded.get(`crossref:q:${normQuery(text)}`);
           if (r && !q.get('query.author')) return sendRecorded(res, r);
@@ -672,6 +695,28 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
           const { hits } = corpus.search({ text }, 1);
           if (!hits.length || hits[0].score < 50) return json(res, 404, { error: 'Title match not found' });
           return json(res, 200, { data: [s2Paper(hits[0].e, urls, fields, hits[0].score * 2)] });
+        }
+        if (rest === '/graph/v1/paper/batch') {
+          // POST {"ids": [...]}: an array in the order of the ids, null for each id it does not know.
+          if (req.method !== 'POST') return json(res, 405, { message: 'Method Not Allowed' });
+          let ids: unknown;
+          try {
+            ids = (JSON.parse(reqBody) as { ids?: unknown }).ids;
+          } catch {
+            return json(res, 400, { error: 'Unacceptable request body: not JSON' });
+          }
+          if (!Array.isArray(ids) || ids.some((i) => typeof i !== 'string')) return json(res, 400, { error: 'Unrecognized or missing field: ids' });
+          if (ids.length > 500) return json(res, 400, { error: '-ids: Too many ids. Maximum is 500.' });
+          const out = (ids as string[]).map((raw) => {
+            const doi = raw.replace(/^DOI:/i, '').toLowerCase();
+            if (!/^arxiv:/i.test(raw)) {
+              const r = recorded.get(`s2:paper:${doi}`);
+              if (r) return r.status === 200 ? rewriteLinks(JSON.parse(r.body.toString('utf8'))) : null;
+            }
+            const e = /^arxiv:/i.test(raw) ? corpus.getArxiv(raw.slice(6)) : corpus.get(doi);
+            return e ? s2Paper(e, urls, fields) : null;
+          });
+          return json(res, 200, out);
         }
         const m = /^\/graph\/v1\/paper\/(.+)$/.exec(rest);
         if (m) {

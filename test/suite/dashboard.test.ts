@@ -94,7 +94,7 @@ test('dashboard: ready handshake, a running job with stages during a fetch, done
     assert.equal(done.errors.reduce((n, e) => n + e.count, 0), ENTRIES - stored, 'every failure is grouped under a reason');
     // Each group is headed by the registry's label, the code kept for the tooltip (title=code in the webview).
     for (const e of done.errors) assert.equal(e.label, errorLabel(e.reason), `${e.reason} is labelled "${e.label}"`);
-    assert.ok(done.services.some((s) => s.service === 'unpaywall' && s.requests > 0), 'no per-service status');
+    assert.ok(done.services.some((s) => s.service === 'openalex' && s.requests > 0), 'no per-service status');
     assert.ok(done.activity.some((a) => /Finished/.test(a.text)), 'no "Finished" activity');
     for (const s of done.services) assert.ok(s.ratePerSec >= 0, `${s.service}: rate ${s.ratePerSec}`);
     assert.ok(done.library.withPdf >= stored, `library totals ${JSON.stringify(done.library)}`);

@@ -11,10 +11,11 @@ import type { JobSummary } from '../../src/host/controller';
 import { bibEntry, closeAllEditors, keyDir, readMetadata, record, scholarApi, showScholarView, startReplay, treeEntries, writeWorkspaceFile } from './scholar';
 
 // Real corpus records with their DOI. The replay server decides open access per DOI (deterministic:
-// licence or hash), which gives one of each kind of copy here.
+// licence or hash), which gives one of each kind of copy here. Where OpenAlex has a PDF URL Unpaywall
+// is not asked (issue 17), so gold and green copies come from OpenAlex's locations.
 const WITH_PDF = {
-  'fetch-miranda2020': { doi: '10.1002/aqc.3262', source: 'unpaywall' }, // gold: publisher PDF
-  'fetch-alan2016': { doi: '10.1007/s11240-016-0944-2', source: 'unpaywall' }, // green: repository copy
+  'fetch-miranda2020': { doi: '10.1002/aqc.3262', source: 'openalex' }, // gold: publisher PDF
+  'fetch-alan2016': { doi: '10.1007/s11240-016-0944-2', source: 'openalex' }, // green: repository copy
   'fetch-kokoszka2017': { doi: '10.1007/s10687-017-0302-8', source: 'landingPage' }, // bronze: citation_pdf_url on the landing page
 } as const;
 const CLOSED = { key: 'fetch-sidiropoulos2021', doi: '10.1007/s00454-021-00282-8' }; // closed, no preprint

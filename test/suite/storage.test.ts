@@ -29,7 +29,8 @@ test('storage: PDFs stored by the CLI in another process appear in the editor\u2
     assert.equal(JSON.parse(out).entries[0].outcome, 'stored');
 
     await waitFor(() => api.tree.status(key).pdfState === 'stored', 20_000, 'the tree to show the PDF the CLI stored');
-    assert.equal(api.session.metadata(key)?.pdf?.source, 'unpaywall');
+    // OpenAlex has this gold PDF, so Unpaywall (the fallback since issue 17) is not asked.
+    assert.equal(api.session.metadata(key)?.pdf?.source, 'openalex');
   } finally {
     await replay.dispose();
   }

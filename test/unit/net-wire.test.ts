@@ -157,7 +157,7 @@ it('resolve then fetch of 27 entries through tinyproxy (HTTP_PROXY), every servi
     assert.deepEqual(s.violations, {}, `${JSON.stringify(s.violations)} s2: ${bySvc('semanticScholar')}`);
     assert.deepEqual(s.status429, {}, JSON.stringify(s.status429));
     // Every request the server saw came through the proxy (the proxy's own log, one line each).
-    const through = proxy.requests().slice(before).filter((l) => l.startsWith(`GET ${replay.origin}/`));
+    const through = proxy.requests().slice(before).filter((l) => /^(GET|POST) /.test(l) && l.includes(` ${replay.origin}/`));
     assert.equal(through.length, s.log.length, `${through.length} through the proxy, ${s.log.length} at the server`);
     console.log(`through tinyproxy: ${total} requests (${JSON.stringify(s.requests)}), 0 violations, 0 × 429`);
   } finally {

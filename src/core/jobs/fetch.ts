@@ -36,8 +36,12 @@ export interface FetchOptions {
   /** Size cap per PDF (bytes). */
   maxPdfBytes?: number;
   concurrency?: Partial<Record<'resolve' | 'enrich' | 'locate' | 'download' | 'commit', number>>;
-  /** Micro-batching per service: most keys per request and how long the first one waits (default OpenAlex 100, 50 ms). */
-  batch?: { openalex?: Partial<BatchOptions> };
+  /**
+   * Micro-batching per service: most keys per request and how long the first one waits (defaults:
+   * OpenAlex 100, Crossref 100, Semantic Scholar 500; 50 ms). The DOIs the job knows up front are
+   * asked before the stages need them; the wait only gathers DOIs found on the way (by resolve).
+   */
+  batch?: { openalex?: Partial<BatchOptions>; crossref?: Partial<BatchOptions>; semanticScholar?: Partial<BatchOptions> };
   /** Custom PDF resolvers (scholar.pdf.resolvers), asked after the open-access sources. */
   resolvers?: readonly PdfResolver[];
 }
@@ -130,18 +134,122 @@ async function storedOnDisk(root: string, key: string): Promise<boolean> {
   }
 }
 
-export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<FetchItem>[] {
+/**
+ * One service's batch lookups for a job: the answers to the DOIs asked up front (all leave at once,
+ * in batches, through the service's gate), and a micro-batcher for DOIs found later. An answer is
+ * handed out once and then forgotten, so a 5,000-entry job does not hold 5,000 records.
+ */
+class BatchLookup {
+  private readonly early = new Map<string, Promise<WorkRecord | undefined>>();
+  private readonly batcher: Batcher<string, WorkRecord>;
+
+  constructor(
+    opts: BatchOptions & { run(keys: string[], signal: AbortSignal | undefined): Promise<Map<string, WorkRecord>> },
+    private readonly batchable: (key: string) => boolean,
+  ) {
+    this.batcher = new Batcher(opts);
+  }
+
+  prime(keys: Iterable<string>, signal: AbortSignal): void {
+    for (const k of keys) {
+      if (this.early.has(k) || !this.batchable(k) || signal.aborted) continue;
+      const p = this.batcher.get(k, signal);
+      // An entry that never asks (already stored, failed earlier) must not leave an unhandled rejection.
+      p.catch(() => undefined);
+      this.early.set(k, p);
+    }
+  }
+
+  /** The work for `key`; undefined when the service does not know it. `single` answers keys that cannot be batched. */
+  async get(key: string, signal: AbortSignal, single: () => Promise<WorkRecord | null>): Promise<WorkRecord | undefined> {
+    const p = this.early.get(key);
+    if (p) {
+      this.early.delete(key);
+      return p;
+    }
+    if (!this.batchable(key)) return (await single()) ?? undefined;
+    return this.batcher.get(key, signal);
+  }
+}
+
+/** The DOI an entry will be fetched under, as far as the .bib and the index tell before any stage runs (mirrors the resolve stage). */
+function knownDoi(lib: Library, item: FetchItem): string | undefined {
+  const meta = lib.index.get(item.key);
+  if (meta?.pdf && (meta.pdf.verified === 'doi' || meta.pdf.verified === 'title' || meta.pdf.verified === 'manual')) return undefined;
+  const raw = item.entry.fields.get('doi')?.value;
+  const m = meta?.match;
+  if (raw && (m?.outcome === 'doi_unknown' || m?.outcome === 'doi_mismatch')) return undefined;
+  if (raw && isValidDoi(normalizeDoi(raw))) return normalizeDoi(raw);
+  if (!raw && meta?.doi && m?.outcome !== 'review') return meta.doi;
+  return undefined;
+}
+
+const isArxivDoi = (doi: string) => /^10\.48550\//i.test(doi);
+
+/**
+ * The fetch stages. `items`: the job's entries, whose known DOIs are looked up in batches (Crossref,
+ * OpenAlex, Semantic Scholar) as soon as the first entry reaches enrich, rather than at the pace at
+ * which entries arrive there.
+ */
+export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readonly FetchItem[] = []): StageDef<FetchItem>[] {
   const http = lib.http;
   const sources = new Set(opts.sources ?? ALL_PDF_SOURCES);
   const c = opts.concurrency ?? {};
-  // One OpenAlex request answers the locate workers that wait together (filter=doi:A|B|…).
-  const openalexBatch = new Batcher<string, WorkRecord>({
-    size: Math.min(opts.batch?.openalex?.size ?? openalex.OPENALEX_BATCH_MAX, openalex.OPENALEX_BATCH_MAX),
-    maxWaitMs: opts.batch?.openalex?.maxWaitMs ?? 50,
-    run: (dois, signal) => openalex.worksByDois(http, dois, signal),
-  });
+  const wait = (b: Partial<BatchOptions> | undefined) => b?.maxWaitMs ?? 50;
+  // filter=doi:A|B|… (locate).
+  const openalexBatch = new BatchLookup(
+    {
+      size: Math.min(opts.batch?.openalex?.size ?? openalex.OPENALEX_BATCH_MAX, openalex.OPENALEX_BATCH_MAX),
+      maxWaitMs: wait(opts.batch?.openalex),
+      run: (dois, signal) => openalex.worksByDois(http, dois, signal),
+    },
+    openalex.batchableDoi,
+  );
+  // filter=doi:A,doi:B,… (enrich's metadata).
+  const crossrefBatch = new BatchLookup(
+    {
+      size: Math.min(opts.batch?.crossref?.size ?? crossref.CROSSREF_BATCH_MAX, crossref.CROSSREF_BATCH_MAX),
+      maxWaitMs: wait(opts.batch?.crossref),
+      run: (dois, signal) => crossref.worksByDois(http, dois, signal),
+    },
+    crossref.crossrefBatchable,
+  );
+  // POST /graph/v1/paper/batch (locate's second tier). Keys are lower-cased DOIs, sent as DOI:….
+  const s2Batch = new BatchLookup(
+    {
+      size: Math.min(opts.batch?.semanticScholar?.size ?? s2.S2_BATCH_MAX, s2.S2_BATCH_MAX),
+      maxWaitMs: wait(opts.batch?.semanticScholar),
+      run: async (dois, signal) => {
+        const byId = await s2.papersByIds(http, dois.map(s2.s2DoiId), signal);
+        return new Map(dois.flatMap((d) => (byId.has(s2.s2DoiId(d)) ? [[d, byId.get(s2.s2DoiId(d))!] as const] : [])));
+      },
+    },
+    () => true,
+  );
+  let primed = false;
+  /** Every known DOI leaves in batches at once; the gates pace them. */
+  const primeAll = (signal: AbortSignal) => {
+    if (primed) return;
+    primed = true;
+    const dois = [...new Set(items.map((i) => knownDoi(lib, i)?.toLowerCase()).filter((d): d is string => !!d))];
+    crossrefBatch.prime(dois, signal);
+    const oa = dois.filter((d) => !isArxivDoi(d));
+    if (sources.has('openalex')) openalexBatch.prime(oa, signal);
+    if (sources.has('semanticScholar')) s2Batch.prime(oa, signal);
+  };
 
-  /** PDF candidates from one tier of sources: 'first' (the entry, Unpaywall, OpenAlex, arXiv) or 'second' (Semantic Scholar, the landing page). */
+  async function askUnpaywall(item: FetchItem, doi: string | undefined, add: (c: PdfCandidate) => void, warn: (s: string, e: unknown) => void, ctx: StageContext): Promise<void> {
+    if (!doi || !sources.has('unpaywall') || !http.email || item.unpaywallAsked) return;
+    item.unpaywallAsked = true;
+    try {
+      const u = await unpaywall.lookup(http, doi, ctx.signal);
+      for (const l of u?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'unpaywall', license: l.license, version: l.version });
+    } catch (err) {
+      warn('unpaywall', err);
+    }
+  }
+
+  /** PDF candidates from one tier of sources: 'first' (the entry, OpenAlex, Unpaywall where OpenAlex has no PDF, arXiv) or 'second' (Unpaywall if not yet asked, Semantic Scholar, resolvers, the landing page). */
   async function locate(item: FetchItem, tier: 'first' | 'second', ctx: StageContext): Promise<PdfCandidate[]> {
     const found: PdfCandidate[] = [];
     const add = (cand: PdfCandidate | undefined) => {
@@ -159,23 +267,19 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
     const doi = item.doi && !/^10\.48550\//i.test(item.doi) ? item.doi : undefined;
     if (tier === 'first') {
       if (sources.has('entry')) for (const cand of entryPdfCandidates(item, lib.root)) add(cand);
-      if (doi && sources.has('unpaywall') && http.email) {
-        try {
-          const u = await unpaywall.lookup(http, doi, ctx.signal);
-          for (const l of u?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'unpaywall', license: l.license, version: l.version });
-        } catch (err) {
-          warn('unpaywall', err);
-        }
-      }
+      let openalexPdf = false;
       if (doi && sources.has('openalex')) {
         try {
-          const o = openalex.batchableDoi(doi) ? ((await openalexBatch.get(doi.toLowerCase(), ctx.signal)) ?? null) : await openalex.workByDoi(http, doi, ctx.signal);
+          const o = await openalexBatch.get(doi.toLowerCase(), ctx.signal, () => openalex.workByDoi(http, doi, ctx.signal));
           for (const l of o?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'openalex', license: l.license, version: l.version });
+          openalexPdf = (o?.oaLocations ?? []).some((l) => !!l.pdfUrl);
           item.arxivId ??= o?.arxivId;
         } catch (err) {
           warn('openalex', err);
         }
       }
+      // Unpaywall runs on OpenAlex's data: asked only when OpenAlex has no PDF URL (or could not answer).
+      if (!openalexPdf) await askUnpaywall(item, doi, add, warn, ctx);
       if (sources.has('arxiv')) {
         const id = item.arxivId ?? (item.doi && /^10\.48550\/arxiv\.(.+)$/i.exec(item.doi)?.[1]);
         if (id) add({ url: `${http.base('arxiv').replace(/\/api$/, '')}/pdf/${id}`, source: 'arxiv', version: 'submittedVersion', license: undefined });
@@ -183,9 +287,11 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
       return found;
     }
     item.secondTierTried = true;
+    // OpenAlex's PDFs all failed: Unpaywall may know another copy (before Semantic Scholar, as before).
+    await askUnpaywall(item, doi, add, warn, ctx);
     if (doi && sources.has('semanticScholar')) {
       try {
-        const p = await s2.paperByDoi(http, doi, ctx.signal);
+        const p = await s2Batch.get(doi.toLowerCase(), ctx.signal, () => s2.paperByDoi(http, doi, ctx.signal));
         for (const l of p?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'semanticScholar', license: l.license, version: l.version });
       } catch (err) {
         warn('semanticScholar', err);
@@ -219,9 +325,11 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}): StageDef<Fet
       concurrency: c.enrich ?? 8,
       async run(item, ctx) {
         let work = item.work;
+        primeAll(ctx.signal);
         if (item.doi && (!work || work.source !== 'crossref')) {
+          const doi = item.doi;
           try {
-            work = (await crossref.workByDoi(http, item.doi, ctx.signal)) ?? work;
+            work = (await crossrefBatch.get(doi.toLowerCase(), ctx.signal, () => crossref.workByDoi(http, doi, ctx.signal))) ?? work;
           } catch (err) {
             if (isAbortError(err)) throw err;
             // Metadata is a bonus: a failing Crossref must not stop the PDF.

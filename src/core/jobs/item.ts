@@ -28,6 +28,8 @@ export interface FetchItem {
   download?: { tempPath: string; sha256: string; size: number; pages?: number; candidate: PdfCandidate; verified: PdfVerdict };
   /** Outcomes of candidates tried, for the error message when none worked. */
   tried?: string[];
+  /** Unpaywall was asked (it is the fallback when OpenAlex has no PDF URL). */
+  unpaywallAsked?: boolean;
   /** Semantic Scholar and the landing page were asked. */
   secondTierTried?: boolean;
   /** A source could not be asked in this job (unreachable, or out of budget): the code it failed with. */

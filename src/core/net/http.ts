@@ -74,7 +74,9 @@ export interface HttpOptions {
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'HEAD';
+  method?: 'GET' | 'HEAD' | 'POST';
+  /** A JSON body (POST only), e.g. Semantic Scholar's batch lookup; read-only requests, so retries are safe. */
+  jsonBody?: unknown;
   query?: Record<string, string | number | undefined>;
   headers?: Record<string, string>;
   kind?: ResponseKind;
@@ -774,6 +776,8 @@ export class ScholarHttp {
         this.checkDown(lane, opts.bucket);
         lane.breaker.check(lane.key);
         const headers = { ...baseHeaders };
+        const body = method === 'POST' && opts.jsonBody !== undefined ? JSON.stringify(opts.jsonBody) : undefined;
+        if (body !== undefined) headers['content-type'] = 'application/json';
         if (u.origin !== startOrigin) for (const h of CREDENTIAL_HEADERS) delete headers[h];
         lane.stats.requests++;
         const route = this.network(p.timeouts.connectMs).route(u);
@@ -784,6 +788,7 @@ export class ScholarHttp {
             path: `${u.pathname}${u.search}`,
             method,
             headers,
+            ...(body !== undefined ? { body } : {}),
             signal: opts.signal,
             headersTimeout: p.timeouts.headersMs,
             bodyTimeout: p.timeouts.bodyIdleMs,

@@ -141,3 +141,48 @@ export async function workByDoi(http: ScholarHttp, doi: string, signal?: AbortSi
   const body = await http.getJson<{ message?: Json }>('crossref', `/works/${encodeURIComponent(doi)}`, { nullOn: [404], signal });
   return body?.message ? parseCrossrefWork(body.message) : null;
 }
+
+/** Crossref asks to keep request URLs short; this leaves room under its ~8 KB for the host, mailto and rows. */
+const CROSSREF_FILTER_URL_MAX = 7500;
+export const CROSSREF_BATCH_MAX = 100;
+
+/** DOIs holding a comma would split the filter: those are asked one by one. */
+export const crossrefBatchable = (doi: string) => !doi.includes(',');
+
+/**
+ * Many full records at once: `/works?filter=doi:A,doi:B,…` (a repeated filter ORs its values), with
+ * `rows` covering the count. A list request (Crossref's list limit applies). Unknown DOIs are absent
+ * (no 404) and the order is Crossref's, so answers are matched by their DOI. DOIs that would take the
+ * URL past ~8 KB go into a further request.
+ */
+export async function worksByDois(http: ScholarHttp, dois: readonly string[], signal?: AbortSignal): Promise<Map<string, WorkRecord>> {
+  const ids = [...new Set(dois.map((d) => d.toLowerCase()))];
+  if (ids.some((d) => !crossrefBatchable(d))) throw new RangeError('a DOI with a comma cannot go into a Crossref filter');
+  const chunks: string[][] = [];
+  let cur: string[] = [];
+  let len = 0;
+  for (const d of ids) {
+    const add = encodeURIComponent(`doi:${d},`).length;
+    if (cur.length && (len + add > CROSSREF_FILTER_URL_MAX || cur.length >= CROSSREF_BATCH_MAX)) {
+      chunks.push(cur);
+      cur = [];
+      len = 0;
+    }
+    cur.push(d);
+    len += add;
+  }
+  if (cur.length) chunks.push(cur);
+  const out = new Map<string, WorkRecord>();
+  for (const chunk of chunks) {
+    const body = await http.getJson<{ message?: { items?: Json[] } }>('crossref', '/works', {
+      query: { filter: chunk.map((d) => `doi:${d}`).join(','), rows: chunk.length },
+      signal,
+    });
+    for (const item of body?.message?.items ?? []) {
+      // A filter list without a query carries a score that ranks nothing: not the record's.
+      const { score: _score, ...rec } = parseCrossrefWork(item);
+      if (rec.doi) out.set(rec.doi.toLowerCase(), rec);
+    }
+  }
+  return out;
+}

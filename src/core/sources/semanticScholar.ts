@@ -85,3 +85,34 @@ export async function paperByArxiv(http: ScholarHttp, arxivId: string, signal?: 
   });
   return body ? parseS2Paper(body) : null;
 }
+
+/** The most ids Semantic Scholar takes in one batch request. */
+export const S2_BATCH_MAX = 500;
+
+/**
+ * Many papers in one request: `POST /graph/v1/paper/batch` with `{"ids": ["DOI:…", "ARXIV:…"]}`.
+ * Unlike the singleton form, the answer is a JSON array in the order of the ids, with `null` where
+ * S2 knows no paper (no 404). Keys of the map are the ids as given (DOIs lower-cased by the caller).
+ */
+export async function papersByIds(http: ScholarHttp, ids: readonly string[], signal?: AbortSignal): Promise<Map<string, WorkRecord>> {
+  const list = [...new Set(ids)];
+  if (list.length > S2_BATCH_MAX) throw new RangeError(`at most ${S2_BATCH_MAX} ids per Semantic Scholar batch`);
+  const out = new Map<string, WorkRecord>();
+  if (!list.length) return out;
+  const res = await http.request('semanticScholar', '/graph/v1/paper/batch', {
+    method: 'POST',
+    jsonBody: { ids: list },
+    query: { fields: S2_FIELDS },
+    headers: headers(http),
+    signal,
+  });
+  const body = res.json<unknown>();
+  if (!Array.isArray(body)) return out;
+  // Positional: the i-th answer is the i-th id's.
+  body.forEach((p, i) => {
+    if (p && typeof p === 'object' && i < list.length) out.set(list[i], parseS2Paper(p as Json));
+  });
+  return out;
+}
+
+export const s2DoiId = (doi: string) => `DOI:${doi.toLowerCase()}`;
