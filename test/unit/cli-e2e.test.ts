@@ -91,6 +91,18 @@ test('fetch stores verified PDFs, reports failures per entry, and exits 1 when s
   assert.deepEqual(readdirSync(path.join(dir, 'storage/by_key')).filter((n) => n.startsWith('.')), []);
 });
 
+test("fetch falls back to the publisher's landing page when every open-access copy is gone", async () => {
+  // makris2014 (PNAS): the replay's OpenAlex and Unpaywall PDF links answer 404; the DOI's landing
+  // page names the PDF (citation_pdf_url). Unpaywall asked late (batching) must not hide that step.
+  const dir = project();
+  const r = await cli(dir, 'fetch', '.', '--json');
+  const out = JSON.parse(r.stdout);
+  const e = out.entries.find((x: { key: string }) => x.key === 'makris2014');
+  assert.equal(e?.outcome, 'stored', JSON.stringify(e));
+  const meta = JSON.parse(readFileSync(path.join(dir, 'storage/by_key/makris2014/metadata.json'), 'utf8'));
+  assert.equal(meta.pdf.source, 'landingPage');
+});
+
 test('check finds undefined citations and exits 1', async () => {
   const dir = project();
   const { writeFileSync } = await import('node:fs');

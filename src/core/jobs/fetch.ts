@@ -289,6 +289,9 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readon
     item.secondTierTried = true;
     // OpenAlex's PDFs all failed: Unpaywall may know another copy (before Semantic Scholar, as before).
     await askUnpaywall(item, doi, add, warn, ctx);
+    // Unpaywall here stands in for its old first-tier place: the landing page is still asked when
+    // the second tier's own sources (Semantic Scholar, resolvers) find nothing.
+    const beforeSecondTier = found.length;
     if (doi && sources.has('semanticScholar')) {
       try {
         const p = await s2Batch.get(doi.toLowerCase(), ctx.signal, () => s2.paperByDoi(http, doi, ctx.signal));
@@ -306,7 +309,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readon
         warn(`resolver "${r.name}"`, err);
       }
     }
-    if (doi && sources.has('landingPage') && found.length === 0) {
+    if (doi && sources.has('landingPage') && found.length === beforeSecondTier) {
       try {
         const page = await doiOrg.landingPage(http, doi, ctx.signal);
         const pdf = doiOrg.citationPdfUrl(page.html, page.finalUrl);
