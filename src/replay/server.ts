@@ -132,6 +132,13 @@ export interface ReplayOptions {
   fixturesDir?: string;
   /** Default PDF size in bytes (padding). */
   pdfBytes?: number;
+  /**
+   * Publisher hosts: more loopback addresses (e.g. 127.0.0.11–127.0.0.26) that the server also
+   * listens on, on the same port. Each DOI's PDF and landing page are served from one of them (by a
+   * hash of the DOI), and `limits.pdf` is enforced per host, as a client's per-host politeness is.
+   * Fixed at start (not changed by setOptions).
+   */
+  pdfHosts?: string[];
 }
 
 export interface ReplayLogEntry {
@@ -284,6 +291,8 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
   const corpusFile = path.join(fixturesDir, 'corpus/crossref-works.jsonl');
   const corpus = existsSync(corpusFile) ? Corpus.load(corpusFile) : new Corpus();
   const limiters = new Map<string, Limiter>();
+  /** `limits.pdf` per publisher host (with `pdfHosts`), by local address. */
+  const hostLimiters = new Map<string, Limiter>();
   const spent = new Map<string, number>();
   const faultHits = new WeakMap<FaultRule, number>();
   let stats: ReplayStats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [], violationLog: [] };
@@ -301,6 +310,18 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
       else limiters.set(k, new Limiter(lim));
     }
     for (const k of [...limiters.keys()]) if (!want.has(k)) limiters.delete(k);
+    const pdfLimit = options.limits?.pdf;
+    if (!pdfLimit) hostLimiters.clear();
+    else for (const l of hostLimiters.values()) l.limit = pdfLimit;
+  };
+  const pdfHosts = opts.pdfHosts ?? [];
+  const perHostLimiter = (req: http.IncomingMessage): Limiter | undefined => {
+    const lim = options.limits?.pdf;
+    if (!lim) return undefined;
+    const addr = (req.socket.localAddress ?? '').replace(/^::ffff:/, '');
+    let l = hostLimiters.get(addr);
+    if (!l) hostLimiters.set(addr, (l = new Limiter(lim)));
+    return l;
   };
   syncLimiters();
 
@@ -312,21 +333,48 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
       } else res.destroy();
     });
   };
-  const server: http.Server | https.Server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest) : http.createServer(onRequest);
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-  });
+  const newServer = (): http.Server | https.Server => {
+    const srv = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest) : http.createServer(onRequest);
+    srv.keepAliveTimeout = 30_000;
+    srv.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    return srv;
+  };
+  const listen = (srv: http.Server | https.Server, port: number, host: string) =>
+    new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, host, () => resolve());
+    });
+  const server = newServer();
+  await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
   const port = (server.address() as AddressInfo).port;
-  const origin = `${opts.tls ? 'https' : 'http'}://${opts.host && opts.host !== '127.0.0.1' ? opts.host : '127.0.0.1'}:${port}`;
+  // One server per publisher host, same port and handler: the client sees distinct hosts.
+  const hostServers: (http.Server | https.Server)[] = [];
+  try {
+    for (const h of pdfHosts) {
+      const srv = newServer();
+      await listen(srv, port, h);
+      hostServers.push(srv);
+    }
+  } catch (err) {
+    for (const srv of [server, ...hostServers]) srv.close();
+    for (const s of sockets) s.destroy();
+    throw err;
+  }
+  const scheme = opts.tls ? 'https' : 'http';
+  const origin = `${scheme}://${opts.host && opts.host !== '127.0.0.1' ? opts.host : '127.0.0.1'}:${port}`;
+  /** The publisher host serving a DOI's PDF and landing page (the main origin without `pdfHosts`). */
+  const hostOf = (doi: string) => {
+    if (!pdfHosts.length) return origin;
+    let h = 0;
+    for (let i = 0; i < doi.length; i++) h = (Math.imul(h, 31) + doi.charCodeAt(i)) >>> 0;
+    return `${scheme}://${pdfHosts[h % pdfHosts.length]}:${port}`;
+  };
   const urls: Urls = {
-    pdf: (doi) => `${origin}/pdf/${doi}.pdf`,
-    landing: (doi) => `${origin}/landing/${doi}`,
+    pdf: (doi) => `${hostOf(doi.toLowerCase())}/pdf/${doi}.pdf`,
+    landing: (doi) => `${hostOf(doi.toLowerCase())}/landing/${doi}`,
     arxivAbs: (id) => `${origin}/arxiv/abs/${id}`,
     arxivPdf: (id) => `${origin}/arxiv/pdf/${id}`,
   };
@@ -363,7 +411,7 @@ export async function startReplayServer(opts: ReplayOptions = {}): Promise<Repla
     const rest0 = `/${segs.slice(2).join('/')}`;
     // arXiv's limit (1 request / 3 s) is for its API; PDFs and abstract pages are files on its web
     // servers, which a client fetches under the per-host PDF politeness instead.
-    const lim = service === 'arxiv' && !rest0.startsWith('/api') ? undefined : limiters.get(service);
+    const lim = service === 'arxiv' && !rest0.startsWith('/api') ? undefined : service === 'pdf' && pdfHosts.length ? perHostLimiter(req) : limiters.get(service);
     // A list or search request counts in the service's window and in its list window.
     const listLim = (service === 'crossref' || service === 'openalex') && rest0 === '/works' ? limiters.get(`${service}:list`) : undefined;
     for (const l of [lim, listLim]) {
@@ -873,6 +921,8 @@ ${pdfUrl ? `<meta name="citation_pdf_url" content="${esc(pdfUrl)}">` : ''}
   function serverStats(): ReplayStats {
     const maxInFlight = { ...stats.maxInFlight };
     for (const [s, l] of limiters) if (!s.includes(':')) maxInFlight[s as ReplayService] = Math.max(maxInFlight[s as ReplayService] ?? 0, l.maxInFlight);
+    // With publisher hosts the PDF limit is per host: the highest any one host saw.
+    if (pdfHosts.length) maxInFlight.pdf = Math.max(0, ...[...hostLimiters.values()].map((l) => l.maxInFlight));
     return { ...stats, maxInFlight, log: [...stats.log], violationLog: [...stats.violationLog] };
   }
 
@@ -888,6 +938,7 @@ ${pdfUrl ? `<meta name="citation_pdf_url" content="${esc(pdfUrl)}">` : ''}
       stats = { requests: {}, violations: {}, status429: {}, maxInFlight: {}, log: [], violationLog: [] };
       spent.clear();
       for (const l of limiters.values()) l.maxInFlight = 0;
+      for (const l of hostLimiters.values()) l.maxInFlight = 0;
     },
     setOptions: (partial) => {
       options = { ...options, ...partial };
@@ -896,7 +947,8 @@ ${pdfUrl ? `<meta name="citation_pdf_url" content="${esc(pdfUrl)}">` : ''}
     addWorks: (works) => corpus.add(works),
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        let open = 1 + hostServers.length;
+        for (const srv of [server, ...hostServers]) srv.close(() => --open === 0 && resolve());
         for (const s of sockets) s.destroy();
       }),
   };

@@ -88,3 +88,36 @@ describe('replay server', () => {
     assert.equal(s.body.trimEnd(), '{"error":"Title match not found"}');
   });
 });
+
+describe('replay server with publisher hosts', () => {
+  it('serves each PDF from one of its hosts and enforces the PDF limit per host', async () => {
+    const hosts = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
+    const r = await startReplayServer({ pdfHosts: hosts, limits: { pdf: { requests: 1, intervalMs: 60_000, concurrency: 1 } } });
+    try {
+      const works = Array.from({ length: 12 }, (_, i) => ({ doi: `10.5555/hosts.${i}`, title: `Work ${i} on many hosts`, authors: [{ family: 'Roe', given: 'A.' }], year: 2021, oa: 'gold' as const, venue: 'J. Hosts' }));
+      r.addWorks(works);
+      const urls: string[] = [];
+      for (const w of works) {
+        const o = JSON.parse((await get(`${r.endpoints.openalex}/works/doi:${w.doi}`)).body);
+        urls.push(o.best_oa_location.pdf_url);
+      }
+      const used = new Set(urls.map((u) => new URL(u).hostname));
+      // The DOIs are spread over the hosts, every URL on the server's port.
+      assert.deepEqual([...used].sort(), hosts);
+      for (const u of urls) assert.equal(new URL(u).port, new URL(r.origin).port);
+      // One PDF per host per minute: the first on each host is served, the second on a host is refused.
+      const seen = new Set<string>();
+      for (const u of urls) {
+        const host = new URL(u).hostname;
+        const res = await get(u);
+        assert.equal(res.status, seen.has(host) ? 429 : 200, `${u}`);
+        if (res.status === 200) assert.ok(res.body.startsWith('%PDF-'));
+        seen.add(host);
+      }
+      assert.equal(r.stats().requests.pdf, 12);
+      assert.equal(r.stats().violations.pdf, 12 - hosts.length);
+    } finally {
+      await r.close();
+    }
+  });
+});
