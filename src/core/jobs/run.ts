@@ -136,7 +136,7 @@ export class Job {
       .map(({ e }) => ({ key: e.key, bibPath: e.bibPath, file: e.file, entry: e.entry }));
     // The result processor looks items up per message: a map, not a scan of 5,000 items each time.
     this.itemByKey = new Map(this.items.map((i) => [i.key, i]));
-    const stages = opts.kind === 'fetch' ? fetchStages(lib, opts.fetch, this.items) : [resolveStage(lib, { kind: 'resolve', concurrency: opts.resolveConcurrency ?? 6, checkExisting: opts.checkExisting })];
+    const stages = opts.kind === 'fetch' ? fetchStages(lib, opts.fetch, this.items) : [resolveStage(lib, { kind: 'resolve', concurrency: opts.resolveConcurrency ?? 6, checkExisting: opts.checkExisting, items: this.items })];
     this.pipeline = new Pipeline<FetchItem>({
       stages,
       keyOf: (i) => i.key,

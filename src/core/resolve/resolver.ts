@@ -11,6 +11,7 @@ import * as crossref from '../sources/crossref';
 import * as openalex from '../sources/openalex';
 import * as s2 from '../sources/semanticScholar';
 import * as arxiv from '../sources/arxiv';
+import { singleLookups, type IdLookups } from './lookups';
 import type { WorkRecord } from '../sources/types';
 import { entryFacts } from '../match/facts';
 import { describeVersion, isPreprintDoi, type CitedVersion, type WorkVersion } from '../match/version';
@@ -91,6 +92,8 @@ export interface ResolveOptions {
   /** Sources used after Crossref (default all). */
   fallbacks?: ('openalex' | 'semanticScholar' | 'arxiv')[];
   signal?: AbortSignal;
+  /** How arXiv ids and DOIs are looked up (a job batches them); default one request each. */
+  lookups?: IdLookups;
 }
 
 function summarize(s: ScoredCandidate<WorkRecord>): CandidateSummary {
@@ -180,6 +183,7 @@ type Existing = NonNullable<ResolveResult['existing']>;
  */
 async function checkExistingDoi(
   http: ScholarHttp,
+  look: IdLookups,
   facts: EntryFacts,
   doi: string,
   errors: NonNullable<ResolveResult['errors']>,
@@ -188,12 +192,12 @@ async function checkExistingDoi(
   const ax = ARXIV_DOI.exec(doi)?.[1];
   let work: WorkRecord | null | undefined;
   if (ax) {
-    const recs = await attempt('arxiv', errors, () => arxiv.byIds(http, [ax], signal), signal);
+    const recs = await attempt('arxiv', errors, () => look.arxivById(ax, signal), signal);
     if (recs === undefined) return undefined;
     const r = recs.find((x) => x.arxivId?.toLowerCase() === ax.toLowerCase()) ?? recs[0];
     work = r ? asArxivWork(r, ax) : null;
   } else {
-    work = await attempt('crossref', errors, () => crossref.workByDoi(http, doi, signal), signal);
+    work = await attempt('crossref', errors, () => look.crossrefByDoi(doi, signal), signal);
     if (work === undefined) return undefined;
   }
   if (work === null) {
@@ -245,7 +249,7 @@ export async function resolveEntry(http: ScholarHttp, file: BibFile, entry: BibE
     }
     if (malformed) bad = { existing: { doi: doiField, status: 'malformed' }, why: 'the doi field is not a DOI' };
     else {
-      const c = await checkExistingDoi(http, facts, doi, errors, signal);
+      const c = await checkExistingDoi(http, opts.lookups ?? singleLookups(http), facts, doi, errors, signal);
       if (!c) return { key, outcome: 'failed', why: 'could not check the DOI', candidates: [], cited, errors };
       if (c.existing.status === 'ok') {
         return { key, outcome: 'has_doi', doi, score: c.scored?.score, why: c.why, candidates: c.scored ? [summarize(c.scored)] : [], work: c.work, cited, existing: c.existing, arxivId };
@@ -316,7 +320,8 @@ async function searchEntry(
   //    this work; the published version arXiv links to is reported, not written. A citation of the
   //    journal version uses the id to reach the journal DOI.
   if (arxivId && (!opts.fallbacks || opts.fallbacks.includes('arxiv'))) {
-    const recs = await attempt('arxiv', errors, () => arxiv.byIds(http, [arxivId], signal), signal);
+    const look = opts.lookups ?? singleLookups(http);
+    const recs = await attempt('arxiv', errors, () => look.arxivById(arxivId, signal), signal);
     if (recs === undefined && cited !== 'published') {
       // Without arXiv's word the id is unconfirmed, and the search below would only find other versions.
       return { key, outcome: 'failed', why: 'could not confirm the arXiv id', candidates: [], arxivId, cited, errors };

@@ -15,6 +15,7 @@ import type { StageDef, StageResult } from '../../pipeline/pipeline';
 import { SERVICE_DOWN_CODES } from '../../errors';
 import type { Library } from '../library';
 import type { FetchItem } from '../item';
+import { JobIdLookups } from '../idLookups';
 
 /**
  * What the user decided, strongest first. `rejected`: they turned down every candidate in review
@@ -57,6 +58,38 @@ export interface ResolveStageOptions {
   checkExisting?: boolean;
   /** Fetch: the entry has a way to its PDF without a DOI (its own url or file field). */
   hasOwnPdf?: (item: FetchItem) => boolean;
+  /** The job's entries: the arXiv ids and DOIs they will be looked up by leave in batches when the stage starts. */
+  items?: readonly FetchItem[];
+}
+
+const ARXIV_DOI = /^10\.48550\/arxiv\.(.+)$/i;
+
+/** What the resolver will look up for each entry, as far as the entry and its metadata tell. */
+function idsToLookUp(lib: Library, opts: ResolveStageOptions): { arxiv: string[]; dois: string[] } {
+  const arxiv: string[] = [];
+  const dois: string[] = [];
+  for (const item of opts.items ?? []) {
+    const meta = lib.index.get(item.key);
+    if (userDecision(item.entry, meta)) continue;
+    const raw = item.entry.fields.get('doi')?.value.trim();
+    const doi = raw ? normalizeDoi(raw) : undefined;
+    if (doi && isValidDoi(doi)) {
+      if (opts.kind !== 'resolve' || !opts.checkExisting || freshCheck(meta, raw)) continue;
+      const ax = ARXIV_DOI.exec(doi)?.[1];
+      if (ax) arxiv.push(ax);
+      else dois.push(doi);
+      continue;
+    }
+    if (opts.kind === 'fetch' && meta?.doi) continue;
+    const ax = entryArxivId(item.entry);
+    if (ax) arxiv.push(ax);
+  }
+  return { arxiv, dois };
+}
+
+/** A DOI checked recently and unchanged since is not asked about again: re-runs stay cheap. */
+function freshCheck(meta: Metadata | undefined, doiNow: string | undefined): boolean {
+  return !!doiNow && !!meta?.doiCheck && meta.doiCheck.doi === normalizeDoi(doiNow) && Date.now() - Date.parse(meta.doiCheck.at) < DOI_CHECK_TTL_MS;
 }
 
 const hasVerifiedPdf = (meta: Metadata | undefined) => !!meta?.pdf && (meta.pdf.verified === 'doi' || meta.pdf.verified === 'title' || meta.pdf.verified === 'manual');
@@ -65,11 +98,17 @@ export function resolveStage(lib: Library, opts: ResolveStageOptions): StageDef<
   const next = (item: FetchItem): StageResult<FetchItem> => ({ kind: 'next', item });
   const fail = (item: FetchItem, reason: string, message: string, permanent: boolean): StageResult<FetchItem> => ({ kind: 'fail', item, reason, message, permanent });
   const canFetchWithoutDoi = (item: FetchItem) => !!item.arxivId || !!opts.hasOwnPdf?.(item);
+  const lookups = new JobIdLookups(lib.http);
+  let primed = false;
 
   return {
     name: 'resolve',
     concurrency: opts.concurrency,
     async run(item, ctx) {
+      if (!primed) {
+        primed = true;
+        lookups.prime(idsToLookUp(lib, opts), ctx.signal);
+      }
       const meta = lib.index.get(item.key);
       const decision = userDecision(item.entry, meta);
       if (opts.kind === 'resolve') {
@@ -80,10 +119,8 @@ export function resolveStage(lib: Library, opts: ResolveStageOptions): StageDef<
           ctx.emit({ type: 'result', key: item.key, stage: 'resolve', data: r });
         }
         if (decision) return { kind: 'done', item, outcome: 'skipped' };
-        // A DOI checked recently and unchanged since is not asked about again: re-runs stay cheap.
-        const doiNow = item.entry.fields.get('doi')?.value.trim();
-        const fresh = !!doiNow && !!meta?.doiCheck && meta.doiCheck.doi === normalizeDoi(doiNow) && Date.now() - Date.parse(meta.doiCheck.at) < DOI_CHECK_TTL_MS;
-        const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, checkExisting: opts.checkExisting && !fresh });
+        const fresh = freshCheck(meta, item.entry.fields.get('doi')?.value.trim());
+        const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, checkExisting: opts.checkExisting && !fresh, lookups });
         item.resolve = r;
         ctx.emit({ type: 'result', key: item.key, stage: 'resolve', data: r });
         if (r.outcome === 'failed') {
@@ -116,7 +153,7 @@ export function resolveStage(lib: Library, opts: ResolveStageOptions): StageDef<
         if (!canFetchWithoutDoi(item)) return fail(item, 'E_NO_DOI', decision === 'no_doi' ? 'marked as having no DOI' : decision === 'rejected' ? 'you rejected the candidates found for this entry' : 'no DOI chosen for this entry', true);
         return next(item);
       }
-      const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal });
+      const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, lookups });
       item.resolve = r;
       if (r.outcome === 'accept' && r.doi) {
         item.doi = r.doi;
