@@ -142,7 +142,7 @@ export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?:
     autoProcessOnSave: cfg.get<boolean>('autoProcessOnSave') ?? false,
     pdfViewer: cfg.get<'vscode' | 'system'>('pdf.viewer') ?? 'vscode',
     maxInFlight: userValue<number>(cfg, 'pipeline.concurrency') ?? DEFAULT_MAX_IN_FLIGHT,
-    downloadWorkers: userValue<number>(cfg, 'pipeline.downloadWorkers') ?? 8,
+    downloadWorkers: userValue<number>(cfg, 'pipeline.downloadWorkers') ?? 32,
     ...userLinkSettings(),
     pdfResolvers: resolvers.resolvers,
     resolverErrors: resolvers.errors,

@@ -8,6 +8,7 @@
 // and bucket, the event-loop delay of this process during the run, and its peak RSS.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { Library } from '../../src/core/jobs/library';
 import { Job, type JobEntry } from '../../src/core/jobs/run';
 import { loadBibFile } from '../../src/core/tex/project';
@@ -33,24 +34,22 @@ export interface ChildInput {
   realLimits?: boolean;
 }
 
-/** Must match PDF_HOSTS in test/bench/run.mjs. */
-const PDF_HOSTS = 16;
-
-/** The default (polite) policies with every rate × scale (same windows, K times the requests); concurrency 1 everywhere when sequential. */
+/**
+ * The default (polite) policies with every rate × scale (same windows, K times the requests); concurrency 1 everywhere when sequential.
+ * The PDF limit stays per host: the replay serves PDFs from its publisher hosts (`pdfHosts`), each a host of its own to the client.
+ */
 export function scaledPolicies(scale: number, sequential: boolean, strictWindows = false): PolicyOverrides {
   const out: PolicyOverrides = {};
   for (const [name, p] of Object.entries(defaultPolicies(true)) as [ServiceName, ReturnType<typeof defaultPolicies>[ServiceName]][]) {
-    // The one replay host stands for PDF_HOSTS publisher hosts, each with the per-host PDF limit.
-    const hosts = name === 'pdf' ? PDF_HOSTS : 1;
     // N×K requests per the same wall-clock window, as the server enforces them (test/bench/run.mjs
     // serverLimits); with strictWindows, N per W/K on both sides. The gate's window rule holds in the
     // windows it is configured with, so client and server must agree on them.
     out[name] = {
-      rate: strictWindows ? { requests: p.rate.requests * hosts, intervalMs: p.rate.intervalMs / scale } : { requests: Math.round(p.rate.requests * hosts * scale), intervalMs: p.rate.intervalMs },
+      rate: strictWindows ? { requests: p.rate.requests, intervalMs: p.rate.intervalMs / scale } : { requests: Math.round(p.rate.requests * scale), intervalMs: p.rate.intervalMs },
       ...(p.searchRate
         ? { searchRate: strictWindows ? { requests: p.searchRate.requests, intervalMs: p.searchRate.intervalMs / scale } : { requests: Math.round(p.searchRate.requests * scale), intervalMs: p.searchRate.intervalMs } }
         : {}),
-      concurrency: sequential ? 1 : p.concurrency * hosts,
+      concurrency: sequential ? 1 : p.concurrency,
       backoffBaseMs: p.backoffBaseMs / scale,
     };
   }
@@ -62,8 +61,12 @@ async function run(input: ChildInput) {
   let entries: JobEntry[] = bib.file.entries.map((entry) => ({ key: entry.key, bibPath: bib.path, file: bib.file, entry }));
   if (input.limit) entries = entries.slice(0, input.limit);
   const counts: Record<string, number> = {};
+  // SCHOLAR_BENCH_TRACE=FILE: every HTTP event of the run, for finding where a slow run waits.
+  const trace: (Record<string, unknown> & { endAt: number })[] | undefined = process.env.SCHOLAR_BENCH_TRACE ? [] : undefined;
   /** Departure (epoch ms) of each request by redacted URL path+query, for the wire figure's jitter. */
   const departures: [string, number][] = [];
+  /** Per publisher host, the DOIs of the PDFs it served (the bench's bound needs their sizes). */
+  const pdfByHost: Record<string, string[]> = {};
   const lib = await Library.open(input.storage, {
     wasmPath: path.join(__dirname, 'sql-wasm.wasm'),
     http: {
@@ -72,9 +75,17 @@ async function run(input: ChildInput) {
       policies: input.realLimits ? undefined : scaledPolicies(input.scale, input.sequential, input.strictWindows),
       network: input.network,
       log: (e) => {
+        if (trace) trace.push({ ...e, endAt: Date.now() });
         // One event per attempt and per redirect hop: the requests each lane actually sent.
         const bucket = e.service === 'crossref' && /\/works\?/.test(e.url) ? 'crossref:search' : e.service;
         counts[bucket] = (counts[bucket] ?? 0) + 1;
+        if (e.service === 'pdf') {
+          const u = new URL(e.url);
+          const host = (pdfByHost[u.host] ??= []);
+          const m = /^\/pdf\/(.+)\.pdf$/.exec(decodeURIComponent(u.pathname));
+          // A landing page (doi.org's redirect hop) holds a slot too: recorded without a size.
+          host.push(m && e.status === 200 ? m[1]! : '');
+        }
         if (input.realLimits && e.departedAt !== undefined) departures.push([e.url, e.departedAt]);
       },
     },
@@ -99,6 +110,7 @@ async function run(input: ChildInput) {
   eld.disable();
   clearInterval(sampler);
   const httpStats = lib.http.stats();
+  if (trace) writeFileSync(process.env.SCHOLAR_BENCH_TRACE!, JSON.stringify({ t0: performance.timeOrigin + t0, events: trace }));
   await lib.close();
   // The histogram records the interval between ticks of a 10 ms timer: lateness = value − 10 ms.
   const late = (ns: number) => Math.max(0, ns / 1e6 - 10);
@@ -122,6 +134,7 @@ async function run(input: ChildInput) {
     rssSampledPeakMb: rssPeakSampled / 1e6,
     netIssues,
     departures: input.realLimits ? departures : undefined,
+    pdfByHost,
   };
 }
 

@@ -101,7 +101,7 @@ describe('crossref filter=doi list', () => {
 });
 
 describe('fetch job', () => {
-  it('asks Crossref, OpenAlex and Semantic Scholar once for all its DOIs, Unpaywall only where OpenAlex has no PDF', async () => {
+  it('asks Crossref, OpenAlex and Semantic Scholar once for all its DOIs, Unpaywall only where OpenAlex lists an open copy without a PDF', async () => {
     const local = await startReplayServer();
     const storage = mkdtempSync(path.join(tmpdir(), 'scholar-fetch-batch-'));
     const works = Array.from({ length: 30 }, (_, i) => ({
@@ -109,7 +109,8 @@ describe('fetch job', () => {
       title: `Batched lookup study number ${i} of open access copies`,
       authors: [{ family: 'Quill', given: 'Ada' }],
       year: 2020,
-      oa: (i % 3 === 0 ? 'closed' : 'gold') as 'closed' | 'gold',
+      // closed: OpenAlex knows the work and lists no open copy; bronze: open on the landing page, no PDF URL.
+      oa: (['closed', 'bronze', 'gold'] as const)[i % 3]!,
     }));
     local.addWorks(works);
     const file = parseBib(works.map((w, i) => `@article{b${i}, title={${w.title}}, author={Quill, Ada}, year={2020}, doi={${w.doi}}}\n`).join(''));
@@ -122,8 +123,8 @@ describe('fetch job', () => {
       assert.equal(count('crossref'), 1, 'one Crossref list request');
       assert.equal(count('openalex'), 1, 'one OpenAlex filter request');
       assert.equal(count('semanticScholar'), 1, 'one Semantic Scholar batch');
-      const closed = works.filter((w) => w.oa === 'closed').length;
-      assert.equal(count('unpaywall'), closed, 'Unpaywall only for the works without an OpenAlex PDF');
+      const bronze = works.filter((w) => w.oa === 'bronze').length;
+      assert.equal(count('unpaywall'), bronze, 'Unpaywall only for the works OpenAlex lists as open without a PDF URL, not for those it calls closed');
       await lib.writer.flush();
       works.forEach((w, i) => {
         const r = job.results.get(`b${i}`);
@@ -131,6 +132,10 @@ describe('fetch job', () => {
           assert.equal(r?.outcome, 'stored', `b${i}`);
           assert.equal(lib.index.get(`b${i}`)?.pdf?.source, 'openalex', `b${i}: OpenAlex's copy`);
           assert.equal(lib.index.get(`b${i}`)?.provenance?.title, 'crossref', `b${i}: metadata from Crossref's list`);
+        } else if (w.oa === 'bronze') {
+          // Free to read on the publisher's page: its citation_pdf_url, found in the second tier.
+          assert.equal(r?.outcome, 'stored', `b${i}`);
+          assert.equal(lib.index.get(`b${i}`)?.pdf?.source, 'landingPage', `b${i}: the landing page's copy`);
         } else assert.equal(r?.reason, 'E_NO_PDF', `b${i}`);
       });
     } finally {

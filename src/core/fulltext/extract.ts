@@ -6,7 +6,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorMessage, isAbortError } from '../errors';
-import { sharedPdfTextPool, type PdfTextPool } from '../pdf/text';
+import { sharedPdfTextPool, type PdfText, type PdfTextPool } from '../pdf/text';
 import { isKeyFolderName } from '../storage/keys';
 import { FULLTEXT_FILE, METADATA_FILE, pdfPath, storagePaths } from '../storage/layout';
 import { validateMetadata, type Metadata } from '../storage/metadata';
@@ -32,10 +32,11 @@ async function readMeta(root: string, key: string): Promise<Metadata | undefined
 }
 
 /** Extracts the text of `key`'s paper.pdf and stores it. pdf.js failures reject with E_PDF_TEXT. */
-export async function extractFulltext(deps: FulltextDeps, key: string, signal?: AbortSignal): Promise<FulltextOutcome> {
+export async function extractFulltext(deps: FulltextDeps, key: string, signal?: AbortSignal, known?: PdfText): Promise<FulltextOutcome> {
   const meta = await readMeta(deps.root, key);
   if (!meta?.pdf) return 'no_pdf';
-  const t = await (deps.pool ?? sharedPdfTextPool()).extract(pdfPath(deps.root, key), { signal });
+  // `known`: the text already read from these bytes (the fetch's identity check), when its hash says so.
+  const t = known && known.sha256 === meta.pdf.sha256 ? known : await (deps.pool ?? sharedPdfTextPool()).extract(pdfPath(deps.root, key), { signal });
   // The file on disk is not the one metadata vouches for (being replaced right now): leave it.
   if (t.sha256 !== meta.pdf.sha256) return 'stale';
   try {

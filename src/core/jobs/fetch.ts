@@ -24,7 +24,8 @@ import { ScholarError, errorCode, errorMessage, isAbortError, isPermanent, isSer
 import type { Library } from './library';
 import { resolvePdfUrls, type PdfResolver } from '../resolvers/zotero';
 import { matchOf, resolveStage } from './stages/resolve';
-import { Batcher, type BatchOptions } from '../pipeline/batcher';
+import type { BatchOptions } from '../pipeline/batcher';
+import { BatchLookup } from './batchLookup';
 import type { FetchItem, PdfCandidate, PdfSourceName } from './item';
 import { ALL_PDF_SOURCES } from './item';
 import { extractFulltext } from '../fulltext/extract';
@@ -134,44 +135,6 @@ async function storedOnDisk(root: string, key: string): Promise<boolean> {
   }
 }
 
-/**
- * One service's batch lookups for a job: the answers to the DOIs asked up front (all leave at once,
- * in batches, through the service's gate), and a micro-batcher for DOIs found later. An answer is
- * handed out once and then forgotten, so a 5,000-entry job does not hold 5,000 records.
- */
-class BatchLookup {
-  private readonly early = new Map<string, Promise<WorkRecord | undefined>>();
-  private readonly batcher: Batcher<string, WorkRecord>;
-
-  constructor(
-    opts: BatchOptions & { run(keys: string[], signal: AbortSignal | undefined): Promise<Map<string, WorkRecord>> },
-    private readonly batchable: (key: string) => boolean,
-  ) {
-    this.batcher = new Batcher(opts);
-  }
-
-  prime(keys: Iterable<string>, signal: AbortSignal): void {
-    for (const k of keys) {
-      if (this.early.has(k) || !this.batchable(k) || signal.aborted) continue;
-      const p = this.batcher.get(k, signal);
-      // An entry that never asks (already stored, failed earlier) must not leave an unhandled rejection.
-      p.catch(() => undefined);
-      this.early.set(k, p);
-    }
-  }
-
-  /** The work for `key`; undefined when the service does not know it. `single` answers keys that cannot be batched. */
-  async get(key: string, signal: AbortSignal, single: () => Promise<WorkRecord | null>): Promise<WorkRecord | undefined> {
-    const p = this.early.get(key);
-    if (p) {
-      this.early.delete(key);
-      return p;
-    }
-    if (!this.batchable(key)) return (await single()) ?? undefined;
-    return this.batcher.get(key, signal);
-  }
-}
-
 /** The DOI an entry will be fetched under, as far as the .bib and the index tell before any stage runs (mirrors the resolve stage). */
 function knownDoi(lib: Library, item: FetchItem): string | undefined {
   const meta = lib.index.get(item.key);
@@ -239,7 +202,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readon
   };
 
   async function askUnpaywall(item: FetchItem, doi: string | undefined, add: (c: PdfCandidate) => void, warn: (s: string, e: unknown) => void, ctx: StageContext): Promise<void> {
-    if (!doi || !sources.has('unpaywall') || !http.email || item.unpaywallAsked) return;
+    if (!doi || !sources.has('unpaywall') || !http.email || item.unpaywallAsked || item.openalexClosed) return;
     item.unpaywallAsked = true;
     try {
       const u = await unpaywall.lookup(http, doi, ctx.signal);
@@ -273,6 +236,10 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readon
           const o = await openalexBatch.get(doi.toLowerCase(), ctx.signal, () => openalex.workByDoi(http, doi, ctx.signal));
           for (const l of o?.oaLocations ?? []) if (l.pdfUrl) add({ url: l.pdfUrl, source: 'openalex', license: l.license, version: l.version });
           openalexPdf = (o?.oaLocations ?? []).some((l) => !!l.pdfUrl);
+          // Since 2025 Unpaywall runs on OpenAlex's code and data (docs/decisions.md): a work OpenAlex
+          // knows and calls closed is closed to Unpaywall too. Unknown to OpenAlex, or open without a
+          // PDF URL (a landing page only), Unpaywall is still asked.
+          if (o) item.openalexClosed = !o.oaLocations?.length;
           item.arxivId ??= o?.arxivId;
         } catch (err) {
           warn('openalex', err);
@@ -322,7 +289,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readon
   }
 
   return [
-    resolveStage(lib, { kind: 'fetch', concurrency: c.resolve ?? 8, hasOwnPdf: (item) => entryPdfCandidates(item, lib.root).length > 0 }),
+    resolveStage(lib, { kind: 'fetch', concurrency: c.resolve ?? 8, hasOwnPdf: (item) => entryPdfCandidates(item, lib.root).length > 0, items }),
     {
       name: 'enrich',
       concurrency: c.enrich ?? 8,
@@ -369,7 +336,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readon
     },
     {
       name: 'download',
-      concurrency: c.download ?? 8,
+      concurrency: c.download ?? 32,
       async run(item, ctx) {
         // Another window or the CLI may be fetching this key right now: leave it to them.
         const lock = await lib.locks.tryLock(item.key);
@@ -400,10 +367,11 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readon
                 sha256 = r.sha256;
                 size = r.bytes;
               }
-              const facts = await inspectPdf(temp);
+              // One pdf.js pass serves the identity check (first pages) and the full-text index (all of it).
+              const facts = await inspectPdf(temp, { fullText: true, signal: ctx.signal });
               const verdict = verifyPdfText(facts, { doi: item.doi, title: fieldText(item.entry, 'title') ?? item.work?.title });
               if (verdict === 'mismatch') throw new ScholarError('E_PDF_MISMATCH', 'the PDF names neither the DOI nor the title of the entry');
-              const candidate = { tempPath: temp, sha256, size, pages: facts.pages ?? undefined, candidate: cand, verified: verdict };
+              const candidate = { tempPath: temp, sha256, size, pages: facts.pages ?? undefined, candidate: cand, verified: verdict, text: facts.fullText };
               if (verdict === 'unverified' && !kept) {
                 // No text layer: keep it as a fallback, but a verifiable copy elsewhere is better.
                 kept = candidate;
@@ -460,7 +428,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readon
             verified: d.verified,
           });
           // Text for full-text search. The PDF stays stored if pdf.js cannot read it (`scholar index --fulltext` tries again).
-          await extractFulltext(lib, item.key, ctx.signal).catch((err) => isAbortError(err) || ctx.emit({ type: 'log', level: 'warn', message: `${item.key}: no full text (${errorMessage(err)})` }));
+          await extractFulltext(lib, item.key, ctx.signal, d.text).catch((err) => isAbortError(err) || ctx.emit({ type: 'log', level: 'warn', message: `${item.key}: no full text (${errorMessage(err)})` }));
           return { kind: 'done', item, outcome: meta.pdf?.verified === 'unverified' ? 'stored_unverified' : 'stored' };
         } catch (err) {
           await rm(d.tempPath, { force: true });

@@ -757,7 +757,12 @@ export class ScholarHttp {
     const countFailure = (lane: Lane) => (lastAttempt ? lane.breaker.failure() : lane.breaker.neutral());
     for (let hop = 0; ; hop++) {
       const u = new URL(url);
-      const lane = this.lane(service, u);
+      // doi.org's redirect leads to the publisher's page: that hop is the publisher host's request,
+      // under its per-host politeness, not another request to doi.org.
+      const laneService: ServiceName = service === 'doi' && hop > 0 && u.origin !== startOrigin ? 'pdf' : service;
+      const lane = this.lane(laneService, u);
+      // `url` moves on to the redirect's target before this hop is logged.
+      const hopUrl = url;
       this.checkDown(lane, opts.bucket);
       if (!lane.origins.has(u.origin)) {
         lane.origins.add(u.origin);
@@ -892,7 +897,7 @@ export class ScholarHttp {
         }
       } finally {
         release();
-        this.opts.log?.({ service, method, url: redactUrl(url), status, attempt, ms: Date.now() - t0, ...(departedAt !== undefined ? { departedAt } : {}), ...(answeredAt !== undefined ? { answeredAt } : {}) });
+        this.opts.log?.({ service: laneService, method, url: redactUrl(hopUrl), status, attempt, ms: Date.now() - t0, ...(departedAt !== undefined ? { departedAt } : {}), ...(answeredAt !== undefined ? { answeredAt } : {}) });
       }
     }
   }

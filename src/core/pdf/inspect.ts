@@ -12,7 +12,7 @@ import { open } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
 import { ScholarError, isAbortError } from '../errors';
 import { normalizeForMatch } from '../bib/latex';
-import { sharedPdfTextPool, type PdfTextPool } from './text';
+import { sharedPdfTextPool, type PdfText, type PdfTextPool } from './text';
 
 export interface PdfFacts {
   size: number;
@@ -21,12 +21,16 @@ export interface PdfFacts {
   text: string;
   /** Where `text` came from: pdf.js, or the fallback reader when pdf.js could not read the file. */
   textFrom: 'pdfjs' | 'raw';
+  /** With `fullText`: the whole text pdf.js read, for the full-text index (one pass over the file for both). */
+  fullText?: PdfText;
 }
 
 export interface InspectOptions {
   /** Default: the process's shared pool. */
   pool?: PdfTextPool;
   signal?: AbortSignal;
+  /** Read every page (up to the full-text limits), not only the first ones, and return the text as `fullText`. */
+  fullText?: boolean;
 }
 
 /** The title and the DOI are on the first page; the second covers a cover sheet some repositories add. */
@@ -38,17 +42,22 @@ const TAIL = 2048;
 const SCAN_LIMIT = 8 * 1024 * 1024;
 
 export async function inspectPdf(path: string, opts: InspectOptions = {}): Promise<PdfFacts> {
-  const raw = await inspectRaw(path);
+  const size = await checkEnds(path);
   try {
-    const t = await (opts.pool ?? sharedPdfTextPool()).extract(path, { maxPages: CHECK_PAGES, maxChars: 200_000, signal: opts.signal });
-    return { size: raw.size, pages: t.pages || raw.pages, text: normalizeForMatch(t.text), textFrom: 'pdfjs' };
+    const t = await (opts.pool ?? sharedPdfTextPool()).extract(path, opts.fullText ? { signal: opts.signal } : { maxPages: CHECK_PAGES, maxChars: 200_000, signal: opts.signal });
+    // Only the first pages identify the paper: a later page may cite another paper's DOI.
+    const first = opts.fullText ? t.text.split('\f\n', CHECK_PAGES).join('\f\n').slice(0, 200_000) : t.text;
+    if (t.pages) return { size, pages: t.pages, text: normalizeForMatch(first), textFrom: 'pdfjs', ...(opts.fullText ? { fullText: t } : {}) };
+    const raw = await inspectRaw(path, size);
+    return { ...raw, text: normalizeForMatch(first), textFrom: 'pdfjs', ...(opts.fullText ? { fullText: t } : {}) };
   } catch (err) {
     if (isAbortError(err) || opts.signal?.aborted) throw err;
-    return raw;
+    return inspectRaw(path, size);
   }
 }
 
-async function inspectRaw(path: string): Promise<PdfFacts> {
+/** The header and the trailer: a file that is not a PDF, or was cut short, fails here without being parsed. */
+async function checkEnds(path: string): Promise<number> {
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
@@ -62,6 +71,16 @@ async function inspectRaw(path: string): Promise<PdfFacts> {
     const tail = Buffer.alloc(Math.min(TAIL, size));
     await fh.read(tail, 0, tail.length, size - tail.length);
     if (tail.lastIndexOf('%%EOF') < 0) throw new ScholarError('E_PDF_TRUNCATED', 'the PDF is incomplete (no %%EOF trailer)');
+    return size;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The fallback reader's page count and text (read only when pdf.js could not read the file: it costs a pass over the bytes). */
+async function inspectRaw(path: string, size: number): Promise<PdfFacts> {
+  const fh = await open(path, 'r');
+  try {
     const body = Buffer.alloc(Math.min(size, SCAN_LIMIT));
     await fh.read(body, 0, body.length, 0);
     return { size, pages: countPages(body), text: extractText(body), textFrom: 'raw' };
