@@ -56,7 +56,8 @@ test('a DOI found right is remembered: the next resolve does not look it up agai
     return new Job(lib, { kind: 'resolve', checkExisting: true, entries: file.entries.map((e) => ({ key: e.key, bibPath: path.join(storage, 'refs.bib'), file, entry: e })) });
   };
   const lib = await Library.open(storage, { http: { email: 'doicheck@scholar.invalid', endpoints: replay.endpoints, policies: { crossref: fast, openalex: fast, semanticScholar: fast, arxiv: fast, unpaywall: fast, doi: fast, pdf: fast } } });
-  const crossrefWorks = () => replay.stats().log.filter((l) => l.service === 'crossref' && /\/works\/10\./.test(l.path)).length;
+  // A DOI lookup, one at a time (/works/<doi>) or in a job's batch (/works?filter=doi:…).
+  const crossrefWorks = () => replay.stats().log.filter((l) => l.service === 'crossref' && (/\/works\/10\./.test(l.path) || /[?&]filter=doi(:|%3A)/i.test(l.path))).length;
   try {
     const first = jobOf(entry('10.1007/s10468-019-09889-1'), lib);
     await first.run();

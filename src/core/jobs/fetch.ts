@@ -18,6 +18,7 @@ import * as doiOrg from '../sources/doi';
 import type { WorkRecord } from '../sources/types';
 import { inspectPdf, verifyPdfText } from '../pdf/inspect';
 import { downloadTempPath, metadataPath, pdfPath } from '../storage/layout';
+import { syncFile } from '../storage/atomic';
 import { validateMetadata, type Metadata, type MetadataPatch, type Notice } from '../storage/metadata';
 import type { StageContext, StageDef, StageResult } from '../pipeline/pipeline';
 import { ScholarError, errorCode, errorMessage, isAbortError, isPermanent, isServiceDown } from '../errors';
@@ -378,6 +379,8 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readon
                 continue;
               }
               if (kept && kept.tempPath !== temp) await rm(kept.tempPath, { force: true });
+              // Synced here, by one of many download workers: the single writer's move then finds it clean.
+              if (lib.writer.syncs) await syncFile(temp);
               item.download = candidate;
               return next(item);
             } catch (err) {
@@ -396,6 +399,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readon
             }
           }
           if (kept) {
+            if (lib.writer.syncs) await syncFile(kept.tempPath);
             item.download = kept;
             return next(item);
           }

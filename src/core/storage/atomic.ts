@@ -76,6 +76,16 @@ export async function atomicWriteFile(finalPath: string, data: string | Uint8Arr
  * Moves a finished temp file (already written and fsynced by its producer, on the same file
  * system) to `finalPath`, replacing what is there, then fsyncs the folder.
  */
+/** Flushes a file's data to disk (a producer's part of atomicMoveInto, done before the file is queued). */
+export async function syncFile(file: string): Promise<void> {
+  const fh = await fsp.open(file, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function atomicMoveInto(tempPath: string, finalPath: string, opts: AtomicOptions = {}): Promise<void> {
   const doSync = opts.fsync !== false;
   try {

@@ -92,6 +92,10 @@ export class StorageWriter<I extends WriterIndex = WriterIndex> {
   readonly locks: LockManager;
   private readonly index?: I;
   private readonly fsync: boolean;
+  /** Whether this writer fsyncs: a producer that syncs its temp file first takes that cost off the single queue. */
+  get syncs(): boolean {
+    return this.fsync;
+  }
   private readonly delayMs: number;
   private readonly lockTimeoutMs: number;
   private readonly now: () => Date;
