@@ -276,7 +276,9 @@ function idealBound(clientRequests, scale, pdfByHost = {}) {
 
 async function pipelineFigures() {
   const vocab = vocabulary();
-  const maxN = Math.max(...SIZES, 500);
+  // Issue 17: one fetch at the real limits (K = 1), no time scale: --real-fetch N (default: the largest size; 0 skips it).
+  const realN = Number(opt('--real-fetch') ?? (QUICK ? 0 : Math.max(...SIZES)));
+  const maxN = Math.max(...SIZES, 500, realN);
   const fetchWorks = syntheticWorks('fetch', maxN, 11, vocab);
   PDF_SIZE = new Map(fetchWorks.map((w) => [w.doi.toLowerCase(), w.pdfBytes]));
   const resolveWorksAll = syntheticWorks('resolve', maxN, 23, vocab);
@@ -346,8 +348,6 @@ async function pipelineFigures() {
       await replay.call('setOptions', { options: serverAt(scaleOf('fetch'), true) });
       results.strict = { entries: n, run: await once('fetch', n, false, scaleOf('fetch'), true) };
     }
-    // Issue 17: one fetch at the real limits (K = 1), no time scale: --real-fetch N (default: the largest size; 0 skips it).
-    const realN = Number(opt('--real-fetch') ?? (QUICK ? 0 : Math.max(...SIZES)));
     if (realN > 0) {
       await replay.call('setOptions', { options: serverAt(1) });
       results.realFetch = await once('fetch', realN, false, 1);
