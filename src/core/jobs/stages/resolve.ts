@@ -9,6 +9,7 @@ import type { BibEntry } from '../../bib/parse';
 import { entryArxivId, isValidDoi, normalizeDoi } from '../../doi';
 import { hasOptOut } from '../../bib/edit';
 import { resolveEntry, type ResolveResult } from '../../resolve/resolver';
+import type { FallbackRule } from '../../resolve/plausible';
 import { pdfPath } from '../../storage/layout';
 import type { Metadata, MetadataPatch } from '../../storage/metadata';
 import type { StageDef, StageResult } from '../../pipeline/pipeline';
@@ -57,6 +58,8 @@ export interface ResolveStageOptions {
   checkExisting?: boolean;
   /** Fetch: the entry has a way to its PDF without a DOI (its own url or file field). */
   hasOwnPdf?: (item: FetchItem) => boolean;
+  /** Which entries the slow fallbacks are asked for (resolve/plausible.ts). */
+  fallbackRule?: FallbackRule;
 }
 
 const hasVerifiedPdf = (meta: Metadata | undefined) => !!meta?.pdf && (meta.pdf.verified === 'doi' || meta.pdf.verified === 'title' || meta.pdf.verified === 'manual');
@@ -83,7 +86,7 @@ export function resolveStage(lib: Library, opts: ResolveStageOptions): StageDef<
         // A DOI checked recently and unchanged since is not asked about again: re-runs stay cheap.
         const doiNow = item.entry.fields.get('doi')?.value.trim();
         const fresh = !!doiNow && !!meta?.doiCheck && meta.doiCheck.doi === normalizeDoi(doiNow) && Date.now() - Date.parse(meta.doiCheck.at) < DOI_CHECK_TTL_MS;
-        const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, checkExisting: opts.checkExisting && !fresh });
+        const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, checkExisting: opts.checkExisting && !fresh, fallbackRule: opts.fallbackRule });
         item.resolve = r;
         ctx.emit({ type: 'result', key: item.key, stage: 'resolve', data: r });
         if (r.outcome === 'failed') {
@@ -116,7 +119,7 @@ export function resolveStage(lib: Library, opts: ResolveStageOptions): StageDef<
         if (!canFetchWithoutDoi(item)) return fail(item, 'E_NO_DOI', decision === 'no_doi' ? 'marked as having no DOI' : decision === 'rejected' ? 'you rejected the candidates found for this entry' : 'no DOI chosen for this entry', true);
         return next(item);
       }
-      const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal });
+      const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, fallbackRule: opts.fallbackRule });
       item.resolve = r;
       if (r.outcome === 'accept' && r.doi) {
         item.doi = r.doi;

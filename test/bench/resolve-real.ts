@@ -1,0 +1,279 @@
+// Resolve on a real bibliography, before and after the slow-fallback rule of issue 17
+// (src/core/resolve/plausible.ts), and the rule's effect on the labelled set.
+//
+// Real bibliography: the 988 entries of test/fixtures/bib/bbt-issue873-ai-bibliography.bib, resolved
+// by one Job (src/core/jobs/run.ts, as `scholar resolve` runs it) against the replay server at time
+// scale K (every rate limit × K on both sides, latency ÷ K), once with `fallbackRule: 'all'` (before)
+// and once with the default `plausible` (after). The replay knows almost none of these works: every
+// entry Crossref cannot match costs the fallbacks, which is what the figure measures. Ground truth: the
+// five entries that carry a DOI in the file are resolved with that DOI stripped, and the replay is
+// given one record per such entry built from the entry's own fields at its own DOI, so recall on the
+// real file is "of these DOIs, how many came back", plus the agreement between before and after.
+//
+// Labelled set: test/bench/matching.ts run three times (rules all, plausible, fast) with its 10 %
+// injected 503s; rows compared per category, per entry type and per share (tuning / held-out).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseBib, type BibEntry } from '../../src/core/bib/parse';
+import { normalizeDoi } from '../../src/core/doi';
+import { Library } from '../../src/core/jobs/library';
+import { Job } from '../../src/core/jobs/run';
+import { entryFacts } from '../../src/core/match/facts';
+import { defaultPolicies, type ServiceName } from '../../src/core/net/policy';
+import { plausibleFallback, type FallbackRule } from '../../src/core/resolve/plausible';
+import { loadBibFile } from '../../src/core/tex/project';
+import { startReplayServer, type SyntheticWork } from '../../src/replay';
+import { runMatching, type MatchRow } from './matching';
+import { scaledPolicies } from './pipeline-child';
+
+export const REAL_BIB = 'test/fixtures/bib/bbt-issue873-ai-bibliography.bib';
+
+export interface RealRun {
+  rule: FallbackRule;
+  entries: number;
+  makespanMs: number;
+  /** makespan × K: the wall time at the real limits this run stands for. */
+  realMs: number;
+  outcomes: Record<string, number>;
+  /** Requests per service as the job reports them (`scholar resolve --json` `requests`). */
+  requests: Record<string, number>;
+  /** Requests per service as the server counted them. */
+  serverRequests: Record<string, number>;
+  status429: number;
+  accepted: Record<string, string>;
+  /** Of the DOIs stripped from the file, how many were accepted again (and right). */
+  truthFound: number;
+  truthWrong: number;
+}
+
+export interface RealBibResult {
+  scale: number;
+  latencyMs: [number, number];
+  entries: number;
+  byType: Record<string, { entries: number; askS2: number }>;
+  skipReasons: Record<string, number>;
+  truth: Record<string, string>;
+  runs: RealRun[];
+  /** DOIs accepted before and not after (the real file's recall loss), and the other way round. */
+  lostAfter: string[];
+  newAfter: string[];
+}
+
+const tag = (e: BibEntry) => e.type.toLowerCase();
+
+const text = (v?: string) => (v ?? '').replace(/[{}"\\]/g, '').replace(/\s+/g, ' ').trim();
+
+/** A replay record built from the entry's own fields, at the DOI the entry carries. */
+function workFromEntry(e: BibEntry, doi: string): SyntheticWork {
+  const authors = text(e.fields.get('author')?.value)
+    .split(/\s+and\s+/)
+    .filter(Boolean)
+    .map((a) => {
+      const [family, given] = a.includes(',') ? a.split(',').map((s) => s.trim()) : [a.split(' ').pop()!, a.split(' ').slice(0, -1).join(' ')];
+      return { family, given };
+    });
+  const year = Number(/\d{4}/.exec(e.fields.get('year')?.value ?? '')?.[0]) || undefined;
+  return {
+    doi,
+    title: text(e.fields.get('title')?.value),
+    authors,
+    year,
+    venue: text(e.fields.get('journal')?.value ?? e.fields.get('booktitle')?.value) || undefined,
+    type: e.type.toLowerCase() === 'article' ? 'journal-article' : e.type.toLowerCase() === 'inproceedings' ? 'proceedings-article' : 'book-chapter',
+  };
+}
+
+/** The .bib text with every `doi` field removed (the rest byte-for-byte). */
+function stripDois(src: string, file: ReturnType<typeof parseBib>): string {
+  const spans = file.entries.flatMap((e) => [...e.fields.values()].filter((f) => f.name.toLowerCase() === 'doi').map((f) => f.span)).filter(Boolean);
+  spans.sort((a, b) => b!.start - a!.start);
+  let out = src;
+  for (const s of spans) {
+    // The field with its trailing comma, so that the entry stays well-formed.
+    let end = s!.end;
+    while (end < out.length && /[\s,]/.test(out[end]!) && out[end] !== '}') end++;
+    out = out.slice(0, s!.start) + out.slice(end);
+  }
+  return out;
+}
+
+export async function runRealBib(opts: { root: string; scale: number; latencyMs?: [number, number]; rules?: FallbackRule[] }): Promise<RealBibResult> {
+  const K = opts.scale;
+  const latencyMs = opts.latencyMs ?? [200, 800];
+  const src = readFileSync(path.join(opts.root, REAL_BIB), 'utf8');
+  const file = parseBib(src);
+  const truth: Record<string, string> = {};
+  const works: SyntheticWork[] = [];
+  for (const e of file.entries) {
+    const d = e.fields.get('doi')?.value;
+    if (!d) continue;
+    const doi = normalizeDoi(d);
+    truth[e.key] = doi;
+    works.push(workFromEntry(e, doi));
+  }
+  const byType: RealBibResult['byType'] = {};
+  const skipReasons: Record<string, number> = {};
+  for (const e of file.entries) {
+    const facts = entryFacts(file, e);
+    const p = plausibleFallback(e, facts, 'semanticScholar');
+    const t = (byType[tag(e)] ??= { entries: 0, askS2: 0 });
+    t.entries++;
+    if (p.ask) t.askS2++;
+    else {
+      const why = p.why.replace(/from \d{4}/, 'from before 2000').replace(/title of \d+ words?/, 'short title');
+      skipReasons[why] = (skipReasons[why] ?? 0) + 1;
+    }
+  }
+
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'scholar-realbib-'));
+  const bibPath = path.join(tmp, 'bbt-issue873-ai-bibliography.bib');
+  writeFileSync(bibPath, stripDois(src, file));
+  // Server limits = the client's real defaults × K in the same windows (as the pipeline figure's).
+  const limits: Record<string, { requests: number; intervalMs: number; concurrency: number; retryAfterSeconds: number }> = {};
+  const listLimits: Record<string, { requests: number; intervalMs: number; concurrency: number; retryAfterSeconds: number }> = {};
+  for (const [name, p] of Object.entries(defaultPolicies(true)) as [ServiceName, ReturnType<typeof defaultPolicies>[ServiceName]][]) {
+    if (name === 'pdf') continue;
+    limits[name] = { requests: Math.round(p.rate.requests * K), intervalMs: p.rate.intervalMs, concurrency: p.concurrency, retryAfterSeconds: 1 / K };
+    if (p.searchRate && (name === 'crossref' || name === 'openalex')) listLimits[name] = { requests: Math.round(p.searchRate.requests * K), intervalMs: p.searchRate.intervalMs, concurrency: p.concurrency, retryAfterSeconds: 1 / K };
+  }
+  const replay = await startReplayServer({ fixturesDir: path.join(opts.root, 'test/fixtures'), latencyMs: [latencyMs[0] / K, latencyMs[1] / K], limits: limits as never, listLimits: listLimits as never });
+  replay.addWorks(works);
+  const runs: RealRun[] = [];
+  try {
+    for (const rule of opts.rules ?? (['all', 'plausible'] as FallbackRule[])) {
+      replay.resetStats();
+      const storage = path.join(tmp, `storage-${rule}`);
+      const bib = await loadBibFile(bibPath);
+      const lib = await Library.open(storage, { wasmPath: path.join(__dirname, 'sql-wasm.wasm'), http: { email: 'bench@example.org', endpoints: replay.endpoints, policies: scaledPolicies(K, false) } });
+      const job = new Job(lib, { kind: 'resolve', checkExisting: true, fallbackRule: rule, entries: bib.file.entries.map((entry) => ({ key: entry.key, bibPath: bib.path, file: bib.file, entry })) });
+      const t0 = performance.now();
+      const snap = await job.run();
+      const makespanMs = performance.now() - t0;
+      const requests = { ...job.requests };
+      await lib.close();
+      const s = replay.stats();
+      const accepted: Record<string, string> = {};
+      for (const r of job.resolutions.values()) if (r.outcome === 'accept' && r.doi) accepted[r.key] = r.doi.toLowerCase();
+      const keys = Object.keys(truth);
+      runs.push({
+        rule,
+        entries: bib.file.entries.length,
+        makespanMs,
+        realMs: makespanMs * K,
+        outcomes: snap.stats.outcomes as Record<string, number>,
+        requests,
+        serverRequests: { ...(s.requests as Record<string, number>) },
+        status429: Object.values(s.status429).reduce((a, b) => a + (b ?? 0), 0),
+        accepted,
+        truthFound: keys.filter((k) => accepted[k] === truth[k]!.toLowerCase()).length,
+        truthWrong: keys.filter((k) => accepted[k] && accepted[k] !== truth[k]!.toLowerCase()).length,
+      });
+      rmSync(storage, { recursive: true, force: true });
+    }
+  } finally {
+    await replay.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const before = runs.find((r) => r.rule === 'all');
+  const after = runs.find((r) => r.rule === 'plausible');
+  const lostAfter = before && after ? Object.keys(before.accepted).filter((k) => after.accepted[k] !== before.accepted[k]) : [];
+  const newAfter = before && after ? Object.keys(after.accepted).filter((k) => !before.accepted[k]) : [];
+  return { scale: K, latencyMs, entries: file.entries.length, byType, skipReasons, truth, runs, lostAfter, newAfter };
+}
+
+// ---------- labelled set ----------
+
+export interface RuleShare {
+  entries: number;
+  withDoi: number;
+  found: number;
+  written: number;
+  writtenCorrect: number;
+  precision: number;
+  recall: number;
+}
+
+export interface LabelledRuleResult {
+  rules: FallbackRule[];
+  /** Per rule: requests per service (server count), and the shares. */
+  byRule: Record<string, { requests: Record<string, number>; elapsedMs: number; tuning: RuleShare; heldout: RuleShare; all: RuleShare }>;
+  /** Per rule × category (label kind) × share. */
+  byKind: Record<string, Record<string, { tuning: RuleShare; heldout: RuleShare }>>;
+  /** Per BibTeX type: entries, how many the rule lets ask S2, DOIs found under each rule (tuning / held-out). */
+  byType: Record<string, { entries: number; askS2: number; found: Record<string, { tuning: number; heldout: number }> }>;
+  /** Labelled DOIs found with every fallback but not under the rule, and not with the fast sources alone. */
+  lostByRule: { key: string; kind: string; type: string; split: string; source?: string; why: string }[];
+  /** DOIs found only because a slow fallback was asked (found by `all`, not by `fast`). */
+  slowOnly: { key: string; kind: string; type: string; split: string; source?: string; askS2: boolean }[];
+  /** DOIs found under the rule but not with every fallback (a candidate the slow ones would have added spoiled the decision). */
+  gainedByRule: { key: string; kind: string; split: string }[];
+}
+
+const isFound = (r: MatchRow) => (!!r.expected && r.got === r.expected) || !!r.kept;
+
+function share(rows: MatchRow[]): RuleShare {
+  const written = rows.filter((r) => !!r.got);
+  const writtenCorrect = written.filter((r) => r.got === r.expected).length;
+  const withDoi = rows.filter((r) => r.expected).length;
+  const found = rows.filter(isFound).length;
+  return { entries: rows.length, withDoi, found, written: written.length, writtenCorrect, precision: written.length ? writtenCorrect / written.length : NaN, recall: withDoi ? found / withDoi : NaN };
+}
+
+export async function runLabelledRules(opts: { root: string; rules?: FallbackRule[] }): Promise<LabelledRuleResult> {
+  const rules = opts.rules ?? (['all', 'plausible', 'fast'] as FallbackRule[]);
+  const file = parseBib(readFileSync(path.join(opts.root, 'test/fixtures/labelled/labelled.bib'), 'utf8'));
+  const typeOf = new Map(file.entries.map((e) => [e.key, tag(e)]));
+  const ask = new Map(file.entries.map((e) => [e.key, plausibleFallback(e, entryFacts(file, e), 'semanticScholar')]));
+  const rowsBy: Record<string, Map<string, MatchRow>> = {};
+  const out: LabelledRuleResult = { rules, byRule: {}, byKind: {}, byType: {}, lostByRule: [], slowOnly: [], gainedByRule: [] };
+  for (const rule of rules) {
+    const m = await runMatching({ root: opts.root, fallbackRule: rule });
+    rowsBy[rule] = new Map(m.rows.map((r) => [r.key, r]));
+    const tuning = m.rows.filter((r) => r.split !== 'heldout');
+    const heldout = m.rows.filter((r) => r.split === 'heldout');
+    out.byRule[rule] = { requests: m.requests, elapsedMs: m.elapsedMs, tuning: share(tuning), heldout: share(heldout), all: share(m.rows) };
+    const kinds: Record<string, { tuning: RuleShare; heldout: RuleShare }> = {};
+    for (const k of [...new Set(m.rows.map((r) => r.kind))].sort()) kinds[k] = { tuning: share(tuning.filter((r) => r.kind === k)), heldout: share(heldout.filter((r) => r.kind === k)) };
+    out.byKind[rule] = kinds;
+    for (const r of m.rows) {
+      const t = (out.byType[typeOf.get(r.key) ?? '?'] ??= { entries: 0, askS2: 0, found: {} });
+      if (rule === rules[0]) {
+        t.entries++;
+        if (ask.get(r.key)?.ask) t.askS2++;
+      }
+      const f = (t.found[rule] ??= { tuning: 0, heldout: 0 });
+      if (isFound(r)) f[r.split === 'heldout' ? 'heldout' : 'tuning']++;
+    }
+  }
+  const all = rowsBy.all;
+  const rule = rowsBy.plausible;
+  const fast = rowsBy.fast;
+  if (all && rule) {
+    for (const [key, r] of all) {
+      const a = rule.get(key)!;
+      const base = { key, kind: r.kind, type: typeOf.get(key) ?? '?', split: r.split };
+      if (isFound(r) && !isFound(a)) out.lostByRule.push({ ...base, source: r.source, why: ask.get(key)?.why ?? '' });
+      if (!isFound(r) && isFound(a)) out.gainedByRule.push({ key, kind: r.kind, split: r.split });
+      if (fast && isFound(r) && !isFound(fast.get(key)!)) out.slowOnly.push({ ...base, source: r.source, askS2: !!ask.get(key)?.ask });
+    }
+  }
+  return out;
+}
+
+/**
+ * What OpenAlex's title search adds after Crossref (it costs credits since 2026, issue 15): the
+ * labelled set with every fallback but OpenAlex's, compared with every fallback.
+ */
+export async function runOpenAlexShare(opts: { root: string }): Promise<{ withOpenAlex: { tuning: RuleShare; heldout: RuleShare }; without: { tuning: RuleShare; heldout: RuleShare }; lostWithout: { key: string; kind: string; split: string }[]; openalexSearches: number }> {
+  const a = await runMatching({ root: opts.root, fallbackRule: 'all' });
+  const b = await runMatching({ root: opts.root, fallbackRule: 'all', fallbacks: ['semanticScholar', 'arxiv'] });
+  const sh = (rows: MatchRow[]) => ({ tuning: share(rows.filter((r) => r.split !== 'heldout')), heldout: share(rows.filter((r) => r.split === 'heldout')) });
+  const bk = new Map(b.rows.map((r) => [r.key, r]));
+  return {
+    withOpenAlex: sh(a.rows),
+    without: sh(b.rows),
+    lostWithout: a.rows.filter((r) => isFound(r) && !isFound(bk.get(r.key)!)).map((r) => ({ key: r.key, kind: r.kind, split: r.split })),
+    openalexSearches: a.requests.openalex ?? 0,
+  };
+}
