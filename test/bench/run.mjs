@@ -538,9 +538,11 @@ async function realBibFigure() {
   const { runRealBib, runLabelledRules } = createRequire(import.meta.url)(path.join(outDir, 'resolve-real.js'));
   // Resolve runs at K/4 by default (K = 40: 10), so that the before run (about 16 min at the real limits) takes about 2.
   const scale = Number(opt('--realbib-scale') ?? K / 4);
+  const { runOpenAlexShare } = createRequire(import.meta.url)(path.join(outDir, 'resolve-real.js'));
   const labelled = await runLabelledRules({ root });
+  const openalex = await runOpenAlexShare({ root });
   const real = await runRealBib({ root, scale, latencyMs: LATENCY });
-  const r = { labelled, real };
+  const r = { labelled, openalex, real, rates: REAL_RATES };
   writeFileSync(path.join(outDir, 'realbib.json'), JSON.stringify(r, null, 1));
   for (const x of real.runs) log(`realbib ${x.rule}: ${x.entries} entries in ${fmtS(x.makespanMs)} at K = ${scale} (× K: ${fmtDur(x.realMs)}), requests ${JSON.stringify(x.requests)}`);
   return r;
