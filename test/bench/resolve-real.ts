@@ -332,14 +332,23 @@ export function realBibSection(f: RealBibFigure): string[] {
     return best;
   };
   L.push('');
-  L.push('The requests are the job\'s own count (`job.requests`, what `scholar resolve --json` reports as `requests`); the server counted the same. Crossref\'s count includes its searches (3/s polite) and the lookups of the DOIs the file carries.');
+  L.push('The requests are the job\'s own count (`job.requests`, what `scholar resolve --json` reports as `requests`); the server counted the same. Crossref\'s count is its searches (3/s polite) plus a few lookups and retries.');
   if (before && after) {
     const b0 = bound(before);
     const b1 = bound(after);
     L.push('');
     L.push(
       `*Reading:* before, the run is bound by ${b0.lane} (${int(before.requests[b0.lane] ?? 0)} requests ÷ its real rate = ${min(b0.ms)}; measured ${min(before.realMs)}), as the issue found ("not finished after 15 minutes"). After, Semantic Scholar gets ${int(after.requests.semanticScholar ?? 0)} requests instead of ${int(before.requests.semanticScholar ?? 0)} and OpenAlex ${int(after.requests.openalex ?? 0)} instead of ${int(before.requests.openalex ?? 0)}; the bound becomes ${b1.lane} (${int(after.requests[b1.lane] ?? 0)} searches ÷ 3/s = ${min(b1.ms)}), and the run takes **${min(after.realMs)} at real limits** (${(after.realMs / b1.ms).toFixed(2)} × that bound: the 6 resolve workers also wait on the Semantic Scholar and arXiv lanes). ` +
-        `Accepted DOIs: ${Object.keys(before.accepted).length} before, ${Object.keys(after.accepted).length} after; ${real.lostAfter.length ? `lost after: ${real.lostAfter.join(', ')}` : 'none lost'}${real.newAfter.length ? `, new after: ${real.newAfter.join(', ')}` : ''}.`,
+        `Accepted DOIs: ${Object.keys(before.accepted).length} before, ${Object.keys(after.accepted).length} after; ${real.lostAfter.length ? `lost after: ${real.lostAfter.join(', ')}` : 'none lost'}${real.newAfter.length ? `, new after: ${real.newAfter.join(', ')}` : ''}. ` +
+        `Accepted outside the ground truth: ${
+          Object.entries(after.accepted)
+            .filter(([k]) => !real.truth[k])
+            .map(([k, d]) => {
+              const twin = Object.entries(real.truth).find(([, t]) => t.toLowerCase() === d)?.[0];
+              return `${k} → ${d}${before.accepted[k] === d ? ' (both runs)' : ''}${twin ? `, the DOI of the ground-truth entry ${twin}: another entry of the file with the same title (a wrong accept unless they are one work; not the rule's doing, it is the same before)` : ''}`;
+            })
+            .join('; ') || 'none'
+        }.`,
     );
   }
   L.push('');
