@@ -3,6 +3,7 @@ import { ScholarError } from '../core/errors';
 import { parseProxyUrl } from '../core/net/network';
 import { API_SERVICES as SERVICE_NAMES, SERVICE_NAMES as LIMIT_NAMES, type ApiService as EndpointName } from '../core/services';
 import { parseShard, type Shard } from '../core/jobs/shard';
+import { FALLBACK_RULES, type FallbackRule } from '../core/resolve/plausible';
 
 /** What --limit accepts: the services of the `scholar.limits.*` settings, with the same meaning. */
 export type LimitName = (typeof LIMIT_NAMES)[number];
@@ -46,6 +47,8 @@ export interface CliOptions {
   fields?: string;
   /** resolve, fetch: only this shard of the entries (`--shard I/N`). */
   shard?: Shard;
+  /** resolve, fetch: which entries the search fallbacks after Crossref are asked for (default plausible). */
+  fallbacks?: FallbackRule;
   /** upgrade: merge preprint entries with the published entries of the same work instead of upgrading. */
   mergeDuplicates?: boolean;
   /** upgrade --merge-duplicates: keys to keep (default: the key cited more often). */
@@ -98,6 +101,11 @@ Options:
   --fields LIST               update: only these fields (comma-separated, e.g. title,pages,year)
   --shard I/N                 resolve, fetch: only the entries of shard I of N (by folder-name hash), so
                               that N processes (e.g. a Slurm job array) share one storage folder
+  --fallbacks plausible|all|fast
+                              resolve, fetch: which entries the title searches after Crossref are sent
+                              for: plausible (default: not web pages, software, theses, pre-2000 works
+                              for Semantic Scholar …), all (every entry Crossref did not match: slower),
+                              fast (never Semantic Scholar or arXiv)
   --merge-duplicates          upgrade: merge each preprint entry with the published entry of the same
                               work in the project (no request sent); the \\cite's of the removed key in
                               the folder's .tex files are rewritten to the kept key
@@ -115,7 +123,7 @@ Exit codes: 0 success; 1 problems found (check) or some entries failed; 2 usage 
 `;
 
 /** Flags with a value are strings; the rest are switches. Validation of each value is below. */
-const STRING_OPTIONS = ['bib', 'to', 'key-pattern', 'fields', 'storage', 'mailto', 'proxy', 'limit', 'endpoint', 'shard', 'keep'] as const;
+const STRING_OPTIONS = ['bib', 'to', 'key-pattern', 'fields', 'storage', 'mailto', 'proxy', 'limit', 'endpoint', 'shard', 'keep', 'fallbacks'] as const;
 const BOOLEAN_OPTIONS = ['help', 'version', 'json', 'dry-run', 'all', 'fix-existing', 'no-check-existing', 'quiet', 'force', 'no-gitignore', 'fetch', 'merge-duplicates', 'alias'] as const;
 const OPTIONS = {
   ...Object.fromEntries(STRING_OPTIONS.map((n) => [n, { type: 'string' as const }])),
@@ -211,6 +219,12 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--shard':
         opts.shard = parseShard(value());
         break;
+      case '--fallbacks': {
+        const v = value().trim().toLowerCase() as FallbackRule;
+        if (!FALLBACK_RULES.includes(v)) throw usage(`--fallbacks expects one of ${FALLBACK_RULES.join(', ')}, got ${v}`);
+        opts.fallbacks = v;
+        break;
+      }
       case '--merge-duplicates':
         opts.mergeDuplicates = true;
         break;
@@ -275,6 +289,7 @@ export function parseArgs(argv: string[]): CliOptions {
   }
   opts.command = (command ?? 'help') as CliOptions['command'];
   if (opts.shard && opts.command !== 'resolve' && opts.command !== 'fetch') throw usage('--shard is for resolve and fetch');
+  if (opts.fallbacks && opts.command !== 'resolve' && opts.command !== 'fetch') throw usage('--fallbacks is for resolve and fetch');
   switch (opts.command) {
     case 'resolve':
     case 'fetch':

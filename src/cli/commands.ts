@@ -115,6 +115,7 @@ async function runJob(kind: 'resolve' | 'fetch', storage: string, bibs: LoadedBi
       priority: cited,
       checkExisting: kind === 'resolve' && !opts.noCheckExisting,
       shard: opts.shard,
+      fallbackRule: opts.fallbacks,
       signal: io.signal,
       describeIssue: (i) => describeNetIssue(i, 'cli'),
       // One line per service that cannot be asked, as soon as it is known (also with --json, on stderr).

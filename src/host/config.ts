@@ -5,6 +5,7 @@ import { networkFromEnv, parseNoProxy, parseProxyUrl, type NetworkOptions } from
 import { rateFromPerSecond, type PolicyOverrides, type ServiceName } from '../core/net/policy';
 import { ALL_PDF_SOURCES, type PdfSourceName } from '../core/jobs/fetch';
 import { DEFAULT_MAX_IN_FLIGHT } from '../core/jobs/run';
+import { FALLBACK_RULES, type FallbackRule } from '../core/resolve/plausible';
 import { ScholarError } from '../core/errors';
 import { parseResolvers, type PdfResolver } from '../core/resolvers/zotero';
 import { defaultDownloadsFolder } from '../core/attach/downloads';
@@ -40,6 +41,8 @@ export interface ScholarConfig {
   /** A storage folder Scholar creates gets a .gitignore that ignores everything in it. */
   storageGitignore: boolean;
   downloadsFolder: string;
+  /** scholar.resolve.fallbacks: which entries the fallbacks after Crossref are asked for. */
+  resolveFallbacks: FallbackRule;
 }
 
 /**
@@ -147,5 +150,11 @@ export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?:
     pdfResolvers: resolvers.resolvers,
     resolverErrors: resolvers.errors,
     storageGitignore: cfg.get<boolean>('storage.gitignore') ?? true,
+    resolveFallbacks: fallbackRuleOf(cfg.get<string>('resolve.fallbacks')),
   };
+}
+
+/** An unknown value (a typo in settings.json) falls back to the default rule. */
+function fallbackRuleOf(v: string | undefined): FallbackRule {
+  return (FALLBACK_RULES as readonly string[]).includes(v ?? '') ? (v as FallbackRule) : 'plausible';
 }

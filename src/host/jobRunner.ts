@@ -101,6 +101,7 @@ export class JobRunner {
       entries,
       priority: opts.priority,
       checkExisting: opts.checkExisting,
+      fallbackRule: cfg.resolveFallbacks,
       signal: opts.signal,
       maxInFlight: cfg.maxInFlight,
       fetch: { sources: cfg.pdfSources, concurrency: { download: cfg.downloadWorkers }, resolvers },

@@ -13,7 +13,8 @@ import * as path from 'node:path';
 import { parseBib } from '../../src/core/bib/parse';
 import { ScholarHttp } from '../../src/core/net/http';
 import { SERVICE_NAMES, type PolicyOverrides } from '../../src/core/net/policy';
-import { resolveEntry, THRESHOLDS, type ResolveResult } from '../../src/core/resolve/resolver';
+import { resolveEntry, THRESHOLDS, type ResolveOptions, type ResolveResult } from '../../src/core/resolve/resolver';
+import type { FallbackRule } from '../../src/core/resolve/plausible';
 import { startReplayServer } from '../../src/replay';
 
 export interface Label {
@@ -47,6 +48,8 @@ export interface MatchRow {
   top?: string[];
   /** review: is the labelled DOI the top-ranked candidate? */
   reviewTopIsExpected?: boolean;
+  /** Where the written DOI came from (crossref, openalex, semanticScholar, arxiv, entry-url …). */
+  source?: string;
   why: string;
 }
 
@@ -159,7 +162,7 @@ function splitStats(rows: MatchRow[]): SplitStats {
   };
 }
 
-export async function runMatching(opts: { root: string; concurrency?: number; faultShare?: number }): Promise<MatchingResult> {
+export async function runMatching(opts: { root: string; concurrency?: number; faultShare?: number; fallbackRule?: FallbackRule; fallbacks?: ResolveOptions['fallbacks'] }): Promise<MatchingResult & { requests: Record<string, number> }> {
   const dir = path.join(opts.root, 'test/fixtures/labelled');
   const file = parseBib(readFileSync(path.join(dir, 'labelled.bib'), 'utf8'));
   const labels = JSON.parse(readFileSync(path.join(dir, 'labels.json'), 'utf8')) as Record<string, Label>;
@@ -183,7 +186,7 @@ export async function runMatching(opts: { root: string; concurrency?: number; fa
       for (let e = queue.shift(); e; e = queue.shift()) {
         const label = labels[e.key];
         if (!label) continue;
-        const r: ResolveResult = await resolveEntry(http, file, e, { checkExisting: true });
+        const r: ResolveResult = await resolveEntry(http, file, e, { checkExisting: true, fallbackRule: opts.fallbackRule, fallbacks: opts.fallbacks });
         const expected = norm(label.doi);
         const written = r.outcome === 'accept' ? norm(r.doi) : r.replacement ? norm(r.replacement.doi) : null;
         const input = norm(label.inputDoi?.replace(/^https:\/\/doi\.org\//i, ''));
@@ -200,6 +203,7 @@ export async function runMatching(opts: { root: string; concurrency?: number; fa
           score: r.score !== undefined ? Math.round(r.score * 1000) / 1000 : undefined,
           top: r.candidates.slice(0, 3).map((c) => `${c.doi} ${c.version}${c.versionOk === false ? '✗' : ''} ${c.score} ${c.source}`),
           reviewTopIsExpected: r.outcome === 'review' ? norm(r.candidates[0]?.doi) === expected : undefined,
+          source: written ? (r.outcome === 'accept' ? r.source : r.replacement?.source) : undefined,
           why: r.why,
         });
       }
@@ -209,6 +213,7 @@ export async function runMatching(opts: { root: string; concurrency?: number; fa
     await http.close();
   }
   const faultsInjected = replay.stats().log.filter((l) => l.status === 503).length;
+  const requests: Record<string, number> = { ...replay.stats().requests };
   await replay.close();
   const elapsedMs = performance.now() - t0;
   const order = new Map(file.entries.map((e, i) => [e.key, i]));
@@ -241,6 +246,7 @@ export async function runMatching(opts: { root: string; concurrency?: number; fa
     missedPositives: rows.filter((r) => r.expected && r.got !== r.expected && !r.kept),
     rows,
     elapsedMs,
+    requests,
     unlabelledKeys: file.entries.filter((e) => !labels[e.key]).map((e) => e.key),
     labelsWithoutEntry: Object.keys(labels).filter((k) => !order.has(k)),
     parseErrors: file.errors.filter((e) => e.severity === 'error').map((e) => ({ line: e.line, message: e.message })),

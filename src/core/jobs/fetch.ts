@@ -29,6 +29,7 @@ import type { BatchOptions } from '../pipeline/batcher';
 import { BatchLookup } from './batchLookup';
 import type { FetchItem, PdfCandidate, PdfSourceName } from './item';
 import { ALL_PDF_SOURCES } from './item';
+import type { FallbackRule } from '../resolve/plausible';
 import { extractFulltext } from '../fulltext/extract';
 
 export { ALL_PDF_SOURCES, type FetchItem, type PdfCandidate, type PdfSourceName } from './item';
@@ -46,6 +47,8 @@ export interface FetchOptions {
   batch?: { openalex?: Partial<BatchOptions>; crossref?: Partial<BatchOptions>; semanticScholar?: Partial<BatchOptions> };
   /** Custom PDF resolvers (scholar.pdf.resolvers), asked after the open-access sources. */
   resolvers?: readonly PdfResolver[];
+  /** Which entries the slow resolve fallbacks are asked for when an entry needs a DOI (resolve/plausible.ts). */
+  fallbackRule?: FallbackRule;
 }
 
 const next = (item: FetchItem): StageResult<FetchItem> => ({ kind: 'next', item });
@@ -290,7 +293,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readon
   }
 
   return [
-    resolveStage(lib, { kind: 'fetch', concurrency: c.resolve ?? 8, hasOwnPdf: (item) => entryPdfCandidates(item, lib.root).length > 0, items }),
+    resolveStage(lib, { kind: 'fetch', concurrency: c.resolve ?? 8, fallbackRule: opts.fallbackRule, hasOwnPdf: (item) => entryPdfCandidates(item, lib.root).length > 0, items }),
     {
       name: 'enrich',
       concurrency: c.enrich ?? 8,

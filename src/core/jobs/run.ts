@@ -9,6 +9,7 @@ import { Pipeline, type PipelineMessage, type PipelineStats } from '../pipeline/
 import type { BibEntry, BibFile } from '../bib/parse';
 import type { MetadataPatch } from '../storage/metadata';
 import type { ResolveResult } from '../resolve/resolver';
+import type { FallbackRule } from '../resolve/plausible';
 import { bibPatch, fetchStages, workPatch, type FetchOptions } from './fetch';
 import type { FetchItem } from './item';
 import { resolveStage, matchOf } from './stages/resolve';
@@ -72,6 +73,8 @@ export interface JobOptions {
   priority?: Set<string>;
   /** Resolve: also check entries that already have a DOI. */
   checkExisting?: boolean;
+  /** Which entries the slow resolve fallbacks are asked for (resolve/plausible.ts; default `plausible`). */
+  fallbackRule?: FallbackRule;
   fetch?: FetchOptions;
   /** Only the entries of this shard (`--shard I/N`); the others are left to the other processes. */
   shard?: Shard;
@@ -136,7 +139,7 @@ export class Job {
       .map(({ e }) => ({ key: e.key, bibPath: e.bibPath, file: e.file, entry: e.entry }));
     // The result processor looks items up per message: a map, not a scan of 5,000 items each time.
     this.itemByKey = new Map(this.items.map((i) => [i.key, i]));
-    const stages = opts.kind === 'fetch' ? fetchStages(lib, opts.fetch, this.items) : [resolveStage(lib, { kind: 'resolve', concurrency: opts.resolveConcurrency ?? 6, checkExisting: opts.checkExisting, items: this.items })];
+    const stages = opts.kind === 'fetch' ? fetchStages(lib, { ...opts.fetch, fallbackRule: opts.fallbackRule ?? opts.fetch?.fallbackRule }, this.items) : [resolveStage(lib, { kind: 'resolve', concurrency: opts.resolveConcurrency ?? 6, checkExisting: opts.checkExisting, fallbackRule: opts.fallbackRule, items: this.items })];
     this.pipeline = new Pipeline<FetchItem>({
       stages,
       keyOf: (i) => i.key,

@@ -18,6 +18,7 @@ import { describeVersion, isPreprintDoi, type CitedVersion, type WorkVersion } f
 import * as doiOrg from '../sources/doi';
 import { decide, describeReasons, scoreCandidate, THRESHOLDS, type Decision, type EntryFacts, type ScoredCandidate } from '../match/score';
 import { tryService } from '../errors';
+import { shouldAsk, type FallbackRule } from './plausible';
 
 export type ResolveOutcome =
   /** A confident DOI was found and can be written. */
@@ -91,6 +92,8 @@ export interface ResolveOptions {
   checkExisting?: boolean;
   /** Sources used after Crossref (default all). */
   fallbacks?: ('openalex' | 'semanticScholar' | 'arxiv')[];
+  /** Which entries the fallbacks after Crossref are asked for (default `plausible`, resolve/plausible.ts). */
+  fallbackRule?: FallbackRule;
   signal?: AbortSignal;
   /** How arXiv ids and DOIs are looked up (a job batches them); default one request each. */
   lookups?: IdLookups;
@@ -369,13 +372,19 @@ async function searchEntry(
 
   // 4. OpenAlex and Semantic Scholar when Crossref has nothing confident.
   const fallbacks = opts.fallbacks ?? ['openalex', 'semanticScholar', 'arxiv'];
-  if (fallbacks.includes('openalex')) pool.push(...((await attempt('openalex', errors, () => openalex.searchByTitle(http, facts.title, { rows: 5, signal }), signal)) ?? []));
-  if (fallbacks.includes('semanticScholar')) {
+  const rule = opts.fallbackRule ?? 'plausible';
+  if (fallbacks.includes('openalex') && shouldAsk(rule, entry, facts, 'openalex')) pool.push(...((await attempt('openalex', errors, () => openalex.searchByTitle(http, facts.title, { rows: 5, signal }), signal)) ?? []));
+  if (rule !== 'all') {
+    // A confident OpenAlex match needs no slow request (`all` keeps the old order: one decision over every source).
+    d = decide(facts, pool.filter(notExcluded));
+    if (d.outcome === 'accept') return withPublished(fromDecision(key, d, { arxivId, cited, errors: errs() }), published);
+  }
+  if (fallbacks.includes('semanticScholar') && shouldAsk(rule, entry, facts, 'semanticScholar')) {
     const m = await attempt('semanticScholar', errors, () => s2.searchMatch(http, facts.title, signal), signal);
     if (m) pool.push(m);
   }
   // arXiv's title search can only find arXiv preprints: of no use to a citation of another server's.
-  if (facts.isPreprint && !arxivId && (!facts.preprintServer || facts.preprintServer === 'arxiv') && fallbacks.includes('arxiv')) {
+  if (facts.isPreprint && !arxivId && (!facts.preprintServer || facts.preprintServer === 'arxiv') && fallbacks.includes('arxiv') && shouldAsk(rule, entry, facts, 'arxiv')) {
     const recs = await attempt('arxiv', errors, () => arxiv.searchTitle(http, facts.title, { rows: 3, signal }), signal);
     for (const r of recs ?? []) if (r.arxivId) pool.push(asArxivWork(r, r.arxivId));
   }

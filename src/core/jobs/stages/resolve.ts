@@ -9,6 +9,7 @@ import type { BibEntry } from '../../bib/parse';
 import { entryArxivId, isValidDoi, normalizeDoi } from '../../doi';
 import { hasOptOut } from '../../bib/edit';
 import { resolveEntry, type ResolveResult } from '../../resolve/resolver';
+import type { FallbackRule } from '../../resolve/plausible';
 import { pdfPath } from '../../storage/layout';
 import type { Metadata, MetadataPatch } from '../../storage/metadata';
 import type { StageDef, StageResult } from '../../pipeline/pipeline';
@@ -58,6 +59,8 @@ export interface ResolveStageOptions {
   checkExisting?: boolean;
   /** Fetch: the entry has a way to its PDF without a DOI (its own url or file field). */
   hasOwnPdf?: (item: FetchItem) => boolean;
+  /** Which entries the slow fallbacks are asked for (resolve/plausible.ts). */
+  fallbackRule?: FallbackRule;
   /** The job's entries: the arXiv ids and DOIs they will be looked up by leave in batches when the stage starts. */
   items?: readonly FetchItem[];
 }
@@ -120,7 +123,7 @@ export function resolveStage(lib: Library, opts: ResolveStageOptions): StageDef<
         }
         if (decision) return { kind: 'done', item, outcome: 'skipped' };
         const fresh = freshCheck(meta, item.entry.fields.get('doi')?.value.trim());
-        const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, checkExisting: opts.checkExisting && !fresh, lookups });
+        const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, checkExisting: opts.checkExisting && !fresh, lookups, fallbackRule: opts.fallbackRule });
         item.resolve = r;
         ctx.emit({ type: 'result', key: item.key, stage: 'resolve', data: r });
         if (r.outcome === 'failed') {
@@ -153,7 +156,7 @@ export function resolveStage(lib: Library, opts: ResolveStageOptions): StageDef<
         if (!canFetchWithoutDoi(item)) return fail(item, 'E_NO_DOI', decision === 'no_doi' ? 'marked as having no DOI' : decision === 'rejected' ? 'you rejected the candidates found for this entry' : 'no DOI chosen for this entry', true);
         return next(item);
       }
-      const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, lookups });
+      const r = await resolveEntry(lib.http, item.file, item.entry, { signal: ctx.signal, lookups, fallbackRule: opts.fallbackRule });
       item.resolve = r;
       if (r.outcome === 'accept' && r.doi) {
         item.doi = r.doi;
