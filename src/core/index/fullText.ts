@@ -10,7 +10,10 @@
  * build holds the event loop for long. A paper removed is only marked dead (texts are replaced
  * rarely: once per new PDF).
  *
- * The text itself is not kept here: phrases and snippets read it back from the files.
+ * The text itself is not kept here (10,000 papers' texts are half a gigabyte). Phrases are
+ * answered by a per-paper Bloom filter of adjacent word pairs (about 6 bits a distinct pair, some
+ * 4 KB a paper: a few percent of false positives, which the snippet step, reading the file of
+ * each row shown, removes); snippets read the files of the rows shown only.
  */
 import { Dictionary, tokenize } from './terms';
 
@@ -19,6 +22,9 @@ const K1 = 1.2;
 const B = 0.75;
 /** Words longer than this are not words (hashes, base64, run-together columns). */
 const MAX_TOKEN = 40;
+/** Bloom filter of a paper's adjacent word pairs: bits per distinct pair and probes per pair (≈ 6 % false positives). */
+const PAIR_BITS = 6;
+const PAIR_PROBES = 3;
 
 interface Segment {
   /** Global doc numbers of its papers, by local number. */
@@ -50,6 +56,11 @@ export class FullTextColumn {
   private openDocs: number[] = [];
   private log = new Int32Array(0);
   private logLen = 0;
+  /** Per paper, its pair filter: words [pairAt[d], pairAt[d] + pairLen[d]) of `pairs`. */
+  private pairs = new Int32Array(0);
+  private pairsUsed = 0;
+  private pairAt = new Int32Array(0);
+  private pairLen = new Int32Array(0);
   // Scratch.
   private mark = new Int32Array(0);
   private gen = 0;
@@ -65,7 +76,7 @@ export class FullTextColumn {
   /** Postings held, and bytes of typed arrays: for reports. */
   footprint(): { papers: number; words: number; postings: number; typedArrayBytes: number } {
     let postings = this.logLen / 3;
-    let bytes = this.log.byteLength + this.alive.byteLength + this.lens.byteLength;
+    let bytes = this.log.byteLength + this.alive.byteLength + this.lens.byteLength + this.pairsUsed * 4 + this.pairAt.byteLength + this.pairLen.byteLength;
     for (const s of this.segments) {
       postings += s.local.length;
       bytes += s.docs.byteLength + s.terms.byteLength + s.starts.byteLength + s.local.byteLength + s.tf.byteLength;
@@ -95,17 +106,32 @@ export class FullTextColumn {
       const l = new Uint32Array(cap);
       l.set(this.lens);
       this.lens = l;
+      const pa = new Int32Array(cap);
+      pa.set(this.pairAt);
+      this.pairAt = pa;
+      const pl = new Int32Array(cap);
+      pl.set(this.pairLen);
+      this.pairLen = pl;
     }
     this.alive[doc] = 1;
     this.liveDocs++;
     const counts = new Map<number, number>();
     let len = 0;
+    const seq = new Int32Array((text.length >> 1) + 1);
     for (const tok of tokenize(text)) {
-      if (tok.length > MAX_TOKEN) continue;
-      len++;
+      // A word too long to index breaks a phrase there (-1: no pair across it).
+      if (tok.length > MAX_TOKEN) {
+        if (len && seq[len - 1] !== -1) seq[len++] = -1;
+        continue;
+      }
       const id = this.words.intern(tok);
+      seq[len++] = id;
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
+    this.addPairs(doc, seq, len);
+    let words = 0;
+    for (let i = 0; i < len; i++) if (seq[i] !== -1) words++;
+    len = words;
     this.lens[doc] = len;
     this.lenSum += len;
     if (this.logLen + counts.size * 3 > this.log.length) {
@@ -120,6 +146,135 @@ export class FullTextColumn {
     }
     this.openDocs.push(doc);
     if (this.openDocs.length >= SEGMENT_DOCS) this.seal();
+  }
+
+  /** Fills `doc`'s pair filter from its word sequence. */
+  private addPairs(doc: number, seq: Int32Array, n: number): void {
+    let distinct = 0;
+    for (let i = 1; i < n; i++) if (seq[i] !== -1 && seq[i - 1] !== -1) distinct++;
+    // Repeated pairs counted as distinct oversize the filter a little: cheaper than a set.
+    const words = Math.max(1, Math.ceil((distinct * PAIR_BITS) / 32));
+    if (this.pairsUsed + words > this.pairs.length) {
+      const b = new Int32Array(Math.max(this.pairsUsed + words, this.pairs.length * 2, 1 << 16));
+      b.set(this.pairs.subarray(0, this.pairsUsed));
+      this.pairs = b;
+    }
+    const at = this.pairsUsed;
+    this.pairsUsed += words;
+    this.pairAt[doc] = at;
+    this.pairLen[doc] = words;
+    const bits = words * 32;
+    const f = this.pairs;
+    for (let i = 1; i < n; i++) {
+      const a = seq[i - 1]!;
+      const b = seq[i]!;
+      if (a === -1 || b === -1) continue;
+      let h1 = pairHash(a, b);
+      const h2 = (Math.imul(h1, 0x85ebca6b) >>> 13) | 1;
+      for (let k = 0; k < PAIR_PROBES; k++) {
+        const bit = (h1 >>> 0) % bits;
+        f[at + (bit >>> 5)]! |= 1 << (bit & 31);
+        h1 = (h1 + h2) | 0;
+      }
+    }
+  }
+
+  /** Whether `doc`'s text may hold word `b` right after word `a` (false: certainly not). */
+  mayFollow(doc: number, a: number, b: number): boolean {
+    const words = this.pairLen[doc]!;
+    if (!words) return false;
+    const at = this.pairAt[doc]!;
+    const bits = words * 32;
+    const f = this.pairs;
+    let h1 = pairHash(a, b);
+    const h2 = (Math.imul(h1, 0x85ebca6b) >>> 13) | 1;
+    for (let k = 0; k < PAIR_PROBES; k++) {
+      const bit = (h1 >>> 0) % bits;
+      if (!(f[at + (bit >>> 5)]! & (1 << (bit & 31)))) return false;
+      h1 = (h1 + h2) | 0;
+    }
+    return true;
+  }
+
+  /** The paper number of `key` (undefined when it has no text here). */
+  docOf(key: string): number | undefined {
+    return this.docOfKey.get(key);
+  }
+
+  /** Whether `key`'s text holds any of word `ids` (a posting lookup, no file read). */
+  holdsAny(key: string, ids: number[]): boolean {
+    const doc = this.docOfKey.get(key);
+    if (doc === undefined || !ids.length) return false;
+    // Segments hold increasing paper numbers: find the one that would hold `doc`.
+    const segs = this.segments;
+    let lo = 0;
+    let hi = segs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const d = segs[mid]!.docs;
+      if (d[d.length - 1]! < doc) lo = mid + 1;
+      else hi = mid;
+    }
+    const s = segs[lo];
+    if (s && s.docs[0]! <= doc) {
+      const local = lowerBound(s.docs, doc);
+      if (s.docs[local] !== doc) return false;
+      for (const id of ids) {
+        const at = lowerBound(s.terms, id);
+        if (at >= s.terms.length || s.terms[at] !== id) continue;
+        for (let i = s.starts[at]!, e = s.starts[at + 1]!; i < e; i++) if (s.local[i] === local) return true;
+      }
+      return false;
+    }
+    const log = this.log;
+    for (let i = 0; i < this.logLen; i += 3) if (log[i + 1] === doc && ids.includes(log[i]!)) return true;
+    return false;
+  }
+
+  /**
+   * The papers that may hold the phrase `tokens` (exact words, in this order): every word, and
+   * every adjacent pair in the paper's pair filter. Scored as the sum of the words' BM25. A few
+   * percent are false positives, removed where the text is read (the rows shown).
+   */
+  phraseHits(tokens: string[]): TermHits | undefined {
+    const ids: number[] = [];
+    for (const t of tokens) {
+      const id = this.words.get(t);
+      if (id === undefined) return undefined;
+      ids.push(id);
+    }
+    if (!ids.length) return undefined;
+    // Rarest word first: the others only narrow its list.
+    const lists = ids.map((id) => this.hits([id]));
+    const order = lists.map((_, i) => i).sort((a, b) => lists[a]!.n - lists[b]!.n);
+    const first = lists[order[0]!]!;
+    const nDocs = this.docKeys.length;
+    const score = new Float64Array(nDocs);
+    const count = new Uint8Array(nDocs);
+    for (let i = 0; i < first.n; i++) {
+      score[first.docs[i]!] = first.scores[i]!;
+      count[first.docs[i]!] = 1;
+    }
+    for (let j = 1; j < order.length; j++) {
+      const l = lists[order[j]!]!;
+      for (let i = 0; i < l.n; i++) {
+        const d = l.docs[i]!;
+        if (count[d] === j) {
+          count[d] = j + 1;
+          score[d] += l.scores[i]!;
+        }
+      }
+    }
+    const out: TermHits = { docs: new Int32Array(first.n), scores: new Float64Array(first.n), n: 0 };
+    const all = ids.length;
+    next: for (let i = 0; i < first.n; i++) {
+      const d = first.docs[i]!;
+      if (count[d] !== all) continue;
+      for (let k = 1; k < all; k++) if (!this.mayFollow(d, ids[k - 1]!, ids[k]!)) continue next;
+      out.docs[out.n] = d;
+      out.scores[out.n++] = score[d]!;
+    }
+    return out.n ? out : undefined;
   }
 
   remove(key: string): boolean {
@@ -236,6 +391,14 @@ export class FullTextColumn {
     this.log = new Int32Array(0);
     this.logLen = 0;
   }
+}
+
+function pairHash(a: number, b: number): number {
+  let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0xcc9e2d51);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h;
 }
 
 function lowerBound(a: Int32Array, x: number): number {
