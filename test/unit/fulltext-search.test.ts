@@ -110,9 +110,13 @@ test('snippets and phrase checks read from the file agree with the whole-text de
         else if (kind === 1) terms.push({ tokens: [VOCAB[Math.floor(rnd() * VOCAB.length)]!.slice(0, 3)], prefix: true });
         else if (kind === 2) terms.push({ tokens: [VOCAB[Math.floor(rnd() * VOCAB.length)]!, VOCAB[Math.floor(rnd() * VOCAB.length)]!], prefix: false });
         else terms.push({ tokens: ['omega'], prefix: false }, { tokens: ['zeta'], prefix: false });
+        // Two open at once: the first keeps its bytes when the second reuses the read buffer.
         const f = TextFile.read(file)!;
+        const g = TextFile.read(file)!;
         for (const t of terms) assert.equal(f.has(t), findTerm(folded, t.tokens, t.prefix) !== undefined, `has ${JSON.stringify(t)} in t${d}`);
-        const fast = TextFile.read(file)!.snippet(terms);
+        f.close();
+        const fast = g.snippet(terms);
+        g.close();
         const whole = snippetOf(text, terms);
         assert.equal(fast === undefined, whole === undefined, `snippet ${JSON.stringify(terms)} in t${d}`);
         if (!fast || !whole) continue;
@@ -131,6 +135,48 @@ test('snippets and phrase checks read from the file agree with the whole-text de
       }
     }
     assert.ok(compared > 300);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('snippets read around the place the column gives for the first word are those of the whole text, also far into a long text and with non-ASCII before it', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scholar-snippet-'));
+  try {
+    const rnd = prng(5);
+    const col = new FullTextColumn();
+    const texts: string[] = [];
+    for (let d = 0; d < 20; d++) {
+      // Long texts; every other one with accented words (its byte places differ from its character places).
+      let text = textOf(rnd, 9000 + Math.floor(rnd() * 3000));
+      if (d % 2) text = text.replace(/kappa/g, 'kàppa');
+      text += ' quixotic zephyr marmalade at the end.';
+      texts.push(text);
+      col.set(`k${d}`, text);
+      fs.writeFileSync(path.join(dir, `k${d}.txt`), formatFulltext({ sha256: 'a'.repeat(64), pages: 1, truncated: false, text }));
+    }
+    col.seal();
+    let far = 0;
+    for (let d = 0; d < 20; d++) {
+      for (const w of ['quixotic', 'marmalade', 'omega', 'upsilon', 'kappa']) {
+        const ids = col.wordIds(w, false);
+        const place = col.firstPlace(`k${d}`, ids);
+        assert.ok(place >= 0, `k${d} ${w}`);
+        if (place > 64) far++;
+        const terms = [{ tokens: [w], prefix: false }];
+        const f = TextFile.read(path.join(dir, `k${d}.txt`), place)!;
+        const fast = f.snippet(terms);
+        f.close();
+        const whole = snippetOf(texts[d]!, terms)!;
+        // The same first occurrence (the fast path may pick a later one only when an earlier one is in another case mix).
+        const flat = texts[d]!.replace(/\s+/g, ' ');
+        const piece = (fast!.before + fast!.hit + fast!.after).replace(/^…/, '').replace(/…$/, '');
+        assert.ok(flat.includes(piece), `k${d} ${w}: ${piece}`);
+        assert.equal(foldSameLength(fast!.hit), foldSameLength(whole.hit));
+        if (!/[A-Z]{2}|[a-z][A-Z]/.test(texts[d]!.slice(0, texts[d]!.toLowerCase().indexOf(w) + w.length))) assert.deepEqual(fast, whole, `k${d} ${w}`);
+      }
+    }
+    assert.ok(far >= 20, 'words far into the texts were asked for');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

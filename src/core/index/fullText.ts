@@ -4,7 +4,8 @@
  *
  * Why segments: a library of 10,000 PDFs holds some 15 million (word, paper) pairs. Postings are
  * grouped in sealed segments of up to SEGMENT_DOCS papers, each a compressed-sparse-row block
- * (its sorted word ids → local paper numbers and frequencies, 3 bytes a posting); the papers added
+ * (its sorted word ids → local paper numbers, frequencies and where the word first occurs, 4 bytes
+ * a posting); the papers added
  * since the last seal sit in a small log scanned by every query. Sealing costs a sort of one
  * segment, never of the whole column, so adding a paper stays cheap at any size, and no step of a
  * build holds the event loop for long. A paper removed is only marked dead (texts are replaced
@@ -15,7 +16,7 @@
  * 4 KB a paper: a few percent of false positives, which the snippet step, reading the file of
  * each row shown, removes); snippets read the files of the rows shown only.
  */
-import { Dictionary, tokenize } from './terms';
+import { Dictionary, normText } from './terms';
 
 const SEGMENT_DOCS = 64;
 const K1 = 1.2;
@@ -34,6 +35,8 @@ interface Segment {
   starts: Int32Array;
   local: Uint16Array;
   tf: Uint8Array;
+  /** Where the word first occurs in the paper's text, in 256ths of its length (a hint for snippets). */
+  first: Uint8Array;
 }
 
 /** Paper numbers and their BM25 score for one query word (`n` of them are valid). */
@@ -66,6 +69,7 @@ export class FullTextColumn {
   private gen = 0;
   private tfAcc = new Int32Array(0);
   private seenDoc = new Int32Array(0);
+  private found = new Int32Array(0);
   private sealSlot = new Int32Array(0);
   private sealLocal = new Int32Array(0);
 
@@ -79,7 +83,7 @@ export class FullTextColumn {
     let bytes = this.log.byteLength + this.alive.byteLength + this.lens.byteLength + this.pairsUsed * 4 + this.pairAt.byteLength + this.pairLen.byteLength;
     for (const s of this.segments) {
       postings += s.local.length;
-      bytes += s.docs.byteLength + s.terms.byteLength + s.starts.byteLength + s.local.byteLength + s.tf.byteLength;
+      bytes += s.docs.byteLength + s.terms.byteLength + s.starts.byteLength + s.local.byteLength + s.tf.byteLength + s.first.byteLength;
     }
     return { papers: this.liveDocs, words: this.words.size, postings, typedArrayBytes: bytes };
   }
@@ -115,10 +119,17 @@ export class FullTextColumn {
     }
     this.alive[doc] = 1;
     this.liveDocs++;
+    // Per word: (count << 8) | where it first occurs, in 256ths of the text.
     const counts = new Map<number, number>();
     let len = 0;
     const seq = new Int32Array((text.length >> 1) + 1);
-    for (const tok of tokenize(text)) {
+    // The tokenizer's words (terms.ts tokenize), with where they are.
+    const ascii = ASCII_RE.test(text);
+    const src = ascii ? text.toLowerCase() : normText(text);
+    const re = ascii ? /[a-z0-9]+/g : /[\p{L}\p{N}]+/gu;
+    const scale = 256 / Math.max(1, src.length);
+    for (let m = re.exec(src); m; m = re.exec(src)) {
+      const tok = m[0];
       // A word too long to index breaks a phrase there (-1: no pair across it).
       if (tok.length > MAX_TOKEN) {
         if (len && seq[len - 1] !== -1) seq[len++] = -1;
@@ -126,7 +137,8 @@ export class FullTextColumn {
       }
       const id = this.words.intern(tok);
       seq[len++] = id;
-      counts.set(id, (counts.get(id) ?? 0) + 1);
+      const c = counts.get(id);
+      counts.set(id, c === undefined ? 256 | Math.min(255, (m.index * scale) | 0) : c + 256);
     }
     this.addPairs(doc, seq, len);
     let words = 0;
@@ -139,10 +151,11 @@ export class FullTextColumn {
       b.set(this.log.subarray(0, this.logLen));
       this.log = b;
     }
-    for (const [id, n] of counts) {
+    // The third of each triple: frequency (saturating at 255) | first place << 8.
+    for (const [id, c] of counts) {
       this.log[this.logLen++] = id;
       this.log[this.logLen++] = doc;
-      this.log[this.logLen++] = Math.min(n, 255);
+      this.log[this.logLen++] = Math.min(c >>> 8, 255) | ((c & 255) << 8);
     }
     this.openDocs.push(doc);
     if (this.openDocs.length >= SEGMENT_DOCS) this.seal();
@@ -203,8 +216,17 @@ export class FullTextColumn {
 
   /** Whether `key`'s text holds any of word `ids` (a posting lookup, no file read). */
   holdsAny(key: string, ids: number[]): boolean {
+    return this.firstPlace(key, ids) >= 0;
+  }
+
+  /**
+   * Where the first of word `ids` occurs in `key`'s text, in 256ths of its length (the earliest
+   * of them); -1 when none does.
+   */
+  firstPlace(key: string, ids: number[]): number {
     const doc = this.docOfKey.get(key);
-    if (doc === undefined || !ids.length) return false;
+    if (doc === undefined || !ids.length) return -1;
+    let best = -1;
     // Segments hold increasing paper numbers: find the one that would hold `doc`.
     const segs = this.segments;
     let lo = 0;
@@ -218,17 +240,23 @@ export class FullTextColumn {
     const s = segs[lo];
     if (s && s.docs[0]! <= doc) {
       const local = lowerBound(s.docs, doc);
-      if (s.docs[local] !== doc) return false;
+      if (s.docs[local] !== doc) return -1;
       for (const id of ids) {
         const at = lowerBound(s.terms, id);
         if (at >= s.terms.length || s.terms[at] !== id) continue;
-        for (let i = s.starts[at]!, e = s.starts[at + 1]!; i < e; i++) if (s.local[i] === local) return true;
+        for (let i = s.starts[at]!, e = s.starts[at + 1]!; i < e; i++) {
+          if (s.local[i] === local && (best < 0 || s.first[i]! < best)) best = s.first[i]!;
+        }
       }
-      return false;
+      return best;
     }
     const log = this.log;
-    for (let i = 0; i < this.logLen; i += 3) if (log[i + 1] === doc && ids.includes(log[i]!)) return true;
-    return false;
+    for (let i = 0; i < this.logLen; i += 3) {
+      if (log[i + 1] !== doc || !ids.includes(log[i]!)) continue;
+      const f = log[i + 2]! >>> 8;
+      if (best < 0 || f < best) best = f;
+    }
+    return best;
   }
 
   /**
@@ -312,44 +340,66 @@ export class FullTextColumn {
     if (this.mark.length < this.words.size) this.mark = new Int32Array(Math.max(this.words.size * 2, 1024));
     const g = ++this.gen;
     const { seenDoc, tfAcc, alive } = this;
-    const found: number[] = [];
-    const visit = (doc: number, tf: number) => {
-      if (!alive[doc]) return;
-      if (seenDoc[doc] !== g) {
-        seenDoc[doc] = g;
-        tfAcc[doc] = 0;
-        found.push(doc);
-      }
-      tfAcc[doc]! += tf;
-    };
+    if (this.found.length < nDocs) this.found = new Int32Array(Math.max(1024, nDocs * 2));
+    const found = this.found;
+    let n = 0;
     if (ids.length) {
-      const sorted = [...ids].sort((a, b) => a - b);
+      // Ascending ids: in each segment the search for the next one starts where the last one ended.
+      const sorted = ids.length > 1 ? [...ids].sort((a, b) => a - b) : ids;
       for (const s of this.segments) {
+        const { terms, starts, local, tf, docs } = s;
+        let lo = 0;
         for (const id of sorted) {
-          const at = lowerBound(s.terms, id);
-          if (at >= s.terms.length || s.terms[at] !== id) continue;
-          for (let i = s.starts[at]!, e = s.starts[at + 1]!; i < e; i++) visit(s.docs[s.local[i]!]!, s.tf[i]!);
+          let hi = terms.length;
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (terms[mid]! < id) lo = mid + 1;
+            else hi = mid;
+          }
+          if (lo >= terms.length) break;
+          if (terms[lo] !== id) continue;
+          for (let i = starts[lo]!, e = starts[lo + 1]!; i < e; i++) {
+            const d = docs[local[i]!]!;
+            if (!alive[d]) continue;
+            if (seenDoc[d] !== g) {
+              seenDoc[d] = g;
+              tfAcc[d] = 0;
+              found[n++] = d;
+            }
+            tfAcc[d]! += tf[i]!;
+          }
         }
       }
       if (this.logLen) {
         const mark = this.mark;
         for (const id of ids) mark[id] = g;
         const log = this.log;
-        for (let i = 0; i < this.logLen; i += 3) if (mark[log[i]!] === g) visit(log[i + 1]!, log[i + 2]!);
+        for (let i = 0; i < this.logLen; i += 3) {
+          if (mark[log[i]!] !== g) continue;
+          const d = log[i + 1]!;
+          if (!alive[d]) continue;
+          if (seenDoc[d] !== g) {
+            seenDoc[d] = g;
+            tfAcc[d] = 0;
+            found[n++] = d;
+          }
+          tfAcc[d]! += log[i + 2]! & 255;
+        }
       }
     }
     const N = Math.max(1, this.liveDocs);
     const avg = this.lenSum / N || 1;
     // Lucene's idf: positive even for a word most papers have, so frequencies still order a small library.
-    const idf = Math.log(1 + (N - found.length + 0.5) / (found.length + 0.5));
-    const docs = Int32Array.from(found);
-    const scores = new Float64Array(found.length);
-    for (let i = 0; i < found.length; i++) {
-      const d = found[i]!;
+    const idf = Math.log(1 + (N - n + 0.5) / (n + 0.5));
+    const docs = found.slice(0, n);
+    const scores = new Float64Array(n);
+    const lens = this.lens;
+    for (let i = 0; i < n; i++) {
+      const d = docs[i]!;
       const tf = tfAcc[d]!;
-      scores[i] = idf * ((tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.lens[d]!) / avg)));
+      scores[i] = idf * ((tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * lens[d]!) / avg)));
     }
-    return { docs, scores, n: found.length };
+    return { docs, scores, n };
   }
 
   /** Folds the open log into a sealed segment (also called before a bulk build hands over). */
@@ -380,18 +430,22 @@ export class FullTextColumn {
     const fill = starts.slice(0, terms.length);
     const local = new Uint16Array(n);
     const tf = new Uint8Array(n);
+    const first = new Uint8Array(n);
     for (let i = 0; i < this.logLen; i += 3) {
       const at = fill[slotOf[log[i]!]!]!++;
       local[at] = localOf[log[i + 1]!]!;
-      tf[at] = log[i + 2]!;
+      tf[at] = log[i + 2]! & 255;
+      first[at] = log[i + 2]! >>> 8;
     }
     for (let t = 0; t < terms.length; t++) slotOf[terms[t]!] = -1;
-    this.segments.push({ docs, terms, starts, local, tf });
+    this.segments.push({ docs, terms, starts, local, tf, first });
     this.openDocs = [];
     this.log = new Int32Array(0);
     this.logLen = 0;
   }
 }
+
+const ASCII_RE = /^[\x00-\x7f]*$/;
 
 function pairHash(a: number, b: number): number {
   let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0xcc9e2d51);

@@ -444,7 +444,8 @@ export class LibraryIndex {
       if (t.kind === 'phrase') return t.scope === 'text' ? [{ tokens: t.tokens, prefix: false }] : [];
       return [{ tokens: [t.token], prefix: t.scope === 'text' && t.kind === 'prefix' && t.token.length >= 3 }];
     });
-    // Word ids of the patterns' first words: a row gets a snippet only when its text has one (a posting lookup, no file read).
+    // Word ids of the patterns' first words: a row gets a snippet only when its text has one, and the
+    // postings say where the first is (no file read to find out).
     const patternIds = [...new Set(patterns.flatMap((t) => this.fullText.wordIds(t.tokens[0]!, t.prefix)))];
     let snippetsLeft = patterns.length ? Math.max(0, opts.snippets ?? limit) : 0;
     const byKey = storagePaths(this.storageRoot).byKey;
@@ -474,15 +475,21 @@ export class LibraryIndex {
       if (!r || out.length >= limit) return;
       const key = r.key as string;
       let file: TextFile | undefined;
-      if (phrases.length) {
-        file = TextFile.read(path.join(byKey, r.folder as string, FULLTEXT_FILE));
-        if (!file || !phrases.every((t) => file!.has(t))) return;
-      }
       let snippet: Snippet | undefined;
-      if (snippetsLeft > 0 && this.fullText.holdsAny(key, patternIds)) {
-        snippetsLeft--;
-        file ??= TextFile.read(path.join(byKey, r.folder as string, FULLTEXT_FILE));
-        snippet = file?.snippet(patterns);
+      try {
+        if (phrases.length) {
+          file = TextFile.read(path.join(byKey, r.folder as string, FULLTEXT_FILE));
+          if (!file || !phrases.every((t) => file!.has(t))) return;
+        }
+        const place = snippetsLeft > 0 ? this.fullText.firstPlace(key, patternIds) : -1;
+        if (place >= 0) {
+          snippetsLeft--;
+          // Read where the column says the first query word is (a kB or two), not the whole text.
+          file ??= TextFile.read(path.join(byKey, r.folder as string, FULLTEXT_FILE), place);
+          snippet = file?.snippet(patterns);
+        }
+      } finally {
+        file?.close();
       }
       out.push(
         {

@@ -5,10 +5,12 @@
  * lower-casing it costs about as much as the rest of a search; a page of 50 rows would cost
  * several milliseconds. Instead the query word is looked for in the file's bytes (Buffer.indexOf,
  * in its lower-case, Capitalised and UPPER forms), and only a few hundred bytes around a candidate
- * are decoded and checked with the same rules as the tokenizer (findTerm). A word in another
- * case mix, or with letters outside ASCII, falls back to the whole text.
+ * are decoded and checked with the same rules as the tokenizer (findTerm). Which bytes are read
+ * first: where the column says the word first occurs (its place in 256ths of the text, ±1 kB), or
+ * the first 16 kB. A word in another case mix, or with letters outside ASCII, or not found where
+ * it was expected, falls back to the whole file.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { FULLTEXT_MAGIC } from '../storage/fulltext';
 import { findTerm, foldSameLength, snippetOf, type Snippet, type SnippetTerm } from './fullText';
 
@@ -31,50 +33,128 @@ function isSpaceByte(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0c || c === 0x09 || c === 0x0d;
 }
 
-/** A stored text, read once (its beginning first), asked several questions. */
+/**
+ * The first chunk of the file read last: one buffer reused (a search reads 50 files in a row;
+ * allocating 16 kB for each is a measurable part of it). The TextFile holding it gets a copy
+ * of its own when the next one is read.
+ */
+const scratch = Buffer.allocUnsafe(FIRST_CHUNK);
+let scratchOwner: TextFile | undefined;
+/** Bytes read each side of where the column says a word first is (its place is within 1/256 of the text, for ASCII text). */
+const AROUND = 1024;
+
+/** A stored text, read in part (around a hint, or its beginning), asked several questions, then closed. */
 export class TextFile {
+  /** File offset of buf[0]; index in buf where the text begins (0 when buf starts inside the text). */
+  private base = 0;
   private start: number;
+  private textStart: number;
+  private reachesEnd: boolean;
+  private complete: boolean;
   private whole: { text: string; folded: string } | undefined;
 
   private constructor(
-    private readonly file: string,
+    private fd: number | undefined,
     private buf: Buffer,
-    private complete: boolean,
+    textStart: number,
+    base: number,
+    reachesEnd: boolean,
   ) {
-    const nl = buf.indexOf(10);
-    this.start = nl < 0 ? buf.length : nl + 1;
+    this.textStart = textStart;
+    this.base = base;
+    this.start = Math.max(0, textStart - base);
+    this.reachesEnd = reachesEnd;
+    this.complete = base <= textStart && reachesEnd;
   }
 
-  /** The text at `file`, or undefined when there is none (missing, not a fulltext.txt). */
-  static read(file: string): TextFile | undefined {
-    let buf = Buffer.allocUnsafe(FIRST_CHUNK);
-    let n: number;
+  /**
+   * The text at `file`, or undefined when there is none (missing, not a fulltext.txt). `place`:
+   * where the word asked for first occurs, in 256ths of the text (FullTextColumn.firstPlace).
+   * Call close() after use.
+   */
+  static read(file: string, place?: number): TextFile | undefined {
+    let fd: number;
     try {
-      const fd = openSync(file, 'r');
-      try {
-        n = readSync(fd, buf, 0, FIRST_CHUNK, 0);
-      } finally {
-        closeSync(fd);
-      }
+      fd = openSync(file, 'r');
     } catch {
       return undefined;
     }
-    buf = buf.subarray(0, n);
-    if (buf.length < MAGIC.length || buf.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return undefined;
-    return new TextFile(file, buf, n < FIRST_CHUNK);
+    try {
+      if (scratchOwner) scratchOwner.ownBuffer();
+      const n = readSync(fd, scratch, 0, FIRST_CHUNK, 0);
+      const head = scratch.subarray(0, n);
+      if (head.length < MAGIC.length || head.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) {
+        closeSync(fd);
+        return undefined;
+      }
+      const nl = head.indexOf(10);
+      const textStart = nl < 0 ? n : nl + 1;
+      if (n < FIRST_CHUNK) {
+        closeSync(fd);
+        return (scratchOwner = new TextFile(undefined, head, textStart, 0, true));
+      }
+      if (place !== undefined && place > 0) {
+        const size = fstatSync(fd).size;
+        const textBytes = size - textStart;
+        const at = textStart + Math.floor((place / 256) * textBytes);
+        const from = Math.max(textStart, at - AROUND);
+        const to = Math.min(size, at + Math.ceil(textBytes / 256) + AROUND);
+        // Past the first chunk: read that window instead (into a buffer of its own: it may be larger than the scratch).
+        if (to > FIRST_CHUNK) {
+          const win = Buffer.allocUnsafe(to - from);
+          let got = 0;
+          while (got < win.length) {
+            const k = readSync(fd, win, got, win.length - got, from + got);
+            if (k === 0) break;
+            got += k;
+          }
+          scratchOwner = undefined;
+          return new TextFile(fd, win.subarray(0, got), textStart, from, from + got >= size);
+        }
+      }
+      return (scratchOwner = new TextFile(fd, head, textStart, 0, false));
+    } catch {
+      closeSync(fd);
+      return undefined;
+    }
   }
 
-  /** Reads the rest; false when the file has gone meanwhile. */
+  /** Closes the file (when it was not read to its end). */
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    if (scratchOwner === this) scratchOwner = undefined;
+  }
+
+  private ownBuffer(): void {
+    if (this.buf.buffer === scratch.buffer) this.buf = Buffer.from(this.buf);
+    scratchOwner = undefined;
+  }
+
+  /** Reads the whole file; false when that failed (what was read is then all there is to go on). */
   private readAll(): boolean {
     if (this.complete) return true;
+    if (this.fd === undefined) return false;
     try {
-      this.buf = readFileSync(this.file);
+      const size = fstatSync(this.fd).size;
+      const all = Buffer.allocUnsafe(size);
+      let at = 0;
+      while (at < all.length) {
+        const n = readSync(this.fd, all, at, all.length - at, at);
+        if (n === 0) break;
+        at += n;
+      }
+      this.buf = all.subarray(0, at);
     } catch {
       return false;
+    } finally {
+      this.close();
     }
+    if (scratchOwner === this) scratchOwner = undefined;
+    this.base = 0;
+    this.start = this.textStart;
+    this.reachesEnd = true;
     this.complete = true;
-    const nl = this.buf.indexOf(10);
-    this.start = nl < 0 ? this.buf.length : nl + 1;
     return true;
   }
 
@@ -97,13 +177,17 @@ export class TextFile {
       const w = this.wholeText();
       return snippetOf(w.text, terms, width, w.folded);
     }
-    // The window would reach past the bytes read so far: read the rest, so its end is the text's.
-    if (best + MARGIN > this.buf.length) this.readAll();
+    // The window would reach past the bytes read: read the whole file, so its ends are the text's.
+    if ((best + MARGIN > this.buf.length && !this.reachesEnd) || (best - MARGIN < this.start && this.base > this.textStart)) {
+      const abs = this.base + best;
+      if (this.readAll()) best = abs - this.base;
+    }
     const { buf, start } = this;
+    const atTextStart = this.base <= this.textStart;
     let from = Math.max(start, best - MARGIN);
     let to = Math.min(buf.length, best + MARGIN);
     // Cut at spaces, so the window starts and ends on whole characters and whole words.
-    if (from > start) {
+    if (from > start || !atTextStart) {
       let i = from;
       while (i < best && !isSpaceByte(buf[i]!)) i++;
       from = i < best ? i + 1 : best;
@@ -119,13 +203,13 @@ export class TextFile {
       const w = this.wholeText();
       return snippetOf(w.text, terms, width, w.folded);
     }
-    if (from > start && !s.before.startsWith('…')) s.before = '…' + s.before;
-    if (to < buf.length && !s.after.endsWith('…')) s.after += '…';
+    if ((from > start || !atTextStart) && !s.before.startsWith('…')) s.before = '…' + s.before;
+    if ((to < buf.length || !this.reachesEnd) && !s.after.endsWith('…')) s.after += '…';
     return s;
   }
 
   /**
-   * The byte offset of the first occurrence of `t` in its lower-case, Capitalised or UPPER form;
+   * The offset in buf of the first occurrence of `t` in its lower-case, Capitalised or UPPER form;
    * undefined when none is found this way (then only the whole text can tell: another case mix,
    * a word outside ASCII, or no occurrence at all).
    */
@@ -142,6 +226,7 @@ export class TextFile {
     if (!first || !ASCII.test(first)) return undefined;
     const forms = new Set([first, first[0]!.toUpperCase() + first.slice(1), first.toUpperCase()]);
     const { buf, start } = this;
+    const atTextStart = this.base <= this.textStart;
     const span = t.tokens.reduce((a, k) => a + k.length + 8, 0) + (t.prefix ? 64 : 8);
     let best = -1;
     for (const form of forms) {
@@ -149,7 +234,8 @@ export class TextFile {
       const hay = best < 0 ? buf : buf.subarray(0, best);
       let tries = 0;
       for (let p = hay.indexOf(form, start, 'latin1'); p >= 0; p = hay.indexOf(form, p + 1, 'latin1')) {
-        if (p > start && isWordByte(buf[p - 1]!)) continue;
+        // At the first byte of a window inside the text, the byte before is unknown: not taken.
+        if (p > start ? isWordByte(buf[p - 1]!) : !atTextStart) continue;
         // Many places that are not whole words (a short word inside longer ones): one pass over the whole text is cheaper.
         if (++tries > 8) return undefined;
         const end = Math.min(buf.length, p + span);
@@ -157,7 +243,7 @@ export class TextFile {
         const m = findTerm(foldSameLength(sub), t.tokens, t.prefix);
         if (!m || m.at !== 0) continue;
         // The check ran (almost) to the end of the bytes decoded, maybe into a cut character: the word may go on past them.
-        if (m.len >= sub.length - 2 && (end < buf.length || !this.complete)) return undefined;
+        if (m.len >= sub.length - 2 && (end < buf.length || !this.reachesEnd)) return undefined;
         best = p;
         break;
       }
