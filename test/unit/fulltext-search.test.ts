@@ -89,6 +89,12 @@ test('holdsAny: a posting lookup per paper, in sealed segments and in the open l
   assert.equal(col.holdsAny('k1', col.wordIds('wor', true)), true, 'prefix ids');
   assert.equal(col.holdsAny('k1', col.wordIds('the', true)), false, '"there" is in the even ones only');
   assert.equal(col.holdsAny('missing', ids('odd')), false);
+  col.beginQuery();
+  col.hits(ids('odd'));
+  assert.equal(col.placeOf('k1'), 0);
+  assert.equal(col.placeOf('k2'), -1, 'not a paper of this query’s words');
+  col.beginQuery();
+  assert.equal(col.placeOf('k1'), -1, 'a new query forgets the last one’s');
 });
 
 test('snippets and phrase checks read from the file agree with the whole-text definitions (cases, diacritics, past the first 16 kB, across lines)', () => {
@@ -162,9 +168,13 @@ test('snippets read around the place the column gives for the first word are tho
         const ids = col.wordIds(w, false);
         const place = col.firstPlace(`k${d}`, ids);
         assert.ok(place >= 0, `k${d} ${w}`);
+        // What a search's ranking records, without a lookup, is the same place.
+        col.beginQuery();
+        col.hits(ids);
+        assert.equal(col.placeOf(`k${d}`), place);
         if (place > 64) far++;
         const terms = [{ tokens: [w], prefix: false }];
-        const f = TextFile.read(path.join(dir, `k${d}.txt`), place)!;
+        const f = TextFile.read(path.join(dir, `k${d}.txt`), place, col.textLength(`k${d}`))!;
         const fast = f.snippet(terms);
         f.close();
         const whole = snippetOf(texts[d]!, terms)!;

@@ -52,6 +52,8 @@ export class FullTextColumn {
   private readonly docOfKey = new Map<string, number>();
   private alive = new Uint8Array(0);
   private lens = new Uint32Array(0);
+  /** Characters of each paper's text (where a place in 256ths of it is, in the file). */
+  private chars = new Uint32Array(0);
   private liveDocs = 0;
   private lenSum = 0;
   private segments: Segment[] = [];
@@ -70,6 +72,10 @@ export class FullTextColumn {
   private tfAcc = new Int32Array(0);
   private seenDoc = new Int32Array(0);
   private found = new Int32Array(0);
+  /** Per paper, the earliest place of the words hits() found in it since beginQuery(), valid where placeGen is queryGen. */
+  private place = new Uint8Array(0);
+  private placeGen = new Int32Array(0);
+  private queryGen = 1;
   private sealSlot = new Int32Array(0);
   private sealLocal = new Int32Array(0);
 
@@ -110,6 +116,9 @@ export class FullTextColumn {
       const l = new Uint32Array(cap);
       l.set(this.lens);
       this.lens = l;
+      const ch = new Uint32Array(cap);
+      ch.set(this.chars);
+      this.chars = ch;
       const pa = new Int32Array(cap);
       pa.set(this.pairAt);
       this.pairAt = pa;
@@ -118,6 +127,7 @@ export class FullTextColumn {
       this.pairLen = pl;
     }
     this.alive[doc] = 1;
+    this.chars[doc] = text.length;
     this.liveDocs++;
     // Per word: (count << 8) | where it first occurs, in 256ths of the text.
     const counts = new Map<number, number>();
@@ -259,6 +269,27 @@ export class FullTextColumn {
     return best;
   }
 
+  /** Starts a query: placeOf() then answers for the words of the hits() calls made from here on. */
+  beginQuery(): void {
+    this.queryGen++;
+  }
+
+  /**
+   * Where the first word of this query's hits() calls occurs in `key`'s text (256ths of it), or
+   * -1 when none of them does: what firstPlace would say for those words, without a lookup.
+   */
+  /** Characters of `key`'s text (0 when it has none here). */
+  textLength(key: string): number {
+    const doc = this.docOfKey.get(key);
+    return doc === undefined ? 0 : this.chars[doc]!;
+  }
+
+  placeOf(key: string): number {
+    const doc = this.docOfKey.get(key);
+    if (doc === undefined || doc >= this.placeGen.length || this.placeGen[doc] !== this.queryGen) return -1;
+    return this.place[doc]!;
+  }
+
   /**
    * The papers that may hold the phrase `tokens` (exact words, in this order): every word, and
    * every adjacent pair in the paper's pair filter. Scored as the sum of the words' BM25. A few
@@ -341,6 +372,15 @@ export class FullTextColumn {
     const g = ++this.gen;
     const { seenDoc, tfAcc, alive } = this;
     if (this.found.length < nDocs) this.found = new Int32Array(Math.max(1024, nDocs * 2));
+    if (this.placeGen.length < nDocs) {
+      const pg = new Int32Array(Math.max(1024, nDocs * 2));
+      pg.set(this.placeGen);
+      this.placeGen = pg;
+      const pl = new Uint8Array(pg.length);
+      pl.set(this.place);
+      this.place = pl;
+    }
+    const { place, placeGen, queryGen: qg } = this;
     const found = this.found;
     let n = 0;
     if (ids.length) {
@@ -358,6 +398,7 @@ export class FullTextColumn {
           }
           if (lo >= terms.length) break;
           if (terms[lo] !== id) continue;
+          const first = s.first;
           for (let i = starts[lo]!, e = starts[lo + 1]!; i < e; i++) {
             const d = docs[local[i]!]!;
             if (!alive[d]) continue;
@@ -367,6 +408,10 @@ export class FullTextColumn {
               found[n++] = d;
             }
             tfAcc[d]! += tf[i]!;
+            if (placeGen[d] !== qg) {
+              placeGen[d] = qg;
+              place[d] = first[i]!;
+            } else if (first[i]! < place[d]!) place[d] = first[i]!;
           }
         }
       }
@@ -384,6 +429,11 @@ export class FullTextColumn {
             found[n++] = d;
           }
           tfAcc[d]! += log[i + 2]! & 255;
+          const f = log[i + 2]! >>> 8;
+          if (placeGen[d] !== qg) {
+            placeGen[d] = qg;
+            place[d] = f;
+          } else if (f < place[d]!) place[d] = f;
         }
       }
     }

@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
-import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { ScholarError } from '../errors';
 import { keyToFolderName } from '../storage/keys';
 import { FULLTEXT_FILE, jobStatePath, METADATA_FILE, storagePaths } from '../storage/layout';
@@ -438,15 +438,13 @@ export class LibraryIndex {
     // a few more rows than shown and drop those whose text does not hold it.
     const phrases: SnippetTerm[] = q.text.flatMap((t) => (t.kind === 'phrase' && t.scope === 'text' ? [{ tokens: t.tokens, prefix: false }] : []));
     const ask = phrases.length ? limit + Math.ceil(limit / 8) + 4 : limit;
+    this.fullText.beginQuery();
     const page = this.textSearch().search(q, ask, offset, (ids) => this.loadText(ids), { column: this.fullText });
     if (!page.ids.length) return [];
     const patterns: SnippetTerm[] = q.text.flatMap((t) => {
       if (t.kind === 'phrase') return t.scope === 'text' ? [{ tokens: t.tokens, prefix: false }] : [];
       return [{ tokens: [t.token], prefix: t.scope === 'text' && t.kind === 'prefix' && t.token.length >= 3 }];
     });
-    // Word ids of the patterns' first words: a row gets a snippet only when its text has one, and the
-    // postings say where the first is (no file read to find out).
-    const patternIds = [...new Set(patterns.flatMap((t) => this.fullText.wordIds(t.tokens[0]!, t.prefix)))];
     let snippetsLeft = patterns.length ? Math.max(0, opts.snippets ?? limit) : 0;
     const byKey = storagePaths(this.storageRoot).byKey;
     const rows = new Map<number, Record<string, SqlValue>>();
@@ -455,9 +453,20 @@ export class LibraryIndex {
       const sql = `SELECT e.id, e.key, e.folder, e.title, e.year, e.venue, e.type, e.doi, e.has_pdf, e.doi_status, e.pdf_status,
         (SELECT group_concat(family, '; ') FROM (SELECT family FROM authors a WHERE a.key = e.key ORDER BY pos)) AS authors
         FROM entries e WHERE e.id IN (${chunk.map(() => '?').join(',')})`;
-      // Arrays, not getAsObject: sql.js asks for the column names again on every row.
-      const stmt = this.live().prepare(sql, chunk);
+      // Prepared once per page size (preparing this statement costs about as much as running it);
+      // sql.js frees every statement on export(), so a closed one is prepared again.
+      let stmt = this.hitStatements.get(chunk.length);
       try {
+        stmt?.bind(chunk);
+      } catch {
+        stmt = undefined;
+      }
+      if (!stmt) {
+        stmt = this.live().prepare(sql, chunk);
+        this.hitStatements.set(chunk.length, stmt);
+      }
+      try {
+        // Arrays, not getAsObject: sql.js asks for the column names again on every row.
         const names = stmt.getColumnNames();
         while (stmt.step()) {
           const v = stmt.get();
@@ -466,7 +475,7 @@ export class LibraryIndex {
           rows.set(r.id as number, r);
         }
       } finally {
-        stmt.free();
+        stmt.reset();
       }
     }
     const out: SearchHit[] = [];
@@ -481,11 +490,12 @@ export class LibraryIndex {
           file = TextFile.read(path.join(byKey, r.folder as string, FULLTEXT_FILE));
           if (!file || !phrases.every((t) => file!.has(t))) return;
         }
-        const place = snippetsLeft > 0 ? this.fullText.firstPlace(key, patternIds) : -1;
+        // The ranking's postings recorded where the first query word of each paper is.
+        const place = snippetsLeft > 0 ? this.fullText.placeOf(key) : -1;
         if (place >= 0) {
           snippetsLeft--;
           // Read where the column says the first query word is (a kB or two), not the whole text.
-          file ??= TextFile.read(path.join(byKey, r.folder as string, FULLTEXT_FILE), place);
+          file ??= TextFile.read(path.join(byKey, r.folder as string, FULLTEXT_FILE), place, this.fullText.textLength(key));
           snippet = file?.snippet(patterns);
         }
       } finally {
@@ -539,6 +549,8 @@ export class LibraryIndex {
   }
 
   private search_: TextSearch | undefined;
+  /** The statement that reads a page of hits, by page size (search). */
+  private readonly hitStatements = new Map<number, Statement>();
   private readonly fullText = new FullTextColumn();
   private fullTextLoad: Promise<void> | undefined;
   private fullTextLoaded = false;

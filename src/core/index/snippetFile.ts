@@ -42,6 +42,8 @@ const scratch = Buffer.allocUnsafe(FIRST_CHUNK);
 let scratchOwner: TextFile | undefined;
 /** Bytes read each side of where the column says a word first is (its place is within 1/256 of the text, for ASCII text). */
 const AROUND = 1024;
+/** The header line is some 110 bytes (storage/fulltext.ts). */
+const HEADER_MAX = 256;
 
 /** A stored text, read in part (around a hint, or its beginning), asked several questions, then closed. */
 export class TextFile {
@@ -72,7 +74,7 @@ export class TextFile {
    * where the word asked for first occurs, in 256ths of the text (FullTextColumn.firstPlace).
    * Call close() after use.
    */
-  static read(file: string, place?: number): TextFile | undefined {
+  static read(file: string, place?: number, textLength?: number): TextFile | undefined {
     let fd: number;
     try {
       fd = openSync(file, 'r');
@@ -81,42 +83,49 @@ export class TextFile {
     }
     try {
       if (scratchOwner) scratchOwner.ownBuffer();
-      const n = readSync(fd, scratch, 0, FIRST_CHUNK, 0);
-      const head = scratch.subarray(0, n);
-      if (head.length < MAGIC.length || head.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) {
+      // Where the word is expected, in bytes of the text (characters: the same for ASCII text).
+      const at = place !== undefined && place > 0 && textLength ? Math.floor((place / 256) * textLength) : 0;
+      const span = textLength ? Math.ceil(textLength / 256) : 0;
+      if (at + span + AROUND + HEADER_MAX < FIRST_CHUNK) {
+        const n = readSync(fd, scratch, 0, FIRST_CHUNK, 0);
+        const head = scratch.subarray(0, n);
+        const textStart = TextFile.header(head);
+        if (textStart < 0) {
+          closeSync(fd);
+          return undefined;
+        }
+        const complete = n < FIRST_CHUNK;
+        if (complete) closeSync(fd);
+        return (scratchOwner = new TextFile(complete ? undefined : fd, head, textStart, 0, complete));
+      }
+      // Far into the text: its header line, then the window around the place (one byte more, to tell whether the file goes on).
+      const n = readSync(fd, scratch, 0, HEADER_MAX, 0);
+      const textStart = TextFile.header(scratch.subarray(0, n));
+      if (textStart < 0) {
         closeSync(fd);
         return undefined;
       }
-      const nl = head.indexOf(10);
-      const textStart = nl < 0 ? n : nl + 1;
-      if (n < FIRST_CHUNK) {
-        closeSync(fd);
-        return (scratchOwner = new TextFile(undefined, head, textStart, 0, true));
+      const from = textStart + Math.max(0, at - AROUND);
+      const len = span + 2 * AROUND;
+      const win = Buffer.allocUnsafe(len + 1);
+      let got = 0;
+      while (got < win.length) {
+        const k = readSync(fd, win, got, win.length - got, from + got);
+        if (k === 0) break;
+        got += k;
       }
-      if (place !== undefined && place > 0) {
-        const size = fstatSync(fd).size;
-        const textBytes = size - textStart;
-        const at = textStart + Math.floor((place / 256) * textBytes);
-        const from = Math.max(textStart, at - AROUND);
-        const to = Math.min(size, at + Math.ceil(textBytes / 256) + AROUND);
-        // Past the first chunk: read that window instead (into a buffer of its own: it may be larger than the scratch).
-        if (to > FIRST_CHUNK) {
-          const win = Buffer.allocUnsafe(to - from);
-          let got = 0;
-          while (got < win.length) {
-            const k = readSync(fd, win, got, win.length - got, from + got);
-            if (k === 0) break;
-            got += k;
-          }
-          scratchOwner = undefined;
-          return new TextFile(fd, win.subarray(0, got), textStart, from, from + got >= size);
-        }
-      }
-      return (scratchOwner = new TextFile(fd, head, textStart, 0, false));
+      return new TextFile(fd, win.subarray(0, Math.min(got, len)), textStart, from, got <= len);
     } catch {
       closeSync(fd);
       return undefined;
     }
+  }
+
+  /** Where the text begins in bytes that start the file, or -1 when they are not a fulltext.txt. */
+  private static header(head: Buffer): number {
+    if (head.length < MAGIC.length || head.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return -1;
+    const nl = head.indexOf(10);
+    return nl < 0 ? (head.length < HEADER_MAX ? head.length : -1) : nl + 1;
   }
 
   /** Closes the file (when it was not read to its end). */
