@@ -203,3 +203,27 @@ test('a file that is not a stored text gives no snippet and holds nothing', () =
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('hits over many segments (two-level search of their words) finds exactly the papers holding any of the ids, for word and prefix id lists', () => {
+  const rnd = prng(3);
+  const V = Array.from({ length: 5000 }, (_, i) => 'w' + i.toString(36));
+  const col = new FullTextColumn();
+  const docs: Set<string>[] = [];
+  for (let d = 0; d < 700; d++) {
+    const ws: string[] = [];
+    for (let i = 0; i < 300; i++) ws.push(V[Math.floor(rnd() ** 2 * V.length)]!);
+    docs.push(new Set(ws));
+    col.set(`k${d}`, ws.join(' '));
+  }
+  for (let q = 0; q < 300; q++) {
+    const pre = 'w' + Math.floor(rnd() * 36).toString(36) + (q % 3 ? Math.floor(rnd() * 36).toString(36) : '');
+    const ids = col.wordIds(pre, q % 3 !== 2);
+    const h = col.hits(ids);
+    const got = new Set(Array.from(h.docs.subarray(0, h.n), (d) => col.keyOf(d)));
+    const want = new Set<string>();
+    docs.forEach((ws, d) => {
+      for (const w of ws) if (q % 3 !== 2 ? w.startsWith(pre) : w === pre) return void want.add(`k${d}`);
+    });
+    assert.deepEqual([...got].sort(), [...want].sort(), pre);
+  }
+});
