@@ -123,6 +123,7 @@ export class PdfCommands {
       this.session.invalidateMetadata(node.key);
       this.tree.refreshNow();
       this.log.info(`attach: ${name} → ${node.key} (${r.verified}, ${source})`);
+      if (r.status === 'stored' && r.fulltext && typeof r.fulltext === 'object') this.log.warn(`attach: ${node.key}: no full text (${r.fulltext.failed})`);
       void vscode.window.showInformationMessage(vscode.l10n.t('Scholar: {0} attached to {1}{2}.', name, node.key, r.verified === 'manual' ? vscode.l10n.t(' (kept by hand: it does not name the entry)') : vscode.l10n.t(' (verified by {0})', r.verified)));
       return { key: node.key, status: 'stored', verified: r.verified, file };
     } catch (err) {

@@ -39,6 +39,7 @@ export const COMMAND_IDS = [
   'scholar.attachFromDownloads',
   'scholar.importZotero',
   'scholar.importFolder',
+  'scholar.extractFulltext',
   // features
   'scholar.addEntry',
   'scholar.updateEntries',

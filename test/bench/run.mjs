@@ -633,6 +633,8 @@ async function parseFigure() {
 async function fulltextFigure() {
   const args = QUICK ? ['--pdfs', '100', '--papers', '1000', '--queries', '50'] : ['--pdfs', '1000', '--papers', '10000'];
   const r = JSON.parse(await runNode(path.join(outDir, 'fulltext.js'), [...args, '--worker', path.join(root, 'dist/pdfTextWorker.js')]));
+  // --note: the conditions of the run (what else the shared machine was doing), printed with the section.
+  if (opt('--note')) r.note = opt('--note');
   log(`fulltext: ${r.extraction.pdfs} PDFs at ${r.extraction.pdfsPerSec}/s, event loop p99 ${r.extraction.eventLoop.p99Ms} ms; search p95 ${r.search.overall.p95Ms} ms over ${r.search.papers} texts`);
   return r;
 }
@@ -655,12 +657,12 @@ function fulltextSection(r) {
     '',
     ...(r.note ? [`**Conditions of this run.** ${r.note}`] : []),
     '',
-    `**Search with full text.** ${int(s.papers)} papers with a synthetic text of ${int(s.wordsPerPaper)} words each (${f1(s.textMb)} MB of \`fulltext.txt\` on disk; words drawn Zipf-like from the title words of \`test/fixtures/corpus\` and 80,000 made-up rarer ones), metadata in the index as usual. \`LibraryIndex.search\` with limit 50 and snippets for the hits (read back from the files, as the dashboard, the tree filter and \`scholar search\` get them), ${s.queriesPerKind} queries of each kind:`,
+    `**Search with full text.** ${int(s.papers)} papers with a synthetic text of ${int(s.wordsPerPaper)} words each (${f1(s.textMb)} MB of \`fulltext.txt\` on disk; words drawn Zipf-like from the title words of \`test/fixtures/corpus\` and 80,000 made-up rarer ones), metadata in the index as usual. \`LibraryIndex.search\` with limit 50 and ${s.snippets >= 50 ? 'a snippet for every row returned whose text has a query word' : `snippets for the first ${s.snippets} rows`} (read from the rows' files after the ranking, as the dashboard, the tree filter and \`scholar search\` get them), ${s.queriesPerKind} queries of each kind. The CPU columns are the process's CPU time per search (user + system, \`process.cpuUsage\`; the worker thread is idle then, GC threads count): the cost of a search without the waits that a loaded machine adds to the wall-clock columns.${s.loadDuringQueries ? ` Load average at the end of the queries: ${s.loadDuringQueries.join(' ')} (2 cores).` : ''}`,
     '',
-    '| query | p50 | p95 | max | hits (mean) | hits with a snippet |',
-    '|---|---|---|---|---|---|',
-    ...Object.entries(s.kinds).map(([k, v]) => `| ${k} | ${f1(v.p50Ms)} ms | **${f1(v.p95Ms)} ms** | ${f1(v.maxMs)} ms | ${f1(v.meanHits)} | ${pct(v.withSnippet)} |`),
-    `| **all** | ${f1(s.overall.p50Ms)} ms | **${f1(s.overall.p95Ms)} ms** | ${f1(s.overall.maxMs)} ms | | |`,
+    '| query | p50 | p95 | max | CPU p50 / p95 | hits (mean) | hits with a snippet |',
+    '|---|---|---|---|---|---|---|',
+    ...Object.entries(s.kinds).map(([k, v]) => `| ${k} | ${f1(v.p50Ms)} ms | **${f1(v.p95Ms)} ms** | ${f1(v.maxMs)} ms | ${v.cpuP50Ms === undefined ? '–' : `${f1(v.cpuP50Ms)} / ${f1(v.cpuP95Ms)} ms`} | ${f1(v.meanHits)} | ${pct(v.withSnippet)} |`),
+    `| **all** | ${f1(s.overall.p50Ms)} ms | **${f1(s.overall.p95Ms)} ms** | ${f1(s.overall.maxMs)} ms | ${s.overall.cpuP50Ms === undefined ? '–' : `${f1(s.overall.cpuP50Ms)} / ${f1(s.overall.cpuP95Ms)} ms`} | | |`,
     '',
     `Loading the column from the ${int(s.papers)} files (\`warmFullText\`, at open; in slices that yield): ${f1(s.load.ms / 1000)} s, event-loop delay p99 ${f1(s.load.eventLoop.p99Ms)} ms, max ${f1(s.load.eventLoop.maxMs)} ms. The column holds ${int(s.column.words)} distinct words and ${int(s.column.postings)} postings in ${f1(s.column.typedArrayBytes / 1e6)} MB of typed arrays (heap growth ${f1(s.column.heapMb)} MB).`,
   ];

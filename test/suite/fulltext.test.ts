@@ -50,3 +50,35 @@ test('full text: a stored PDF\'s text is searched with text: and shown as a snip
     fs.rmSync(bib.fsPath, { force: true });
   }
 }, { timeoutMs: 90_000 });
+
+test('full text: Scholar: Extract Full Text of Stored PDFs extracts the text of a stored PDF that has none, through the writer, and it is searchable', async () => {
+  const api = await scholarApi();
+  const folder = vscode.workspace.workspaceFolders![0]!;
+  const lib = await api.session.library(folder);
+  const repo = path.resolve(__dirname, '../..');
+  // pdfTeX, Times Type 1, two columns (test/fixtures/pdf/README.md).
+  const pdf = path.join(repo, 'test/fixtures/pdf/pdftex-twocol.pdf');
+  const key = 'fulltext-cmd';
+  const bib = await writeWorkspaceFile(api, 'fulltext/fulltext-cmd.bib', `@article{${key},\n  title = {Wavefront Theory of Typed Yield Curves},\n  year = {2020}\n}\n`);
+  try {
+    const tmp = path.join(storagePaths(lib.root).tmp, `${key}.pdf`);
+    fs.copyFileSync(pdf, tmp);
+    const bytes = fs.readFileSync(pdf);
+    await lib.writer.writeMetadata(key, { title: 'Wavefront Theory of Typed Yield Curves', year: 2020 });
+    await lib.writer.commitPdf(key, tmp, { sourceUrl: 'file', source: 'entry', sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, retrievedAt: new Date().toISOString(), verified: 'title' });
+    const textFile = path.join(storagePaths(lib.root).byKey, key, 'fulltext.txt');
+    assert.ok(!fs.existsSync(textFile));
+    const r = await vscode.commands.executeCommand<{ cancelled: boolean; stored: number; failed: number }>('scholar.extractFulltext');
+    assert.equal(r?.cancelled, false);
+    assert.ok((r?.stored ?? 0) >= 1, JSON.stringify(r));
+    assert.match(fs.readFileSync(textFile, 'utf8'), /^scholar-fulltext 1 sha256=[0-9a-f]{64} /);
+    const keys = (await vscode.commands.executeCommand<string[]>('scholar.searchLibrary', 'text:incomprehensibilities')) ?? [];
+    assert.ok(keys.includes(key), JSON.stringify(keys));
+    // Nothing left to do: a second run extracts nothing.
+    const again = await vscode.commands.executeCommand<{ stored: number }>('scholar.extractFulltext');
+    assert.equal(again?.stored, 0);
+  } finally {
+    await vscode.commands.executeCommand('scholar.clearFilter');
+    fs.rmSync(bib.fsPath, { force: true });
+  }
+}, { timeoutMs: 90_000 });

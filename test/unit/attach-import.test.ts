@@ -17,6 +17,7 @@ import { importFromFolder, importFromZotero } from '../../src/core/import/run';
 import { readZoteroLibrary } from '../../src/core/import/zotero';
 import { loadSqlJs, LibraryIndex } from '../../src/core/index/library';
 import { GITIGNORE_TEXT } from '../../src/core/storage/gitignore';
+import { parseFulltext } from '../../src/core/storage/fulltext';
 import { runCli } from '../../src/cli/main';
 import { buildZoteroDataDir, treeDigest } from './zotero-fixture';
 import { sink } from './cli-helpers';
@@ -102,7 +103,13 @@ test('attach: a PDF naming the DOI is copied through the writer, verified, with 
     assert.equal(meta.provenance.pdf, 'user');
     assert.equal(meta.title, 'Measuring Citation Drift in Long-Running Bibliographies');
     assert.equal(lib.index.get('drift2019')?.pdf?.verified, 'doi');
-    assert.deepEqual(fs.readdirSync(path.join(dir, 'storage/by_key/drift2019')).sort(), ['metadata.json', 'paper.pdf']);
+    // Its text, for full-text search, through the same writer: tied to this PDF by its hash, in the index's column.
+    assert.equal(r.status === 'stored' && r.fulltext, 'stored');
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'storage/by_key/drift2019')).sort(), ['fulltext.txt', 'metadata.json', 'paper.pdf']);
+    const text = parseFulltext(fs.readFileSync(path.join(dir, 'storage/by_key/drift2019/fulltext.txt'), 'utf8'))!;
+    assert.equal(text.sha256, sha(PDF('paper-a')));
+    assert.match(text.text, /reproducibility/i);
+    assert.deepEqual(lib.index.search('text:reproducibility').map((h) => h.key), ['drift2019']);
     // A second attach does not replace it unless asked to.
     const again = await attachPdf(lib, ref, PDF('paper-c'), { source: 'user' });
     assert.deepEqual(again, { status: 'exists', verified: 'doi' });
@@ -126,7 +133,7 @@ test('attach: a PDF naming neither DOI nor title is not kept unless the user say
     assert.equal(kept.status === 'stored' && kept.verified, 'manual');
     const meta = JSON.parse(fs.readFileSync(path.join(dir, 'storage/by_key/tolerant2021/metadata.json'), 'utf8'));
     assert.equal(meta.pdf.verified, 'manual');
-    assert.deepEqual(fs.readdirSync(path.join(dir, 'storage/by_key/tolerant2021')).sort(), ['metadata.json', 'paper.pdf']);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'storage/by_key/tolerant2021')).sort(), ['fulltext.txt', 'metadata.json', 'paper.pdf']);
   } finally {
     await lib.close();
   }
@@ -294,6 +301,11 @@ test('Import from Folder matches files by the DOI or title in their text, whatev
     assert.match(r.unmatched.find((u) => u.label === 'broken.pdf')!.reason, /E_PDF_TRUNCATED|E_NOT_PDF/);
     assert.match(r.unmatched.find((u) => u.label === 'birds.pdf')!.reason, /opts out/, 'the bird paper is the opted-out entry’s');
     assert.equal(JSON.parse(fs.readFileSync(path.join(storage, 'by_key/tolerant2021/metadata.json'), 'utf8')).pdf.sourceUrl, `file:${path.join('sub', 'download (3).pdf')}`);
+    // The imported PDFs' texts are extracted at the end of the import, by the same writer.
+    for (const [key, pdf] of [['drift2019', 'paper-a'], ['tolerant2021', 'paper-b']] as const) {
+      assert.equal(parseFulltext(fs.readFileSync(path.join(storage, `by_key/${key}/fulltext.txt`), 'utf8'))?.sha256, sha(PDF(pdf)), key);
+    }
+    assert.deepEqual(lib.index.search('text:tolerant').map((h) => h.key), ['tolerant2021']);
   } finally {
     await lib.close();
   }

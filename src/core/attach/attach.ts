@@ -8,11 +8,12 @@ import { createReadStream } from 'node:fs';
 import { copyFile, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { ScholarError } from '../errors';
+import { errorMessage, isAbortError, ScholarError } from '../errors';
 import { inspectPdf, verifyPdfText, type PdfFacts, type PdfVerdict } from '../pdf/inspect';
 import { downloadTempPath } from '../storage/layout';
 import type { Metadata, MetadataPatch, PdfVerification } from '../storage/metadata';
 import type { Library } from '../jobs/library';
+import { extractFulltext, type FulltextOutcome } from '../fulltext/extract';
 
 export interface AttachTarget {
   key: string;
@@ -31,11 +32,25 @@ export interface AttachOptions {
   acceptMismatch?: boolean;
   /** Replace a PDF the entry already has. */
   replace?: boolean;
+  /**
+   * Extract the stored PDF's text for full-text search (pdf.js in the worker pool, written by the
+   * same writer) before returning (default true). An import passes false and extracts its PDFs
+   * together at the end.
+   */
+  fulltext?: boolean;
   signal?: AbortSignal;
 }
 
 export type AttachResult =
-  | { status: 'stored'; verified: PdfVerification; meta: Metadata; sha256: string; size: number }
+  | {
+      status: 'stored';
+      verified: PdfVerification;
+      meta: Metadata;
+      sha256: string;
+      size: number;
+      /** What became of its text (absent when not asked); a failure leaves the PDF stored. */
+      fulltext?: FulltextOutcome | { failed: string };
+    }
   /** The file is a PDF but names neither the DOI nor the title; nothing was changed. */
   | { status: 'mismatch'; verdict: PdfVerdict }
   /** The entry has a PDF already; nothing was changed. */
@@ -71,6 +86,7 @@ export async function attachPdf(lib: Library, target: AttachTarget, file: string
   const lock = await lib.locks.tryLock(target.key);
   if (!lock) throw new ScholarError('E_LOCKED', `another Scholar process is working on ${target.key}; try again in a moment`, { key: target.key });
   const temp = await downloadTempPath(lib.root, target.key, 'pdf');
+  let released = false;
   try {
     await copyFile(file, temp);
     const size = (await stat(temp)).size;
@@ -94,12 +110,20 @@ export async function attachPdf(lib: Library, target: AttachTarget, file: string
       // The .bib's fields only for an entry the library does not know: never over what a service supplied.
       [...(target.patch && !known ? [target.patch] : []), { provenance: { pdf: opts.source } }],
     );
-    return { status: 'stored', verified, meta, sha256, size };
+    await lock.release();
+    released = true;
+    // After the lock: extraction reads the stored file only, and a slow PDF must not hold the key.
+    if (opts.fulltext === false) return { status: 'stored', verified, meta, sha256, size };
+    const fulltext = await extractFulltext(lib, target.key, opts.signal).catch((err: unknown): { failed: string } => {
+      if (isAbortError(err)) throw err;
+      return { failed: errorMessage(err) };
+    });
+    return { status: 'stored', verified, meta, sha256, size, fulltext };
   } catch (err) {
     // commitPdf renamed the temp away on success; anything left is ours to remove.
     await rm(temp, { force: true });
     throw err;
   } finally {
-    await lock.release();
+    if (!released) await lock.release();
   }
 }

@@ -10,6 +10,7 @@ import { errorCode, errorMessage, isAbortError } from '../errors';
 import { inspectPdf } from '../pdf/inspect';
 import { pdfPath } from '../storage/layout';
 import { attachPdf, checkPdfFile } from '../attach/attach';
+import { extractMissingFulltext } from '../fulltext/extract';
 import type { Library } from '../jobs/library';
 import { EntryMatcher, type EntryRef, type MatchedBy } from './match';
 import type { ZoteroLibrary } from './zotero';
@@ -95,7 +96,7 @@ async function apply(source: ImportSource, dir: string, entries: EntryRef[], can
         done.add(ref.key);
         return { key: ref.key, file: c.file, by, status: 'would_store', verified: verdict };
       }
-      const r = await attachPdf(opts.lib, ref, c.file, { source, origin: c.origin, signal: opts.signal });
+      const r = await attachPdf(opts.lib, ref, c.file, { source, origin: c.origin, signal: opts.signal, fulltext: false });
       if (r.status === 'mismatch') return { key: ref.key, file: c.file, by, status: 'rejected', reason: r.verdict === 'unverified' ? NO_TEXT : NAMES_NEITHER };
       done.add(ref.key);
       return r.status === 'stored' ? { key: ref.key, file: c.file, by, status: 'stored', verified: r.verified } : { key: ref.key, file: c.file, by, status: 'exists' };
@@ -119,6 +120,10 @@ async function apply(source: ImportSource, dir: string, entries: EntryRef[], can
   await Promise.all(Array.from({ length: Math.min(IMPORT_CONCURRENCY, list.length) }, worker));
   // A rejected copy does not count against an entry another copy was kept for.
   const matched = results.flat().filter((x) => !(x.status === 'rejected' && done.has(x.key)));
+  // The texts of the PDFs stored, for full-text search: after the copies, all together (the pool
+  // keeps its worker busy), so that pdf.js does not slow the matching. A failure leaves the PDF stored.
+  const storedKeys = matched.filter((x) => x.status === 'stored').map((x) => x.key);
+  if (opts.lib && storedKeys.length) await extractMissingFulltext(opts.lib, { keys: storedKeys, signal: opts.signal });
   const count = (st: MatchedFile['status']) => matched.filter((x) => x.status === st).length;
   const withoutPdf = entries.filter((e) => !e.optOut && !done.has(e.key) && !hasPdf(e.key)).map((e) => e.key);
   return {

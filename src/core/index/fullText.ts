@@ -4,30 +4,46 @@
  *
  * Why segments: a library of 10,000 PDFs holds some 15 million (word, paper) pairs. Postings are
  * grouped in sealed segments of up to SEGMENT_DOCS papers, each a compressed-sparse-row block
- * (its sorted word ids → local paper numbers and frequencies, 3 bytes a posting); the papers added
+ * (its sorted word ids → local paper numbers, frequencies and where the word first occurs, 4 bytes
+ * a posting); the papers added
  * since the last seal sit in a small log scanned by every query. Sealing costs a sort of one
  * segment, never of the whole column, so adding a paper stays cheap at any size, and no step of a
  * build holds the event loop for long. A paper removed is only marked dead (texts are replaced
  * rarely: once per new PDF).
  *
- * The text itself is not kept here: phrases and snippets read it back from the files.
+ * The text itself is not kept here (10,000 papers' texts are half a gigabyte). Phrases are
+ * answered by a per-paper Bloom filter of adjacent word pairs (about 6 bits a distinct pair, some
+ * 4 KB a paper: a few percent of false positives, which the snippet step, reading the file of
+ * each row shown, removes); snippets read the files of the rows shown only.
  */
-import { Dictionary, tokenize } from './terms';
+import { Dictionary, normText } from './terms';
 
 const SEGMENT_DOCS = 64;
+const SKIP = 64;
 const K1 = 1.2;
 const B = 0.75;
 /** Words longer than this are not words (hashes, base64, run-together columns). */
 const MAX_TOKEN = 40;
+/** Bloom filter of a paper's adjacent word pairs: bits per distinct pair and probes per pair (≈ 6 % false positives). */
+const PAIR_BITS = 6;
+const PAIR_PROBES = 3;
 
 interface Segment {
   /** Global doc numbers of its papers, by local number. */
   docs: Int32Array;
   /** Sorted distinct word ids, and for each the start of its postings (length + 1). */
   terms: Int32Array;
+  /**
+   * Every SKIP-th of `terms`: a query word is looked for in this small array first (it stays in
+   * the CPU cache), then in one block of SKIP terms. A plain binary search over 30,000 terms per
+   * segment was most of a search's time (cache misses, profile of the bench's text:prefix queries).
+   */
+  skip: Int32Array;
   starts: Int32Array;
   local: Uint16Array;
   tf: Uint8Array;
+  /** Where the word first occurs in the paper's text, in 256ths of its length (a hint for snippets). */
+  first: Uint8Array;
 }
 
 /** Paper numbers and their BM25 score for one query word (`n` of them are valid). */
@@ -43,6 +59,8 @@ export class FullTextColumn {
   private readonly docOfKey = new Map<string, number>();
   private alive = new Uint8Array(0);
   private lens = new Uint32Array(0);
+  /** Characters of each paper's text (where a place in 256ths of it is, in the file). */
+  private chars = new Uint32Array(0);
   private liveDocs = 0;
   private lenSum = 0;
   private segments: Segment[] = [];
@@ -50,11 +68,21 @@ export class FullTextColumn {
   private openDocs: number[] = [];
   private log = new Int32Array(0);
   private logLen = 0;
+  /** Per paper, its pair filter: words [pairAt[d], pairAt[d] + pairLen[d]) of `pairs`. */
+  private pairs = new Int32Array(0);
+  private pairsUsed = 0;
+  private pairAt = new Int32Array(0);
+  private pairLen = new Int32Array(0);
   // Scratch.
   private mark = new Int32Array(0);
   private gen = 0;
   private tfAcc = new Int32Array(0);
   private seenDoc = new Int32Array(0);
+  private found = new Int32Array(0);
+  /** Per paper, the earliest place of the words hits() found in it since beginQuery(), valid where placeGen is queryGen. */
+  private place = new Uint8Array(0);
+  private placeGen = new Int32Array(0);
+  private queryGen = 1;
   private sealSlot = new Int32Array(0);
   private sealLocal = new Int32Array(0);
 
@@ -65,10 +93,10 @@ export class FullTextColumn {
   /** Postings held, and bytes of typed arrays: for reports. */
   footprint(): { papers: number; words: number; postings: number; typedArrayBytes: number } {
     let postings = this.logLen / 3;
-    let bytes = this.log.byteLength + this.alive.byteLength + this.lens.byteLength;
+    let bytes = this.log.byteLength + this.alive.byteLength + this.lens.byteLength + this.pairsUsed * 4 + this.pairAt.byteLength + this.pairLen.byteLength;
     for (const s of this.segments) {
       postings += s.local.length;
-      bytes += s.docs.byteLength + s.terms.byteLength + s.starts.byteLength + s.local.byteLength + s.tf.byteLength;
+      bytes += s.docs.byteLength + s.terms.byteLength + s.skip.byteLength + s.starts.byteLength + s.local.byteLength + s.tf.byteLength + s.first.byteLength;
     }
     return { papers: this.liveDocs, words: this.words.size, postings, typedArrayBytes: bytes };
   }
@@ -95,17 +123,44 @@ export class FullTextColumn {
       const l = new Uint32Array(cap);
       l.set(this.lens);
       this.lens = l;
+      const ch = new Uint32Array(cap);
+      ch.set(this.chars);
+      this.chars = ch;
+      const pa = new Int32Array(cap);
+      pa.set(this.pairAt);
+      this.pairAt = pa;
+      const pl = new Int32Array(cap);
+      pl.set(this.pairLen);
+      this.pairLen = pl;
     }
     this.alive[doc] = 1;
+    this.chars[doc] = text.length;
     this.liveDocs++;
+    // Per word: (count << 8) | where it first occurs, in 256ths of the text.
     const counts = new Map<number, number>();
     let len = 0;
-    for (const tok of tokenize(text)) {
-      if (tok.length > MAX_TOKEN) continue;
-      len++;
+    const seq = new Int32Array((text.length >> 1) + 1);
+    // The tokenizer's words (terms.ts tokenize), with where they are.
+    const ascii = ASCII_RE.test(text);
+    const src = ascii ? text.toLowerCase() : normText(text);
+    const re = ascii ? /[a-z0-9]+/g : /[\p{L}\p{N}]+/gu;
+    const scale = 256 / Math.max(1, src.length);
+    for (let m = re.exec(src); m; m = re.exec(src)) {
+      const tok = m[0];
+      // A word too long to index breaks a phrase there (-1: no pair across it).
+      if (tok.length > MAX_TOKEN) {
+        if (len && seq[len - 1] !== -1) seq[len++] = -1;
+        continue;
+      }
       const id = this.words.intern(tok);
-      counts.set(id, (counts.get(id) ?? 0) + 1);
+      seq[len++] = id;
+      const c = counts.get(id);
+      counts.set(id, c === undefined ? 256 | Math.min(255, (m.index * scale) | 0) : c + 256);
     }
+    this.addPairs(doc, seq, len);
+    let words = 0;
+    for (let i = 0; i < len; i++) if (seq[i] !== -1) words++;
+    len = words;
     this.lens[doc] = len;
     this.lenSum += len;
     if (this.logLen + counts.size * 3 > this.log.length) {
@@ -113,13 +168,179 @@ export class FullTextColumn {
       b.set(this.log.subarray(0, this.logLen));
       this.log = b;
     }
-    for (const [id, n] of counts) {
+    // The third of each triple: frequency (saturating at 255) | first place << 8.
+    for (const [id, c] of counts) {
       this.log[this.logLen++] = id;
       this.log[this.logLen++] = doc;
-      this.log[this.logLen++] = Math.min(n, 255);
+      this.log[this.logLen++] = Math.min(c >>> 8, 255) | ((c & 255) << 8);
     }
     this.openDocs.push(doc);
     if (this.openDocs.length >= SEGMENT_DOCS) this.seal();
+  }
+
+  /** Fills `doc`'s pair filter from its word sequence. */
+  private addPairs(doc: number, seq: Int32Array, n: number): void {
+    let distinct = 0;
+    for (let i = 1; i < n; i++) if (seq[i] !== -1 && seq[i - 1] !== -1) distinct++;
+    // Repeated pairs counted as distinct oversize the filter a little: cheaper than a set.
+    const words = Math.max(1, Math.ceil((distinct * PAIR_BITS) / 32));
+    if (this.pairsUsed + words > this.pairs.length) {
+      const b = new Int32Array(Math.max(this.pairsUsed + words, this.pairs.length * 2, 1 << 16));
+      b.set(this.pairs.subarray(0, this.pairsUsed));
+      this.pairs = b;
+    }
+    const at = this.pairsUsed;
+    this.pairsUsed += words;
+    this.pairAt[doc] = at;
+    this.pairLen[doc] = words;
+    const bits = words * 32;
+    const f = this.pairs;
+    for (let i = 1; i < n; i++) {
+      const a = seq[i - 1]!;
+      const b = seq[i]!;
+      if (a === -1 || b === -1) continue;
+      let h1 = pairHash(a, b);
+      const h2 = (Math.imul(h1, 0x85ebca6b) >>> 13) | 1;
+      for (let k = 0; k < PAIR_PROBES; k++) {
+        const bit = (h1 >>> 0) % bits;
+        f[at + (bit >>> 5)]! |= 1 << (bit & 31);
+        h1 = (h1 + h2) | 0;
+      }
+    }
+  }
+
+  /** Whether `doc`'s text may hold word `b` right after word `a` (false: certainly not). */
+  mayFollow(doc: number, a: number, b: number): boolean {
+    const words = this.pairLen[doc]!;
+    if (!words) return false;
+    const at = this.pairAt[doc]!;
+    const bits = words * 32;
+    const f = this.pairs;
+    let h1 = pairHash(a, b);
+    const h2 = (Math.imul(h1, 0x85ebca6b) >>> 13) | 1;
+    for (let k = 0; k < PAIR_PROBES; k++) {
+      const bit = (h1 >>> 0) % bits;
+      if (!(f[at + (bit >>> 5)]! & (1 << (bit & 31)))) return false;
+      h1 = (h1 + h2) | 0;
+    }
+    return true;
+  }
+
+  /** The paper number of `key` (undefined when it has no text here). */
+  docOf(key: string): number | undefined {
+    return this.docOfKey.get(key);
+  }
+
+  /** Whether `key`'s text holds any of word `ids` (a posting lookup, no file read). */
+  holdsAny(key: string, ids: number[]): boolean {
+    return this.firstPlace(key, ids) >= 0;
+  }
+
+  /**
+   * Where the first of word `ids` occurs in `key`'s text, in 256ths of its length (the earliest
+   * of them); -1 when none does.
+   */
+  firstPlace(key: string, ids: number[]): number {
+    const doc = this.docOfKey.get(key);
+    if (doc === undefined || !ids.length) return -1;
+    let best = -1;
+    // Segments hold increasing paper numbers: find the one that would hold `doc`.
+    const segs = this.segments;
+    let lo = 0;
+    let hi = segs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const d = segs[mid]!.docs;
+      if (d[d.length - 1]! < doc) lo = mid + 1;
+      else hi = mid;
+    }
+    const s = segs[lo];
+    if (s && s.docs[0]! <= doc) {
+      const local = lowerBound(s.docs, doc);
+      if (s.docs[local] !== doc) return -1;
+      for (const id of ids) {
+        const at = lowerBound(s.terms, id);
+        if (at >= s.terms.length || s.terms[at] !== id) continue;
+        for (let i = s.starts[at]!, e = s.starts[at + 1]!; i < e; i++) {
+          if (s.local[i] === local && (best < 0 || s.first[i]! < best)) best = s.first[i]!;
+        }
+      }
+      return best;
+    }
+    const log = this.log;
+    for (let i = 0; i < this.logLen; i += 3) {
+      if (log[i + 1] !== doc || !ids.includes(log[i]!)) continue;
+      const f = log[i + 2]! >>> 8;
+      if (best < 0 || f < best) best = f;
+    }
+    return best;
+  }
+
+  /** Starts a query: placeOf() then answers for the words of the hits() calls made from here on. */
+  beginQuery(): void {
+    this.queryGen++;
+  }
+
+  /**
+   * Where the first word of this query's hits() calls occurs in `key`'s text (256ths of it), or
+   * -1 when none of them does: what firstPlace would say for those words, without a lookup.
+   */
+  /** Characters of `key`'s text (0 when it has none here). */
+  textLength(key: string): number {
+    const doc = this.docOfKey.get(key);
+    return doc === undefined ? 0 : this.chars[doc]!;
+  }
+
+  placeOf(key: string): number {
+    const doc = this.docOfKey.get(key);
+    if (doc === undefined || doc >= this.placeGen.length || this.placeGen[doc] !== this.queryGen) return -1;
+    return this.place[doc]!;
+  }
+
+  /**
+   * The papers that may hold the phrase `tokens` (exact words, in this order): every word, and
+   * every adjacent pair in the paper's pair filter. Scored as the sum of the words' BM25. A few
+   * percent are false positives, removed where the text is read (the rows shown).
+   */
+  phraseHits(tokens: string[]): TermHits | undefined {
+    const ids: number[] = [];
+    for (const t of tokens) {
+      const id = this.words.get(t);
+      if (id === undefined) return undefined;
+      ids.push(id);
+    }
+    if (!ids.length) return undefined;
+    // Rarest word first: the others only narrow its list.
+    const lists = ids.map((id) => this.hits([id]));
+    const order = lists.map((_, i) => i).sort((a, b) => lists[a]!.n - lists[b]!.n);
+    const first = lists[order[0]!]!;
+    const nDocs = this.docKeys.length;
+    const score = new Float64Array(nDocs);
+    const count = new Uint8Array(nDocs);
+    for (let i = 0; i < first.n; i++) {
+      score[first.docs[i]!] = first.scores[i]!;
+      count[first.docs[i]!] = 1;
+    }
+    for (let j = 1; j < order.length; j++) {
+      const l = lists[order[j]!]!;
+      for (let i = 0; i < l.n; i++) {
+        const d = l.docs[i]!;
+        if (count[d] === j) {
+          count[d] = j + 1;
+          score[d] += l.scores[i]!;
+        }
+      }
+    }
+    const out: TermHits = { docs: new Int32Array(first.n), scores: new Float64Array(first.n), n: 0 };
+    const all = ids.length;
+    next: for (let i = 0; i < first.n; i++) {
+      const d = first.docs[i]!;
+      if (count[d] !== all) continue;
+      for (let k = 1; k < all; k++) if (!this.mayFollow(d, ids[k - 1]!, ids[k]!)) continue next;
+      out.docs[out.n] = d;
+      out.scores[out.n++] = score[d]!;
+    }
+    return out.n ? out : undefined;
   }
 
   remove(key: string): boolean {
@@ -157,44 +378,94 @@ export class FullTextColumn {
     if (this.mark.length < this.words.size) this.mark = new Int32Array(Math.max(this.words.size * 2, 1024));
     const g = ++this.gen;
     const { seenDoc, tfAcc, alive } = this;
-    const found: number[] = [];
-    const visit = (doc: number, tf: number) => {
-      if (!alive[doc]) return;
-      if (seenDoc[doc] !== g) {
-        seenDoc[doc] = g;
-        tfAcc[doc] = 0;
-        found.push(doc);
-      }
-      tfAcc[doc]! += tf;
-    };
+    if (this.found.length < nDocs) this.found = new Int32Array(Math.max(1024, nDocs * 2));
+    if (this.placeGen.length < nDocs) {
+      const pg = new Int32Array(Math.max(1024, nDocs * 2));
+      pg.set(this.placeGen);
+      this.placeGen = pg;
+      const pl = new Uint8Array(pg.length);
+      pl.set(this.place);
+      this.place = pl;
+    }
+    const { place, placeGen, queryGen: qg } = this;
+    const found = this.found;
+    let n = 0;
     if (ids.length) {
-      const sorted = [...ids].sort((a, b) => a - b);
+      // Ascending ids: in each segment the search for the next one starts where the last one ended.
+      const sorted = ids.length > 1 ? [...ids].sort((a, b) => a - b) : ids;
       for (const s of this.segments) {
+        const { terms, starts, local, tf, docs, skip } = s;
+        let lo = 0;
         for (const id of sorted) {
-          const at = lowerBound(s.terms, id);
-          if (at >= s.terms.length || s.terms[at] !== id) continue;
-          for (let i = s.starts[at]!, e = s.starts[at + 1]!; i < e; i++) visit(s.docs[s.local[i]!]!, s.tf[i]!);
+          // The last block whose first term is <= id (searched from the block of the last word found), then within it.
+          let bl = lo >> 6;
+          let bh = skip.length;
+          while (bl < bh) {
+            const mid = (bl + bh) >> 1;
+            if (skip[mid]! <= id) bl = mid + 1;
+            else bh = mid;
+          }
+          let hi = Math.min(terms.length, bl * SKIP);
+          lo = Math.max(lo, (bl - 1) * SKIP);
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (terms[mid]! < id) lo = mid + 1;
+            else hi = mid;
+          }
+          if (lo >= terms.length) break;
+          if (terms[lo] !== id) continue;
+          const first = s.first;
+          for (let i = starts[lo]!, e = starts[lo + 1]!; i < e; i++) {
+            const d = docs[local[i]!]!;
+            if (!alive[d]) continue;
+            if (seenDoc[d] !== g) {
+              seenDoc[d] = g;
+              tfAcc[d] = 0;
+              found[n++] = d;
+            }
+            tfAcc[d]! += tf[i]!;
+            if (placeGen[d] !== qg) {
+              placeGen[d] = qg;
+              place[d] = first[i]!;
+            } else if (first[i]! < place[d]!) place[d] = first[i]!;
+          }
         }
       }
       if (this.logLen) {
         const mark = this.mark;
         for (const id of ids) mark[id] = g;
         const log = this.log;
-        for (let i = 0; i < this.logLen; i += 3) if (mark[log[i]!] === g) visit(log[i + 1]!, log[i + 2]!);
+        for (let i = 0; i < this.logLen; i += 3) {
+          if (mark[log[i]!] !== g) continue;
+          const d = log[i + 1]!;
+          if (!alive[d]) continue;
+          if (seenDoc[d] !== g) {
+            seenDoc[d] = g;
+            tfAcc[d] = 0;
+            found[n++] = d;
+          }
+          tfAcc[d]! += log[i + 2]! & 255;
+          const f = log[i + 2]! >>> 8;
+          if (placeGen[d] !== qg) {
+            placeGen[d] = qg;
+            place[d] = f;
+          } else if (f < place[d]!) place[d] = f;
+        }
       }
     }
     const N = Math.max(1, this.liveDocs);
     const avg = this.lenSum / N || 1;
     // Lucene's idf: positive even for a word most papers have, so frequencies still order a small library.
-    const idf = Math.log(1 + (N - found.length + 0.5) / (found.length + 0.5));
-    const docs = Int32Array.from(found);
-    const scores = new Float64Array(found.length);
-    for (let i = 0; i < found.length; i++) {
-      const d = found[i]!;
+    const idf = Math.log(1 + (N - n + 0.5) / (n + 0.5));
+    const docs = found.slice(0, n);
+    const scores = new Float64Array(n);
+    const lens = this.lens;
+    for (let i = 0; i < n; i++) {
+      const d = docs[i]!;
       const tf = tfAcc[d]!;
-      scores[i] = idf * ((tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.lens[d]!) / avg)));
+      scores[i] = idf * ((tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * lens[d]!) / avg)));
     }
-    return { docs, scores, n: found.length };
+    return { docs, scores, n };
   }
 
   /** Folds the open log into a sealed segment (also called before a bulk build hands over). */
@@ -225,17 +496,31 @@ export class FullTextColumn {
     const fill = starts.slice(0, terms.length);
     const local = new Uint16Array(n);
     const tf = new Uint8Array(n);
+    const first = new Uint8Array(n);
     for (let i = 0; i < this.logLen; i += 3) {
       const at = fill[slotOf[log[i]!]!]!++;
       local[at] = localOf[log[i + 1]!]!;
-      tf[at] = log[i + 2]!;
+      tf[at] = log[i + 2]! & 255;
+      first[at] = log[i + 2]! >>> 8;
     }
     for (let t = 0; t < terms.length; t++) slotOf[terms[t]!] = -1;
-    this.segments.push({ docs, terms, starts, local, tf });
+    const skip = new Int32Array(Math.ceil(terms.length / SKIP));
+    for (let k = 0; k < skip.length; k++) skip[k] = terms[k * SKIP]!;
+    this.segments.push({ docs, terms, skip, starts, local, tf, first });
     this.openDocs = [];
     this.log = new Int32Array(0);
     this.logLen = 0;
   }
+}
+
+const ASCII_RE = /^[\x00-\x7f]*$/;
+
+function pairHash(a: number, b: number): number {
+  let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0xcc9e2d51);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h;
 }
 
 function lowerBound(a: Int32Array, x: number): number {

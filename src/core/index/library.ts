@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
-import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { ScholarError } from '../errors';
 import { keyToFolderName } from '../storage/keys';
 import { FULLTEXT_FILE, jobStatePath, METADATA_FILE, storagePaths } from '../storage/layout';
@@ -22,7 +22,8 @@ import { parseJobState, type JobStateV1 } from '../storage/jobState';
 import type { Metadata } from '../storage/metadata';
 import { listKeyFolders, readKeyFolder } from '../storage/scan';
 import { parseFulltext } from '../storage/fulltext';
-import { foldSameLength, FullTextColumn, snippetOf, type Snippet, type SnippetTerm } from './fullText';
+import { FullTextColumn, type Snippet, type SnippetTerm } from './fullText';
+import { TextFile } from './snippetFile';
 import { normText, TextSearch, tokenize, type Query, type SearchDoc } from './textSearch';
 
 /**
@@ -42,7 +43,7 @@ export interface LibraryIndexOptions {
 export interface SearchOptions {
   limit?: number;
   offset?: number;
-  /** How many of the first hits get a snippet of their full text around the hit (default 20: each reads a file). */
+  /** How many of the rows returned get a snippet of their full text around the hit (default: all of them; each reads its file). */
   snippets?: number;
 }
 
@@ -386,7 +387,6 @@ export class LibraryIndex {
 
   remove(key: string): boolean {
     this.fullText.remove(key);
-    this.textCache.delete(key);
     return this.transaction((db) => {
       const id = this.scalar('SELECT id FROM entries WHERE key = ?', [key]);
       if (id === undefined) return false;
@@ -434,32 +434,74 @@ export class LibraryIndex {
     const limit = Math.max(1, Math.min(opts.limit ?? 50, 10_000));
     const offset = Math.max(0, opts.offset ?? 0);
     const q = parseQuery(query);
-    const full = { column: this.fullText, loadFolded: (keys: string[]) => new Map([...this.loadFullTexts(keys)].map(([k, t]) => [k, t.folded])) };
-    const page = this.textSearch().search(q, limit, offset, (ids) => this.loadText(ids), full);
+    // A text:"phrase" is admitted by pair filters with a few percent of false positives: ask for
+    // a few more rows than shown and drop those whose text does not hold it.
+    const phrases: SnippetTerm[] = q.text.flatMap((t) => (t.kind === 'phrase' && t.scope === 'text' ? [{ tokens: t.tokens, prefix: false }] : []));
+    const ask = phrases.length ? limit + Math.ceil(limit / 8) + 4 : limit;
+    this.fullText.beginQuery();
+    const page = this.textSearch().search(q, ask, offset, (ids) => this.loadText(ids), { column: this.fullText });
     if (!page.ids.length) return [];
     const patterns: SnippetTerm[] = q.text.flatMap((t) => {
       if (t.kind === 'phrase') return t.scope === 'text' ? [{ tokens: t.tokens, prefix: false }] : [];
       return [{ tokens: [t.token], prefix: t.scope === 'text' && t.kind === 'prefix' && t.token.length >= 3 }];
     });
-    let snippetsLeft = patterns.length ? Math.max(0, opts.snippets ?? 20) : 0;
+    let snippetsLeft = patterns.length ? Math.max(0, opts.snippets ?? limit) : 0;
+    const byKey = storagePaths(this.storageRoot).byKey;
     const rows = new Map<number, Record<string, SqlValue>>();
     for (let i = 0; i < page.ids.length; i += 500) {
       const chunk = page.ids.slice(i, i + 500);
       const sql = `SELECT e.id, e.key, e.folder, e.title, e.year, e.venue, e.type, e.doi, e.has_pdf, e.doi_status, e.pdf_status,
         (SELECT group_concat(family, '; ') FROM (SELECT family FROM authors a WHERE a.key = e.key ORDER BY pos)) AS authors
         FROM entries e WHERE e.id IN (${chunk.map(() => '?').join(',')})`;
-      for (const r of this.rows(sql, chunk)) rows.set(r.id as number, r);
-    }
-    return page.ids.flatMap((id, i) => {
-      const r = rows.get(id);
-      if (!r) return [];
-      let snippet: Snippet | undefined;
-      if (snippetsLeft > 0 && this.fullText.has(r.key as string)) {
-        snippetsLeft--;
-        const t = this.loadFullTexts([r.key as string]).get(r.key as string);
-        snippet = t === undefined ? undefined : snippetOf(t.text, patterns, 160, t.folded);
+      // Prepared once per page size (preparing this statement costs about as much as running it);
+      // sql.js frees every statement on export(), so a closed one is prepared again.
+      let stmt = this.hitStatements.get(chunk.length);
+      try {
+        stmt?.bind(chunk);
+      } catch {
+        stmt = undefined;
       }
-      return [
+      if (!stmt) {
+        stmt = this.live().prepare(sql, chunk);
+        this.hitStatements.set(chunk.length, stmt);
+      }
+      try {
+        // Arrays, not getAsObject: sql.js asks for the column names again on every row.
+        const names = stmt.getColumnNames();
+        while (stmt.step()) {
+          const v = stmt.get();
+          const r: Record<string, SqlValue> = {};
+          for (let c = 0; c < names.length; c++) r[names[c]!] = v[c]!;
+          rows.set(r.id as number, r);
+        }
+      } finally {
+        stmt.reset();
+      }
+    }
+    const out: SearchHit[] = [];
+    page.ids.forEach((id, i) => {
+      const r = rows.get(id);
+      if (!r || out.length >= limit) return;
+      const key = r.key as string;
+      let file: TextFile | undefined;
+      let snippet: Snippet | undefined;
+      try {
+        if (phrases.length) {
+          file = TextFile.read(path.join(byKey, r.folder as string, FULLTEXT_FILE));
+          if (!file || !phrases.every((t) => file!.has(t))) return;
+        }
+        // The ranking's postings recorded where the first query word of each paper is.
+        const place = snippetsLeft > 0 ? this.fullText.placeOf(key) : -1;
+        if (place >= 0) {
+          snippetsLeft--;
+          // Read where the column says the first query word is (a kB or two), not the whole text.
+          file ??= TextFile.read(path.join(byKey, r.folder as string, FULLTEXT_FILE), place, this.fullText.textLength(key));
+          snippet = file?.snippet(patterns);
+        }
+      } finally {
+        file?.close();
+      }
+      out.push(
         {
           key: r.key as string,
           folder: r.folder as string,
@@ -475,8 +517,9 @@ export class LibraryIndex {
           score: page.scores[i]!,
           ...(snippet ? { snippet } : {}),
         },
-      ];
+      );
     });
+    return out;
   }
 
   /**
@@ -506,13 +549,14 @@ export class LibraryIndex {
   }
 
   private search_: TextSearch | undefined;
+  /** The statement that reads a page of hits, by page size (search). */
+  private readonly hitStatements = new Map<number, Statement>();
   private readonly fullText = new FullTextColumn();
   private fullTextLoad: Promise<void> | undefined;
   private fullTextLoaded = false;
   private fullTextGen = 0;
   /** Keys the writer gave a text while a load ran: the load must not put an older one back. */
   private readonly fullTextSetDuringLoad = new Set<string>();
-  private readonly textCache = new Map<string, { text: string; folded: string }>();
 
   /**
    * Reads every stored PDF's fulltext.txt into the full-text column, in slices that yield to the
@@ -547,7 +591,6 @@ export class LibraryIndex {
   /** The writer's hook: `key`'s fulltext.txt was written (or removed, with undefined). */
   setFullText(key: string, text: string | undefined): void {
     if (this.fullTextLoad && !this.fullTextLoaded) this.fullTextSetDuringLoad.add(key);
-    this.textCache.delete(key);
     if (text === undefined) this.fullText.remove(key);
     else this.fullText.set(key, text);
   }
@@ -555,7 +598,6 @@ export class LibraryIndex {
   private async loadFullText(signal?: AbortSignal): Promise<void> {
     const gen = ++this.fullTextGen;
     this.fullText.clear();
-    this.textCache.clear();
     this.fullTextSetDuringLoad.clear();
     const byKey = storagePaths(this.storageRoot).byKey;
     const rows = this.rows('SELECT key, folder, json FROM entries WHERE has_pdf = 1 ORDER BY key').map((r) => ({
@@ -592,29 +634,6 @@ export class LibraryIndex {
     this.fullText.seal();
   }
 
-  /** Texts of papers (phrases, snippets), read from their files; the last few are kept. */
-  private loadFullTexts(keys: string[]): Map<string, { text: string; folded: string }> {
-    const out = new Map<string, { text: string; folded: string }>();
-    const byKey = storagePaths(this.storageRoot).byKey;
-    for (const key of keys) {
-      let t = this.textCache.get(key);
-      if (t === undefined) {
-        let text: string | undefined;
-        try {
-          text = parseFulltext(readFileSync(path.join(byKey, keyToFolderName(key), FULLTEXT_FILE), 'utf8'))?.text;
-        } catch {
-          text = undefined;
-        }
-        if (text === undefined) continue;
-        t = { text, folded: foldSameLength(text) };
-        this.textCache.set(key, t);
-        // Typing a query re-reads the same first hits: keep the last few hundred (a few MB).
-        if (this.textCache.size > 256) this.textCache.delete(this.textCache.keys().next().value!);
-      }
-      out.set(key, t);
-    }
-    return out;
-  }
   private building: { engine: TextSearch; cursor: number } | undefined;
 
   private textSearch(): TextSearch {

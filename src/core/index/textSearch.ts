@@ -13,7 +13,7 @@
  * in and drops deleted slots. A slot is one version of one entry; deleting marks it dead.
  */
 
-import { findTerm, type FullTextColumn, type TermHits } from './fullText';
+import type { FullTextColumn, TermHits } from './fullText';
 import { Dictionary, normText, tokenize } from './terms';
 
 // Where they were first defined; the full-text column uses them too (./terms.ts, so that neither imports the other).
@@ -65,18 +65,13 @@ export interface SearchDoc {
  */
 export type TextTerm = ({ kind: 'prefix' | 'word'; token: string } | { kind: 'phrase'; tokens: string[] }) & { scope?: 'text' };
 
-/** The full-text column and a way to read papers' texts back, folded (foldSameLength), to check phrases on. */
+/**
+ * The full-text column. A `text:"phrase"` matches the papers its pair filters admit (a few
+ * percent false positives: the caller checks the rows it shows on their text).
+ */
 export interface FullTextSource {
   column: FullTextColumn;
-  loadFolded(keys: string[]): Map<string, string>;
 }
-
-/**
- * A `text:"phrase"` is checked on the texts of at most this many papers: those where its words
- * weigh most (BM25). Positions are not indexed (they would multiply the column's memory), so a
- * phrase of words found in thousands of papers would otherwise read thousands of files.
- */
-export const PHRASE_CHECK_LIMIT = 100;
 
 export type Filter = { neg: boolean } & (
   | { kind: 'author'; prefix: string }
@@ -472,10 +467,9 @@ export class TextSearch {
       const ft = full && this.fullTextHits(term, full);
       if (ft) {
         const w = term.scope === 'text' ? FULLTEXT_WEIGHT_SCOPED : FULLTEXT_WEIGHT_BARE;
-        const slotOfKey = this.slotOfKey;
         for (let i = 0; i < ft.n; i++) {
-          const slot = slotOfKey.get(full.column.keyOf(ft.docs[i]!));
-          if (slot === undefined || !this.alive[slot]) continue;
+          const slot = this.slotOfDoc(full.column, ft.docs[i]!);
+          if (slot < 0 || !this.alive[slot]) continue;
           if (ti === 0 && qseen[slot] !== qg) {
             qseen[slot] = qg;
             qcount[slot] = 0;
@@ -496,6 +490,25 @@ export class TextSearch {
   }
 
   /**
+   * The slot of full-text paper `doc` (-1: none). Remembered per paper number, checked against
+   * the slot's key, so a slot moved by an update or a merge is looked up again.
+   */
+  private slotOfDoc(col: FullTextColumn, doc: number): number {
+    if (doc >= this.docSlot.length) {
+      const b = new Int32Array(Math.max(1024, doc * 2)).fill(-1);
+      b.set(this.docSlot);
+      this.docSlot = b;
+    }
+    const key = col.keyOf(doc);
+    const s = this.docSlot[doc]!;
+    if (s >= 0 && s < this.slots && this.alive[s] && this.keys[s] === key) return s;
+    const found = this.slotOfKey.get(key) ?? -1;
+    this.docSlot[doc] = found;
+    return found;
+  }
+  private docSlot = new Int32Array(0);
+
+  /**
    * The papers whose full text has `term`. Bare words match whole words only (a prefix of a few
    * letters would touch most papers of a large library while the user is still typing); a
    * `text:` word is a prefix from three letters; a `text:"phrase"` is checked on the text.
@@ -508,31 +521,7 @@ export class TextSearch {
       return ids.length ? col.hits(ids) : undefined;
     }
     if (term.scope !== 'text') return undefined;
-    // Papers with every word, then the phrase checked on their text.
-    let docs: Map<number, number> | undefined;
-    for (const tok of term.tokens) {
-      const ids = col.wordIds(tok, false);
-      if (!ids.length) return undefined;
-      const h = col.hits(ids);
-      const next = new Map<number, number>();
-      for (let i = 0; i < h.n; i++) {
-        const d = h.docs[i]!;
-        if (!docs || docs.has(d)) next.set(d, (docs?.get(d) ?? 0) + h.scores[i]!);
-      }
-      docs = next;
-      if (!docs.size) return undefined;
-    }
-    let list = [...docs!.keys()];
-    if (list.length > PHRASE_CHECK_LIMIT) list = list.sort((a, b) => docs!.get(b)! - docs!.get(a)!).slice(0, PHRASE_CHECK_LIMIT);
-    const texts = full.loadFolded(list.map((d) => col.keyOf(d)));
-    const out: TermHits = { docs: new Int32Array(list.length), scores: new Float64Array(list.length), n: 0 };
-    for (const d of list) {
-      const t = texts.get(col.keyOf(d));
-      if (t === undefined || !findTerm(t, term.tokens, false)) continue;
-      out.docs[out.n] = d;
-      out.scores[out.n++] = docs!.get(d)!;
-    }
-    return out.n ? out : undefined;
+    return col.phraseHits(term.tokens);
   }
 
   /**

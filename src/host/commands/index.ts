@@ -18,6 +18,7 @@ import { upgradeCommands } from './upgrade';
 import { mergeDuplicatesCommands } from './mergeDuplicates';
 import { insertCitationCommands } from './insertCitation';
 import { firstRunCommands } from './firstRun';
+import { fulltextCommands } from './fulltext';
 
 // What src/host/commands.ts exported before it became this folder, for code written against it.
 export type { CommandHandler, CommandTable, Handlers } from './types';
@@ -36,5 +37,6 @@ export function COMMANDS(s: Services): CommandTable {
     ...mergeDuplicatesCommands(s),
     ...insertCitationCommands(s),
     ...firstRunCommands(s),
+    ...fulltextCommands(s),
   };
 }
