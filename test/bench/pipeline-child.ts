@@ -91,10 +91,16 @@ async function run(input: ChildInput) {
     },
   });
   const seq = input.sequential;
+  // SCHOLAR_BENCH_IN_FLIGHT / SCHOLAR_BENCH_DOWNLOAD_WORKERS: other values for the concurrent run's
+  // entries in flight and download workers, for trying a default before changing it.
+  const inFlight = Number(process.env.SCHOLAR_BENCH_IN_FLIGHT) || undefined;
+  const downloadWorkers = Number(process.env.SCHOLAR_BENCH_DOWNLOAD_WORKERS) || undefined;
   const job = new Job(lib, {
     kind: input.kind,
     entries,
-    ...(seq ? { maxInFlight: 1, resolveConcurrency: 1, fetch: { concurrency: { resolve: 1, enrich: 1, locate: 1, download: 1, commit: 1 } } } : {}),
+    ...(seq
+      ? { maxInFlight: 1, resolveConcurrency: 1, fetch: { concurrency: { resolve: 1, enrich: 1, locate: 1, download: 1, commit: 1 } } }
+      : { ...(inFlight ? { maxInFlight: inFlight } : {}), ...(downloadWorkers ? { fetch: { concurrency: { download: downloadWorkers } } } : {}) }),
   });
   const eld = monitorEventLoopDelay({ resolution: 10 });
   const rss0 = process.memoryUsage().rss;
