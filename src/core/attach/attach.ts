@@ -62,8 +62,11 @@ async function sha256Of(file: string, signal?: AbortSignal): Promise<string> {
   return h.digest('hex');
 }
 
-/** Checks a file without copying it: a PDF (header, trailer) and what its text names. */
-export async function checkPdfFile(file: string, expect: { doi?: string; title?: string }): Promise<{ facts: PdfFacts; verdict: PdfVerdict }> {
+/**
+ * Checks a file without copying it: a PDF (header, trailer) and what its text names. `fullText`:
+ * read every page, not only the first ones, and keep the text for the full-text index.
+ */
+export async function checkPdfFile(file: string, expect: { doi?: string; title?: string }, opts: { fullText?: boolean } = {}): Promise<{ facts: PdfFacts; verdict: PdfVerdict }> {
   let st;
   try {
     st = await stat(file);
@@ -71,7 +74,7 @@ export async function checkPdfFile(file: string, expect: { doi?: string; title?:
     throw new ScholarError('E_NOT_FOUND', `no such file: ${file}`, { file });
   }
   if (!st.isFile()) throw new ScholarError('E_NOT_PDF', `not a file: ${file}`, { file });
-  const facts = await inspectPdf(file);
+  const facts = await inspectPdf(file, { fullText: opts.fullText });
   return { facts, verdict: verifyPdfText(facts, expect) };
 }
 
@@ -80,7 +83,8 @@ export async function attachPdf(lib: Library, target: AttachTarget, file: string
   const existing = known?.pdf;
   if (existing && !opts.replace) return { status: 'exists', verified: existing.verified };
   // Check the user's file where it is first: a bad file never enters storage.
-  const { facts, verdict } = await checkPdfFile(file, target);
+  // One pdf.js pass: the identity check and, when asked for, the full-text index.
+  const { facts, verdict } = await checkPdfFile(file, target, { fullText: opts.fulltext !== false });
   if ((verdict === 'mismatch' || verdict === 'unverified') && !opts.acceptMismatch) return { status: 'mismatch', verdict };
   // A download of the same key by a fetch job (this process or another) must not race the attach.
   const lock = await lib.locks.tryLock(target.key);
@@ -114,7 +118,7 @@ export async function attachPdf(lib: Library, target: AttachTarget, file: string
     released = true;
     // After the lock: extraction reads the stored file only, and a slow PDF must not hold the key.
     if (opts.fulltext === false) return { status: 'stored', verified, meta, sha256, size };
-    const fulltext = await extractFulltext(lib, target.key, opts.signal).catch((err: unknown): { failed: string } => {
+    const fulltext = await extractFulltext(lib, target.key, opts.signal, facts.fullText).catch((err: unknown): { failed: string } => {
       if (isAbortError(err)) throw err;
       return { failed: errorMessage(err) };
     });
