@@ -3,7 +3,7 @@ import type { BibEntry, BibFile } from '../bib/parse';
 import { resolvedFields } from '../bib/parse';
 import { latexToUnicode, parseAuthors } from '../bib/latex';
 import type { EntryFacts } from './score';
-import { citedServer, citedVersion } from './version';
+import { citedForm, citedServer, citedVersion } from './version';
 
 function text(fields: Map<string, { value: string }>, name: string): string | undefined {
   const f = fields.get(name);
@@ -34,5 +34,6 @@ export function entryFacts(file: BibFile, entry: BibEntry): EntryFacts {
     isPreprint: cited === 'preprint',
     cited,
     preprintServer: cited === 'preprint' ? citedServer(citation) : undefined,
+    form: citedForm(citation),
   };
 }

@@ -6,7 +6,7 @@
  * accepted. Thresholds were tuned on the labelled set in test/fixtures/labelled (see docs/decisions.md).
  */
 import { normalizeForMatch } from '../bib/latex';
-import { describeVersion, versionCompatible, workServer, workVersion, type CitedVersion, type WorkVersion } from './version';
+import { describeForm, describeVersion, isOtherForm, versionCompatible, workForm, workServer, workVersion, type CitedVersion, type WorkForm, type WorkVersion } from './version';
 
 export interface EntryFacts {
   key: string;
@@ -28,6 +28,8 @@ export interface EntryFacts {
   cited?: CitedVersion;
   /** For a cited preprint: the server the citation names (arxiv, biorxiv, researchsquare …), if any. */
   preprintServer?: string;
+  /** The form the entry cites (report, thesis, conference paper, journal article), where its type says so. */
+  form?: WorkForm;
 }
 
 export interface CandidateWork {
@@ -65,6 +67,8 @@ export interface ScoreReasons {
   versionOk: boolean | null;
   /** A preprint on another server than the one the citation names (then versionOk is false). */
   otherServer?: string;
+  /** Another form than the one cited: a journal article for a report, thesis or conference paper, or the other way round (then versionOk is false). */
+  otherForm?: { cited: WorkForm; work: WorkForm };
 }
 
 export interface ScoredCandidate<C extends CandidateWork = CandidateWork> {
@@ -330,11 +334,23 @@ export function scoreCandidate<C extends CandidateWork>(entry: EntryFacts, cand:
   const server = versionOk && entry.preprintServer ? workServer({ ...cand, version }) : undefined;
   const otherServer = server && server !== entry.preprintServer ? server : undefined;
   if (otherServer) versionOk = false;
+  // A report, thesis, conference paper or journal article is never swapped for another of these forms.
+  const wForm = versionOk !== false ? workForm({ ...cand, version }) : undefined;
+  const otherForm =
+    entry.form && wForm && isOtherForm(entry.form, wForm, {
+      entryVenue: entry.venue,
+      workVenue: cand.venue,
+      venuesAgree: !!entry.venue && !!cand.venue && venueSimilarity(entry.venue, cand.venue) >= 0.7,
+      identicalTo: !!cand.relations?.some((r) => r.type === 'is-identical-to'),
+    })
+      ? { cited: entry.form, work: wForm }
+      : undefined;
+  if (otherForm) versionOk = false;
 
   return {
     candidate: cand,
     score: Math.max(0, Math.min(1, score)),
-    reasons: { title, firstAuthor, authorOverlap, yearDelta, venue, typeCompatible: typeOk, volumePages, penalty, version, versionOk, ...(otherServer ? { otherServer } : {}) },
+    reasons: { title, firstAuthor, authorOverlap, yearDelta, venue, typeCompatible: typeOk, volumePages, penalty, version, versionOk, ...(otherServer ? { otherServer } : {}), ...(otherForm ? { otherForm } : {}) },
   };
 }
 
@@ -363,11 +379,14 @@ export function decide<C extends CandidateWork>(entry: EntryFacts, candidates: C
   const ranked = best ? [best, ...scored.filter((s) => s !== best)] : scored;
   if (!best || best.score < THRESHOLDS.review) {
     if (otherVersion) {
+      const f = otherVersion.reasons.otherForm;
       return {
         outcome: 'review',
         best: otherVersion,
         ranked: [otherVersion, ...scored.filter((s) => s !== otherVersion)],
-        why: `only the ${describeVersion(otherVersion.reasons.version)} was found; the entry cites the ${describeVersion(cited)}`,
+        why: f
+          ? `only a ${describeForm(f.work)} of this title was found; the entry cites a ${describeForm(f.cited, entry.type)}, another version of the work`
+          : `only the ${describeVersion(otherVersion.reasons.version)} was found; the entry cites the ${describeVersion(cited)}`,
       };
     }
     return { outcome: 'not_found', ranked, why: best ? `best score ${best.score.toFixed(2)} below ${THRESHOLDS.review}` : 'no candidate' };
@@ -412,6 +431,7 @@ export function describeReasons(r: ScoreReasons): string {
   if (r.volumePages !== null) parts.push(`volume/pages ${r.volumePages === 1 ? '✓' : r.volumePages === 0 ? '✗' : '½'}`);
   if (r.penalty) parts.push(`is a ${r.penalty}`);
   if (r.otherServer) parts.push(`preprint on ${r.otherServer} (another server than cited)`);
+  else if (r.otherForm) parts.push(`${describeForm(r.otherForm.work)} (another version: the entry cites a ${describeForm(r.otherForm.cited)})`);
   else if (r.version !== 'unknown') parts.push(r.versionOk === false ? `${describeVersion(r.version)} (another version)` : describeVersion(r.version));
   return parts.join(', ');
 }

@@ -184,3 +184,94 @@ export function citedServer(c: CitationFields): string | undefined {
   if (c.get('eprint') && !c.get('eprinttype') && !c.get('archiveprefix')) return 'arxiv';
   return undefined;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Forms. A technical report, a thesis, a conference paper and a journal article of one title and one
+// group of authors are different versions too: the report is usually the earlier one, the journal
+// article the later ("Applications of SHOP and SHOP2": a 2004 University of Maryland report, then a
+// 2005 IEEE Intelligent Systems article). Their records say which they are (Crossref `type`), and so
+// does the entry (its BibTeX type), so the same gate applies: another form is never accepted.
+
+/** The form of a cited or registered work, where it tells versions apart. `paper`: OpenAlex's "article" (journal or conference). */
+export type WorkForm = 'article' | 'conference' | 'report' | 'thesis' | 'chapter' | 'paper';
+
+/** Words that make a `@misc`/`@online` entry, or an `@article`'s journal, a report or working paper. */
+const REPORT_WORDS = /\b(working|discussion|occasional|white) papers?\b|\btech(nical|\.)? ?(rep(ort)?s?|note)\b|\b(internal|research|final|project) reports?\b|\breport (no|number)\b|\bmimeo(graph)?\b|\b(unpublished )?manuscript\b|\bcahiers? de recherche\b|\barbeitspapier|\bdocumento de trabajo\b/i;
+
+/** The form an entry cites, from its type (and, for `@misc` or a journal naming a series, its words). Preprints are the version rules' business. */
+export function citedForm(c: CitationFields): WorkForm | undefined {
+  if (citedVersion(c) === 'preprint') return undefined;
+  const type = c.type.toLowerCase();
+  if (type === 'techreport' || type === 'report') return 'report';
+  if (type === 'phdthesis' || type === 'mastersthesis' || type === 'thesis') return 'thesis';
+  if (type === 'inproceedings' || type === 'conference') return 'conference';
+  if (type === 'article') {
+    const j = c.get('journal') ?? c.get('journaltitle');
+    return j && REPORT_WORDS.test(j) ? 'report' : 'article';
+  }
+  if (type === 'misc' || type === 'online' || type === 'booklet') {
+    if (c.get('institution')) return 'report';
+    for (const n of ['howpublished', 'note', 'type', 'series', 'number']) {
+      const v = c.get(n);
+      if (v && REPORT_WORDS.test(v)) return 'report';
+    }
+  }
+  return undefined;
+}
+
+const FORM_OF_TYPE: Record<string, WorkForm> = {
+  'journal-article': 'article',
+  'article-journal': 'article', // CSL
+  'proceedings-article': 'conference',
+  'paper-conference': 'conference', // CSL
+  report: 'report',
+  'report-component': 'report',
+  'report-series': 'report',
+  dissertation: 'thesis',
+  thesis: 'thesis', // CSL
+  'book-chapter': 'chapter',
+  'book-section': 'chapter',
+  'book-part': 'chapter',
+  chapter: 'chapter', // CSL
+  article: 'paper', // OpenAlex's type when it gives no Crossref type
+};
+
+/** The form a record states by its type; none for a preprint (the version rules decide those) or a type that does not tell. */
+export function workForm(w: VersionEvidence): WorkForm | undefined {
+  if (workVersion(w) === 'preprint') return undefined;
+  return w.type ? FORM_OF_TYPE[w.type.toLowerCase()] : undefined;
+}
+
+/** Forms that are another version of a cited form. Chapters and books stay open: a report or thesis published as a book is often the very work cited. */
+const OTHER_FORMS: Record<WorkForm, readonly WorkForm[]> = {
+  report: ['article', 'conference', 'paper', 'chapter', 'thesis'],
+  thesis: ['article', 'conference', 'paper', 'chapter', 'report'],
+  conference: ['article', 'report', 'thesis'],
+  article: ['conference', 'report', 'thesis'],
+  chapter: [],
+  paper: [],
+};
+
+/** Journals and series that publish conference papers as journal articles (Procedia, IFAC Proceedings Volumes, PVLDB, PACM …). */
+const PROCEEDINGS_VENUE = /\b(proceedings|proc\.|conference|conf\.|symposium|symp\.|workshop|congress|colloquium|meeting|procedia)\b|\bconference series\b/i;
+
+/**
+ * Whether a record of form `work` is another version than the cited form. Between a conference paper
+ * and a journal article the venue decides as well: many conference papers are registered as journal
+ * articles (Procedia, PVLDB, ACM's PACM journals, IFAC Proceedings Volumes), and a record Crossref
+ * calls identical to another (`is-identical-to`) is one paper in two places.
+ */
+export function isOtherForm(cited: WorkForm | undefined, work: WorkForm | undefined, ctx: { entryVenue?: string; workVenue?: string; venuesAgree: boolean; identicalTo: boolean }): boolean {
+  if (!cited || !work || !OTHER_FORMS[cited].includes(work)) return false;
+  const confArticle = (cited === 'conference' && work === 'article') || (cited === 'article' && work === 'conference');
+  if (!confArticle) return true;
+  if (ctx.venuesAgree || ctx.identicalTo) return false;
+  // The journal side's venue: a journal that looks like proceedings publishes conference papers.
+  const journal = cited === 'article' ? ctx.entryVenue : ctx.workVenue;
+  return !(journal && PROCEEDINGS_VENUE.test(journal));
+}
+
+export function describeForm(f: WorkForm, entryType?: string): string {
+  if (f === 'report') return entryType && !['techreport', 'report'].includes(entryType.toLowerCase()) ? 'report or working paper' : 'technical report';
+  return { article: 'journal article', conference: 'conference paper', thesis: 'thesis', chapter: 'book chapter', paper: 'journal or conference paper' }[f];
+}

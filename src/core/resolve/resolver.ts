@@ -14,7 +14,7 @@ import * as arxiv from '../sources/arxiv';
 import { singleLookups, type IdLookups } from './lookups';
 import type { WorkRecord } from '../sources/types';
 import { entryFacts } from '../match/facts';
-import { describeVersion, isPreprintDoi, type CitedVersion, type WorkVersion } from '../match/version';
+import { describeVersion, isPreprintDoi, workForm, type CitedVersion, type WorkVersion } from '../match/version';
 import * as doiOrg from '../sources/doi';
 import { decide, describeReasons, scoreCandidate, THRESHOLDS, type Decision, type EntryFacts, type ScoredCandidate } from '../match/score';
 import { tryService } from '../errors';
@@ -57,7 +57,7 @@ export interface PublishedVersion {
   title?: string;
   venue?: string;
   year?: number;
-  /** Where the link comes from, strongest first: `arxiv-doi`, `arxiv-journal-ref`, `crossref-relation`. */
+  /** Where the link comes from, strongest first: `arxiv-doi`, `arxiv-journal-ref`, `crossref-relation`; `title-search` for a report's, thesis's or conference paper's later form found by its title and authors alone. */
   evidence: string[];
 }
 
@@ -81,7 +81,7 @@ export interface ResolveResult {
   existing?: { doi: string; status: 'ok' | 'malformed' | 'unknown' | 'mismatch'; score?: number; title?: string; /** A lookup was made (not just read from the entry). */ checked?: boolean };
   /** doi_unknown / doi_mismatch: the DOI the normal search found with confidence, if any. */
   replacement?: { doi: string; score: number; source: string; title: string; work?: WorkRecord };
-  /** A cited preprint's published version, when a source links them (never written by resolve). */
+  /** A cited preprint's published version when a source links them, or (review) the later journal or conference form of a cited report, thesis or conference paper; never written by resolve. */
   published?: PublishedVersion;
   /** Transient services that failed on the way (the result may improve on retry). */
   errors?: { service: string; code: string; message: string }[];
@@ -126,9 +126,25 @@ function searchText(f: EntryFacts): { bibliographic: string; author?: string } {
 
 const attempt = <T>(service: string, errors: NonNullable<ResolveResult['errors']>, fn: () => Promise<T>, signal?: AbortSignal) => tryService(service, errors, fn, signal);
 
+/**
+ * A report, thesis or conference paper whose only match is a later journal article (or a conference
+ * paper, or a chapter) of its title and authors: what it may have become, for the user to cite
+ * instead. Reported with the review, never written: that the report "was published as" the article
+ * is a change of what is cited, the Upgrade step's kind of decision, not a DOI to fill in.
+ */
+function laterForm(d: Decision<WorkRecord>): PublishedVersion | undefined {
+  const b = d.outcome === 'review' ? d.best : undefined;
+  const f = b?.reasons.otherForm;
+  if (!b || !f || !b.candidate.doi || !['report', 'thesis', 'conference'].includes(f.cited) || !['article', 'conference', 'chapter', 'paper'].includes(f.work)) return undefined;
+  if (b.reasons.title < THRESHOLDS.acceptTitle || b.reasons.firstAuthor === false || (b.reasons.yearDelta ?? 0) < 0) return undefined;
+  return { doi: b.candidate.doi, title: b.candidate.title, venue: b.candidate.venue, year: b.candidate.year, evidence: ['title-search'] };
+}
+
 function fromDecision(key: string, d: Decision<WorkRecord>, extra: Partial<ResolveResult> = {}): ResolveResult {
   const candidates = d.ranked.slice(0, 5).map(summarize);
   if (d.outcome === 'not_found' || !d.best) return { key, outcome: 'not_found', why: d.why, candidates, ...extra };
+  const later = laterForm(d);
+  if (later && !extra.published) extra = { ...extra, published: later };
   return {
     key,
     outcome: d.outcome,
@@ -213,7 +229,9 @@ async function checkExistingDoi(
   const s = scoreCandidate(facts, work);
   // The other version of the cited work (a preprint DOI on a journal citation, or the other way
   // round) is as wrong a DOI as another paper's: it changes what is cited.
-  const otherVersion = !namesAnotherWork(s) && s.reasons.version !== 'unknown' && s.reasons.versionOk === false;
+  // A form the entry does not cite (a journal DOI on an @inproceedings) is not a verdict on a DOI the
+  // user wrote: journals publish conference papers (ACM TOG for SIGGRAPH), and only a search is kept from it.
+  const otherVersion = !namesAnotherWork(s) && s.reasons.version !== 'unknown' && s.reasons.versionOk === false && !s.reasons.otherForm;
   const mismatch = namesAnotherWork(s) || otherVersion;
   const why = otherVersion
     ? s.reasons.otherServer
@@ -309,7 +327,8 @@ async function searchEntry(
     const work = await attempt('crossref', errors, () => crossref.workByDoi(http, found, signal), signal);
     if (work) {
       const s = scoreCandidate(facts, work);
-      if (s.reasons.title >= 0.8 && !s.reasons.penalty && s.reasons.versionOk !== false) {
+      // A DOI the user put in the entry is theirs to choose between forms (as in the doi field); not between preprint and published.
+      if (s.reasons.title >= 0.8 && !s.reasons.penalty && (s.reasons.versionOk !== false || !!s.reasons.otherForm)) {
         return { key, outcome: 'accept', doi: work.doi ?? found, score: s.score, source: `entry-${name}`, why: `DOI found in the ${name} field`, candidates: [summarize(s)], work, arxivId, cited, errors: errs() };
       }
     }
@@ -389,6 +408,14 @@ async function searchEntry(
     for (const r of recs ?? []) if (r.arxivId) pool.push(asArxivWork(r, r.arxivId));
   }
   d = decide(facts, pool.filter(notExcluded));
+  // Semantic Scholar's match gives no type for reports and theses (and merges a work's versions): when
+  // the form matters, the DOI's own Crossref record says which form it is before it is written.
+  const b = d.outcome === 'accept' ? d.best?.candidate : undefined;
+  if (b?.doi && facts.form && !workForm(b) && !ARXIV_DOI.test(b.doi)) {
+    const rec = await attempt('crossref', errors, () => (opts.lookups ?? singleLookups(http)).crossrefByDoi(b.doi!, signal), signal);
+    if (rec === undefined) return { key, outcome: 'failed', why: 'could not confirm the form of the matched work at Crossref', candidates: d.ranked.slice(0, 5).map(summarize), arxivId, cited, errors };
+    if (rec?.type) d = decide(facts, pool.filter(notExcluded).map((w) => (w === b ? { ...w, type: rec.type, relations: rec.relations ?? w.relations } : w)));
+  }
   const result = withPublished(fromDecision(key, d, { arxivId, cited, errors: errs() }), published);
   // Every service failed and nothing was found: a retry may succeed, so it is a failure, not "not found".
   if (result.outcome === 'not_found' && errors.length > 0 && pool.length === 0) {
