@@ -355,6 +355,125 @@ for (const { pre, pub, server } of servedPairs) {
   add(withDoi(entryFor({ ...pub, type: 'journal-article' }, kj), pre.DOI), kj, pub.DOI.toLowerCase(), 'existing-other-version', { inputDoi: pre.DOI, other: pre.DOI.toLowerCase() });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Forms: a technical report, a thesis, a conference paper or a working paper is another version
+// than the journal article of the same title and authors (the real bibliography's
+// nau04:applicSHOP2, a 2004 report, got its 2005 article's DOI). Built from real records: corpus
+// journal articles cited as the report, thesis, conference paper or working paper they may have
+// come from (a year or two before, or the same year; label null: the served record is another
+// form), the corpus's real reports and conference papers cited as the journal article they may have
+// become (label null), and the true cases that must keep working: the real reports (NBER, OSTI,
+// DTIC, NIST, USGS …), dissertations and conference papers cited as themselves, conference papers
+// that proceedings-like journals register as journal articles (Procedia, IFAC Proceedings Volumes,
+// IOP Conference Series, SIGMETRICS PER with its is-identical-to relation), journal articles cited
+// with a year off by one, and pairs with both forms served (a real report or conference paper, and
+// a derived journal-article twin with a 10.5555 test DOI, into version-twins.jsonl).
+const formWorks = works.filter((w) => usable(w) && !NOTICE.test(strip(w.title[0])) && (w.author ?? []).some((a) => a.family) && !chosen.has(w) && !/^10\.48550\//i.test(w.DOI));
+// Articles with a preprint in the corpus are left out: an earlier version of those is served already.
+const formFresh = formWorks.filter((w) => w.type === 'journal-article' && fresh.includes(w) && !(w.relation?.['has-preprint'] ?? []).length);
+const takeForm = () => formFresh.splice(Math.floor(rand() * formFresh.length), 1)[0];
+const fieldsText = (type, key, fields) => `@${type}{${key},\n${fields.filter(([, v]) => v).map(([k, v]) => `  ${k} = {${v}}`).join(',\n')}\n}\n`;
+const earlier = (y) => (y ? (rand() < 0.7 ? y - 1 : rand() < 0.5 ? y : y - 2) : undefined);
+const affiliationOf = (w) => strip(w.author?.find((a) => a.affiliation?.[0]?.name)?.affiliation[0].name ?? '') || undefined;
+// The record's subject, never its venue: a made-up conference or journal named after the real venue would agree with it.
+const subjectOf = (w) => strip(w.subject?.[0] ?? 'Applied Research').replace(/\s*\(.*\)$/, '');
+const ordinal = (k) => `${k}${['th', 'st', 'nd', 'rd'][k % 100 > 10 && k % 100 < 14 ? 0 : k % 10 < 4 ? k % 10 : 0]}`;
+const head = (w) => [['author', latexify(authorsField(w.author ?? []) ?? '')], ['title', latexify(titleVariant(strip(w.title[0])))]];
+
+const formEntry = {
+  report: (w, key) => fieldsText('techreport', key, [...head(w), ['institution', latexify(affiliationOf(w) ?? `Department of ${subjectOf(w)}, ${w.publisher ?? 'University'}`)], ['number', `TR-${earlier(year(w))}-${(createHash('sha1').update(key).digest().readUInt16BE(0) % 90) + 10}`], ['year', String(earlier(year(w)) ?? '')]]),
+  thesis: (w, key) => fieldsText(rand() < 0.7 ? 'phdthesis' : 'mastersthesis', key, [['author', latexify(authorsField((w.author ?? []).slice(0, 1)) ?? '')], ['title', latexify(titleVariant(strip(w.title[0])))], ['school', latexify(affiliationOf(w) ?? 'University')], ['year', String(earlier(year(w)) ?? '')]]),
+  conference: (w, key) => fieldsText('inproceedings', key, [...head(w), ['booktitle', latexify(`Proceedings of the ${ordinal(5 + Math.floor(rand() * 30))} International Conference on ${subjectOf(w)}`)], ['year', String(earlier(year(w)) ?? '')]]),
+  workingPaper: (w, key) => {
+    const r = rand();
+    const y = String(earlier(year(w)) ?? '');
+    if (r < 0.4) return fieldsText('misc', key, [...head(w), ['howpublished', 'Working paper'], ['year', y]]);
+    if (r < 0.7) return fieldsText('techreport', key, [...head(w), ['institution', latexify(affiliationOf(w) ?? w.publisher ?? 'University')], ['type', 'Working Paper'], ['number', String(100 + Math.floor(rand() * 900))], ['year', y]]);
+    return fieldsText('misc', key, [...head(w), ['note', 'Unpublished manuscript'], ['year', y]]);
+  },
+};
+// Made up for the missing side: a publisher's name and the record's subject.
+const journalOf = (w) => `${(w.publisher ?? 'Replay').replace(/\s*\(.*\)|\s+(BV|LLC|GmbH|Inc\.?|Ltd\.?)$/g, '')} Journal of ${subjectOf(w)}`;
+/** A real report or conference paper cited as the journal article it may have become (a year later, another venue). */
+const asLaterArticle = (w, key) => fieldsText('article', key, [...head(w), ['journal', latexify(journalOf(w))], ['volume', String(((year(w) ?? 2000) % 40) + 1)], ['year', String((year(w) ?? 2000) + (rand() < 0.8 ? 1 : 2))]]);
+/** A real report as its own: institution, number, type as reports are cited. */
+const asReport = (w, key) => {
+  const inst = strip(w.institution?.[0]?.name ?? w.publisher ?? '');
+  const num = /^10\.3386\/w(\d+)$/i.exec(w.DOI)?.[1] ?? w.number ?? /\/([a-z]*[-.]?\d[\w.-]*)$/i.exec(w.DOI)?.[1];
+  return fieldsText(rand() < 0.8 ? 'techreport' : 'report', key, [...head(w), ['institution', latexify(inst)], ['type', /nber|national bureau/i.test(inst) ? 'Working Paper' : undefined], ['number', num], ['year', String(year(w) ?? '')]]);
+};
+
+const formAdd = (bib, key, doi, kind, extra = {}) => add(bib, key, doi, `form-${kind}`, extra);
+// Confusers: a journal article cited as the earlier report, thesis, conference paper or working paper.
+for (const [kind, make, count] of [['report-of-article', formEntry.report, 30], ['thesis-of-article', formEntry.thesis, 20], ['conference-of-article', formEntry.conference, 25], ['workingpaper-of-article', formEntry.workingPaper, 20]]) {
+  for (let i = 0; i < count && formFresh.length; i++) {
+    const w = takeForm();
+    const key = `form${++n}`;
+    formAdd(make(w, key), key, null, kind, { other: w.DOI.toLowerCase() });
+  }
+}
+const realReports = formWorks.filter((w) => w.type === 'report');
+const realConfs = formWorks.filter((w) => w.type === 'proceedings-article');
+// Each real report or conference paper is either one-sided (cited as the journal article it may have
+// become: only the report is served) or paired (a derived journal article is served beside it), never both.
+// By title: the corpus holds two OSTI reports of one title, and a one-sided one must not meet the other's twin.
+const titleKey = (w) => strip(w.title[0]).toLowerCase();
+const pairedBy = (list, share) => {
+  const titles = new Set([...new Set(list.map(titleKey))].filter(() => rand() < share));
+  return list.filter((w) => titles.has(titleKey(w)));
+};
+const pairedReports = pairedBy(realReports, 0.5);
+const pairedConfs = pairedBy(realConfs, 0.2);
+// Confusers the other way: a real report or conference paper cited as a later journal article.
+for (const w of realReports.filter((x) => !pairedReports.includes(x))) {
+  const key = `form${++n}`;
+  formAdd(asLaterArticle(w, key), key, null, 'article-of-report', { other: w.DOI.toLowerCase() });
+}
+for (const w of realConfs.filter((x) => !pairedConfs.includes(x) && rand() < 0.3)) {
+  const key = `form${++n}`;
+  formAdd(asLaterArticle(w, key), key, null, 'article-of-conference', { other: w.DOI.toLowerCase() });
+}
+// True cases: each form cited as itself.
+for (const w of realReports) {
+  const key = `form${++n}`;
+  formAdd(asReport(w, key), key, w.DOI.toLowerCase(), 'report-own-doi');
+}
+for (const w of works.filter((x) => x.type === 'dissertation' && x.title?.[0] && (x.author ?? []).some((a) => a.family))) {
+  const key = `form${++n}`;
+  const inst = strip(w.institution?.[0]?.name ?? w.publisher ?? '');
+  formAdd(fieldsText('phdthesis', key, [...head(w), ['school', latexify(inst)], ['year', String(year(w) ?? '')]]), key, w.DOI.toLowerCase(), 'thesis-own-doi');
+}
+for (const w of realConfs.filter(() => rand() < 0.3)) {
+  const key = `form${++n}`;
+  formAdd(entryFor(w, key), key, w.DOI.toLowerCase(), 'conference-own-doi');
+}
+const PROC_JOURNAL = /procedia|proceedings volumes|conference series|symposium|conference|sigmetrics performance evaluation review/i;
+for (const w of formWorks.filter((x) => x.type === 'journal-article' && PROC_JOURNAL.test(x['container-title']?.[0] ?? '') && !/national academy|american mathematical|royal society/i.test(x['container-title']?.[0] ?? ''))) {
+  const key = `form${++n}`;
+  const identical = (w.relation?.['is-identical-to'] ?? []).length > 0;
+  // The proceedings paper identical to a PER article is cited by its conference's name.
+  const booktitle = identical ? 'Proceedings of the 2014 ACM SIGMETRICS International Conference on Measurement and Modeling of Computer Systems' : strip(w['container-title'][0]);
+  formAdd(fieldsText('inproceedings', key, [...head(w), ['booktitle', latexify(booktitle)], ['year', String(year(w) ?? '')], ['pages', w.page?.replace('-', '--')]]), key, w.DOI.toLowerCase(), 'conference-in-journal');
+}
+for (let i = 0; i < 25 && formFresh.length; i++) {
+  const w = takeForm();
+  const key = `form${++n}`;
+  const y = year(w) + (rand() < 0.5 ? 1 : -1);
+  formAdd(entryFor(w, key).replace(/ {2}year = \{\d+\}/, `  year = {${y}}`), key, w.DOI.toLowerCase(), 'article-year-off');
+}
+// Both forms served: a real report or conference paper, and a journal article derived from it.
+let formTwinNo = 0;
+for (const [kind, pool, cite] of [['report-and-article', pairedReports, asReport], ['conference-and-article', pairedConfs, (w, key) => entryFor(w, key)]]) {
+  for (const w of pool) {
+    const twin = { DOI: `10.5555/scholar-form-twin.${++formTwinNo}`, type: 'journal-article', title: w.title, author: w.author, publisher: 'Replay Publisher', 'container-title': [journalOf(w)], volume: String(((year(w) ?? 2000) % 40) + 1), issued: { 'date-parts': [[(year(w) ?? 2000) + 1]] }, 'scholar-derived-from': w.DOI };
+    twins.push(twin);
+    const k1 = `form${++n}`;
+    formAdd(cite(w, k1), k1, w.DOI.toLowerCase(), kind, { other: twin.DOI.toLowerCase() });
+    const k2 = `form${++n}`;
+    formAdd(entryFor({ ...twin, title: w.title }, k2), k2, twin.DOI.toLowerCase(), kind, { other: w.DOI.toLowerCase() });
+  }
+}
+
 const header = `% Labelled DOI-matching set, generated by test/bench/make-labelled.mjs from real records:\n% test/fixtures/corpus (Crossref records, see its README) and test/fixtures/bib (see its index.json).\n\n`;
 writeFileSync(path.join(root, 'test/fixtures/labelled/labelled.bib'), header + out.join('\n'));
 writeFileSync(path.join(root, 'test/fixtures/labelled/labels.json'), JSON.stringify(labels, null, 1) + '\n');

@@ -253,7 +253,7 @@ const OTHER_FORMS: Record<WorkForm, readonly WorkForm[]> = {
 };
 
 /** Journals and series that publish conference papers as journal articles (Procedia, IFAC Proceedings Volumes, PVLDB, PACM …). */
-const PROCEEDINGS_VENUE = /\b(proceedings|proc\.|conference|conf\.|symposium|symp\.|workshop|congress|colloquium|meeting|procedia)\b|\bconference series\b/i;
+const PROCEEDINGS_VENUE = /\b(proceedings|conference|symposium|workshop|congress|colloquium|meeting|procedia)\b|\b(proc|conf|symp)\./i;
 
 /**
  * Whether a record of form `work` is another version than the cited form. Between a conference paper
@@ -265,10 +265,14 @@ export function isOtherForm(cited: WorkForm | undefined, work: WorkForm | undefi
   if (!cited || !work || !OTHER_FORMS[cited].includes(work)) return false;
   const confArticle = (cited === 'conference' && work === 'article') || (cited === 'article' && work === 'conference');
   if (!confArticle) return true;
-  if (ctx.venuesAgree || ctx.identicalTo) return false;
+  if (ctx.identicalTo) return false;
   // The journal side's venue: a journal that looks like proceedings publishes conference papers.
-  const journal = cited === 'article' ? ctx.entryVenue : ctx.workVenue;
-  return !(journal && PROCEEDINGS_VENUE.test(journal));
+  const [journal, conference] = cited === 'article' ? [ctx.entryVenue, ctx.workVenue] : [ctx.workVenue, ctx.entryVenue];
+  const proc = (v?: string) => !!v && PROCEEDINGS_VENUE.test(v);
+  if (proc(journal)) return false;
+  // One venue named on both sides (a journal written as the booktitle) is one paper; a conference
+  // named after a journal ("International Conference on Ocean Engineering" and Ocean Engineering) is not.
+  return !(ctx.venuesAgree && !proc(conference));
 }
 
 export function describeForm(f: WorkForm, entryType?: string): string {
