@@ -116,7 +116,8 @@ async function run(input: ChildInput) {
   eld.disable();
   clearInterval(sampler);
   const httpStats = lib.http.stats();
-  if (trace) writeFileSync(process.env.SCHOLAR_BENCH_TRACE!, JSON.stringify({ t0: performance.timeOrigin + t0, events: trace }));
+  // One file per run (the bench starts several children): FILE-<kind>-<entries>[-real].json.
+  if (trace) writeFileSync(process.env.SCHOLAR_BENCH_TRACE!.replace(/(\.json)?$/, `-${input.kind}-${entries.length}${input.realLimits ? '-real' : ''}.json`), JSON.stringify({ t0: performance.timeOrigin + t0, events: trace }));
   await lib.close();
   // The histogram records the interval between ticks of a 10 ms timer: lateness = value − 10 ms.
   const late = (ns: number) => Math.max(0, ns / 1e6 - 10);
