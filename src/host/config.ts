@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { HttpOptions } from '../core/net/http';
 import { networkFromEnv, parseNoProxy, parseProxyUrl, type NetworkOptions } from '../core/net/network';
 import { rateFromPerSecond, type PolicyOverrides, type ServiceName } from '../core/net/policy';
-import { ALL_PDF_SOURCES, type PdfSourceName } from '../core/jobs/fetch';
+import { ALL_PDF_SOURCES, DEFAULT_DOWNLOAD_WORKERS, type PdfSourceName } from '../core/jobs/fetch';
 import { DEFAULT_MAX_IN_FLIGHT } from '../core/jobs/run';
 import { FALLBACK_RULES, type FallbackRule } from '../core/resolve/plausible';
 import { ScholarError } from '../core/errors';
@@ -145,7 +145,7 @@ export function readConfig(folder: vscode.WorkspaceFolder, secrets: { openalex?:
     autoProcessOnSave: cfg.get<boolean>('autoProcessOnSave') ?? false,
     pdfViewer: cfg.get<'vscode' | 'system'>('pdf.viewer') ?? 'vscode',
     maxInFlight: userValue<number>(cfg, 'pipeline.concurrency') ?? DEFAULT_MAX_IN_FLIGHT,
-    downloadWorkers: userValue<number>(cfg, 'pipeline.downloadWorkers') ?? 32,
+    downloadWorkers: userValue<number>(cfg, 'pipeline.downloadWorkers') ?? DEFAULT_DOWNLOAD_WORKERS,
     ...userLinkSettings(),
     pdfResolvers: resolvers.resolvers,
     resolverErrors: resolvers.errors,

@@ -14,6 +14,7 @@ import { Job, type JobEntry } from '../../src/core/jobs/run';
 import { loadBibFile } from '../../src/core/tex/project';
 import { defaultPolicies, type PolicyOverrides, type ServiceName } from '../../src/core/net/policy';
 import type { NetworkOptions } from '../../src/core/net/network';
+import { spacingOf } from '../../src/core/net/gate';
 
 export interface ChildInput {
   kind: 'fetch' | 'resolve';
@@ -65,6 +66,8 @@ async function run(input: ChildInput) {
   const trace: (Record<string, unknown> & { endAt: number })[] | undefined = process.env.SCHOLAR_BENCH_TRACE ? [] : undefined;
   /** Departure (epoch ms) of each request by redacted URL path+query, for the wire figure's jitter. */
   const departures: [string, number][] = [];
+  /** Per publisher host, each request's departure, answer and end (epoch ms): the policy floor below. */
+  const pdfTimes: Record<string, [number, number, number][]> = {};
   /** Per publisher host, the DOIs of the PDFs it served (the bench's bound needs their sizes). */
   const pdfByHost: Record<string, string[]> = {};
   const lib = await Library.open(input.storage, {
@@ -85,6 +88,7 @@ async function run(input: ChildInput) {
           const m = /^\/pdf\/(.+)\.pdf$/.exec(decodeURIComponent(u.pathname));
           // A landing page (doi.org's redirect hop) holds a slot too: recorded without a size.
           host.push(m && e.status === 200 ? m[1]! : '');
+          if (e.departedAt !== undefined) (pdfTimes[u.host] ??= []).push([e.departedAt, e.answeredAt ?? Date.now(), Date.now()]);
         }
         if (input.realLimits && e.departedAt !== undefined) departures.push([e.url, e.departedAt]);
       },
@@ -116,7 +120,9 @@ async function run(input: ChildInput) {
   eld.disable();
   clearInterval(sampler);
   const httpStats = lib.http.stats();
-  if (trace) writeFileSync(process.env.SCHOLAR_BENCH_TRACE!, JSON.stringify({ t0: performance.timeOrigin + t0, events: trace }));
+  const policyFloor = policyFloorOf(pdfTimes, httpStats);
+  // One file per run (the bench starts several children): FILE-<kind>-<entries>[-real].json.
+  if (trace) writeFileSync(process.env.SCHOLAR_BENCH_TRACE!.replace(/(\.json)?$/, `-${input.kind}-${entries.length}${input.realLimits ? '-real' : ''}.json`), JSON.stringify({ t0: performance.timeOrigin + t0, events: trace }));
   await lib.close();
   // The histogram records the interval between ticks of a 10 ms timer: lateness = value − 10 ms.
   const late = (ns: number) => Math.max(0, ns / 1e6 - 10);
@@ -141,7 +147,43 @@ async function run(input: ChildInput) {
     netIssues,
     departures: input.realLimits ? departures : undefined,
     pdfByHost,
+    policyFloor,
   };
+}
+
+/**
+ * The shortest time in which any scheduler could have sent each host's requests, as they took in
+ * this run (each one's time to its answer and to its end), under the client's own politeness for
+ * that host: its concurrency, its spacing, and the window rule (a request leaves a full window
+ * after the answer to the request N places before). The issue's bound treats the per-host rate and
+ * the transfer time as separate limits; this floor is what they allow together, with every host
+ * fed perfectly from the first moment. makespan ÷ floor is then the pipeline's own loss.
+ */
+function policyFloorOf(pdfTimes: Record<string, [number, number, number][]>, stats: ReturnType<Library['http']['stats']>): { ms: number; host: string; requests: number } {
+  let best = { ms: 0, host: '–', requests: 0 };
+  for (const [host, times] of Object.entries(pdfTimes)) {
+    const lim = stats[`pdf:${host}`]?.limits;
+    if (!lim) continue;
+    const n = Math.max(1, Math.floor(lim.rate.requests));
+    const spacing = spacingOf(lim.rate, lim.jitterMarginMs);
+    const reqs = [...times].sort((a, b) => a[0] - b[0]).map(([d, a, e]) => ({ toAnswer: a - d, busy: e - d }));
+    const slots: number[] = Array(lim.concurrency).fill(0);
+    const dep: number[] = [];
+    const ans: number[] = [];
+    let end = 0;
+    for (let k = 0; k < reqs.length; k++) {
+      slots.sort((x, y) => x - y);
+      let start = slots[0]!;
+      if (k > 0) start = Math.max(start, dep[k - 1]! + spacing);
+      if (k >= n) start = Math.max(start, Math.max(...ans.slice(0, k - n + 1)) + lim.rate.intervalMs);
+      dep.push(start);
+      ans.push(start + reqs[k]!.toAnswer);
+      slots[0] = start + reqs[k]!.busy;
+      end = Math.max(end, slots[0]);
+    }
+    if (end > best.ms) best = { ms: end, host, requests: reqs.length };
+  }
+  return best;
 }
 
 process.once('message', (input: ChildInput) => {

@@ -2,6 +2,7 @@
 // against the replay server: one request answers many keys with the same records the singleton
 // form gives, a failed batch is halved down to the one bad key, a cancelled item stops waiting alone.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { ScholarHttp } from '../../src/core/net/http';
 import * as openalex from '../../src/core/sources/openalex';
@@ -98,5 +99,26 @@ describe('batcher', () => {
     ac.abort(Object.assign(new Error('cancelled'), { name: 'AbortError' }));
     await assert.rejects(gone, { name: 'AbortError' });
     assert.equal(await kept, 'y');
+  });
+
+  it('keys waiting on one signal share one abort listener, which goes when they are answered, and a cancel still reaches each', async () => {
+    // A job primes its 5,000 DOIs with its one signal: a listener per key made priming quadratic.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const b = new Batcher<string, string>({ size: 100, maxWaitMs: 10, run: async (keys) => (await gate, new Map(keys.map((k) => [k, k.toUpperCase()]))) });
+    const job = new AbortController();
+    const answered = Array.from({ length: 1000 }, (_, i) => b.get(`k${i}`, job.signal));
+    assert.equal(getEventListeners(job.signal, 'abort').length, 1);
+    release();
+    assert.deepEqual((await Promise.all(answered)).slice(0, 2), ['K0', 'K1']);
+    assert.equal(getEventListeners(job.signal, 'abort').length, 0, 'no listener left behind');
+    // Cancelled while waiting: every key of the signal is rejected, none is left pending.
+    const stuck = new Batcher<string, string>({ size: 100, maxWaitMs: 10, run: () => new Promise(() => undefined) });
+    const cancel = new AbortController();
+    const waiting = Array.from({ length: 300 }, (_, i) => stuck.get(`c${i}`, cancel.signal));
+    assert.equal(getEventListeners(cancel.signal, 'abort').length, 1);
+    cancel.abort(Object.assign(new Error('cancelled'), { name: 'AbortError' }));
+    const outcomes = await Promise.allSettled(waiting);
+    assert.ok(outcomes.every((o) => o.status === 'rejected' && (o.reason as Error).name === 'AbortError'));
   });
 });

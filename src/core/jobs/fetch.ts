@@ -51,6 +51,13 @@ export interface FetchOptions {
   fallbackRule?: FallbackRule;
 }
 
+/**
+ * Entries downloading or waiting for their host at once. A worker waiting in a busy host's queue
+ * is cheap (a promise, no socket), and with too few of them the entries of an idle host wait
+ * behind it; each host still gets at most 2 downloads at once (the per-host PDF politeness).
+ */
+export const DEFAULT_DOWNLOAD_WORKERS = 128;
+
 const next = (item: FetchItem): StageResult<FetchItem> => ({ kind: 'next', item });
 const fail = (item: FetchItem, reason: string, message: string, permanent: boolean): StageResult<FetchItem> => ({ kind: 'fail', item, reason, message, permanent });
 
@@ -340,7 +347,7 @@ export function fetchStages(lib: Library, opts: FetchOptions = {}, items: readon
     },
     {
       name: 'download',
-      concurrency: c.download ?? 32,
+      concurrency: c.download ?? DEFAULT_DOWNLOAD_WORKERS,
       async run(item, ctx) {
         // Another window or the CLI may be fetching this key right now: leave it to them.
         const lock = await lib.locks.tryLock(item.key);

@@ -96,7 +96,11 @@ export interface JobOptions {
  * to disk, so an entry in flight costs little; enough of them keep the slowest lane (Semantic Scholar,
  * 1 req/s, asked for a quarter of the entries) busy while the others flow past it.
  */
-export const DEFAULT_MAX_IN_FLIGHT = 64;
+/**
+ * Entries in flight at once. 256, not 64: with 64, a fetch whose PDFs come from 16 hosts left the
+ * busiest host without a waiting entry for 132 s of a 398 s run (docs/decisions.md, issue 17).
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 256;
 
 export { DOI_CHECK_TTL_MS } from './stages/resolve';
 
