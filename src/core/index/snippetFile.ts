@@ -23,6 +23,8 @@ const ASCII = /^[\x00-\x7f]*$/;
  * results for a common word reads 50 × 16 kB, not 50 whole texts; the rest is read when needed.
  */
 const FIRST_CHUNK = 16 * 1024;
+/** fastFindIn's "cannot tell from these bytes". */
+const UNSURE = -2;
 
 function isWordByte(c: number): boolean {
   // Bytes from 0x80 belong to a non-ASCII character, which may be a letter: treated as one.
@@ -177,8 +179,19 @@ export class TextFile {
   /** About `width` characters around the first occurrence of any of `terms` (snippetOf's rules). */
   snippet(terms: SnippetTerm[], width = 160): Snippet | undefined {
     // The first hit of the forms found (a word in another case mix earlier is missed: a later hit still makes a right snippet).
+    // First in the bytes read: a term whose forms are certainly not there (not merely undecided)
+    // occurs only after them — the bytes start at the text's start, or at the place the column
+    // gives for the earliest of the query's words — so it cannot come before a hit found there,
+    // and the rest of the file is not read for it (two words: one of them is rarely in the window).
     let best = -1;
+    let sure = true;
     for (const t of terms) {
+      const p = this.fastFindIn(t);
+      if (p === UNSURE) sure = false;
+      else if (p !== undefined && (best < 0 || p < best)) best = p;
+    }
+    if (!sure || best < 0) best = -1;
+    for (const t of best < 0 ? terms : []) {
       const p = this.fastFind(t);
       if (p !== undefined && (best < 0 || p < best)) best = p;
     }
@@ -224,15 +237,21 @@ export class TextFile {
    */
   private fastFind(t: SnippetTerm): number | undefined {
     const p = this.fastFindIn(t);
-    if (p !== undefined || this.complete || !this.readAll()) return p;
-    return this.fastFindIn(t);
+    if ((p !== undefined && p !== UNSURE) || this.complete || !this.readAll()) return p === UNSURE ? undefined : p;
+    const q = this.fastFindIn(t);
+    return q === UNSURE ? undefined : q;
   }
 
+  /**
+   * Where `t` first is in the bytes read, in one of its three forms; undefined when no form is
+   * there; UNSURE when this way cannot tell (outside ASCII, too many places that are not whole
+   * words, a hit cut at the end of the bytes).
+   */
   private fastFindIn(t: SnippetTerm): number | undefined {
     // A phrase is looked for as written most of the time (one space between its words), so its
     // first word alone, which may be a frequent one, does not have to be checked at every place.
     const first = t.tokens.join(' ');
-    if (!first || !ASCII.test(first)) return undefined;
+    if (!first || !ASCII.test(first)) return UNSURE;
     const forms = new Set([first, first[0]!.toUpperCase() + first.slice(1), first.toUpperCase()]);
     const { buf, start } = this;
     const atTextStart = this.base <= this.textStart;
@@ -246,13 +265,13 @@ export class TextFile {
         // At the first byte of a window inside the text, the byte before is unknown: not taken.
         if (p > start ? isWordByte(buf[p - 1]!) : !atTextStart) continue;
         // Many places that are not whole words (a short word inside longer ones): one pass over the whole text is cheaper.
-        if (++tries > 8) return undefined;
+        if (++tries > 8) return UNSURE;
         const end = Math.min(buf.length, p + span);
         const sub = buf.toString('utf8', p, end);
         const m = findTerm(foldSameLength(sub), t.tokens, t.prefix);
         if (!m || m.at !== 0) continue;
         // The check ran (almost) to the end of the bytes decoded, maybe into a cut character: the word may go on past them.
-        if (m.len >= sub.length - 2 && (end < buf.length || !this.reachesEnd)) return undefined;
+        if (m.len >= sub.length - 2 && (end < buf.length || !this.reachesEnd)) return UNSURE;
         best = p;
         break;
       }
