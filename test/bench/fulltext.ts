@@ -26,6 +26,7 @@ const PDFS = Number(opt('--pdfs', '1000'));
 const PAPERS = Number(opt('--papers', '10000'));
 const WORDS_PER_PAPER = Number(opt('--words', '6000'));
 const QUERIES = Number(opt('--queries', '200'));
+const WARMUP = Number(opt('--warmup', '20'));
 /** Snippets per search (LibraryIndex's default: every row returned, here the limit of 50); 0 measures the ranking alone. */
 const SNIPPETS = Number(opt('--snippets', '50'));
 const root = path.resolve(__dirname, '../..');
@@ -179,6 +180,8 @@ async function searchFigure(dir: string) {
   h.disable();
   (global as { gc?: () => void }).gc?.();
   const heapMb = (process.memoryUsage().heapUsed - heap0) / 1e6;
+  // --settle-ms: idle time between the load and the queries (the GC's and the kernel's clean-up of the load runs on other threads meanwhile).
+  await new Promise((r) => setTimeout(r, Number(opt('--settle-ms', '0'))));
   const fp = index.fullTextFootprint();
   // Queries: words at several frequency ranks, text: words and prefixes, phrases that occur (two adjacent words of a paper's text), with a filter.
   const pick = (lo: number, hi: number) => vocab[lo + Math.floor(rnd() * (hi - lo))]!;
@@ -205,6 +208,7 @@ async function searchFigure(dir: string) {
   const only = opt('--kinds', '');
   // --profile FILE: a CPU profile of the queries only (not of the load), for chrome://inspect or a script.
   const profile = opt('--profile', '');
+  const tsv = opt('--tsv', '');
   const session = profile ? new Session() : undefined;
   const post = (m: string, p?: object) => new Promise<unknown>((res, rej) => session!.post(m, p ?? {}, (e, r) => (e ? rej(e) : res(r))));
   if (session) {
@@ -219,7 +223,14 @@ async function searchFigure(dir: string) {
     const cpu: number[] = [];
     let hits = 0;
     let snippets = 0;
+    // WARMUP queries of the kind first, not measured (other words: the random stream is set aside
+    // and restored), so the figures are those of compiled code, not of its first runs.
+    const stream = rnd.state();
+    rnd.restore(0x5eed + kindNo);
+    for (let i = 0; i < WARMUP; i++) index.search(make(), { limit: 50, snippets: SNIPPETS });
+    rnd.restore(stream);
     if (session) await post('Profiler.start');
+    if (tsv) console.error(`[fulltext] kind ${kindNo}: ${name}`);
     for (let i = 0; i < QUERIES; i++) {
       const q = make();
       const t = performance.now();
@@ -231,7 +242,8 @@ async function searchFigure(dir: string) {
       cpu.push((dc.user + dc.system) / 1000);
       hits += r.length;
       snippets += r.filter((x) => x.snippet).length;
-      if (profile) fs.appendFileSync(`${profile}.queries.tsv`, `${kindNo}\t${q}\t${r2(ms[ms.length - 1]!)}\t${r2(cpu[cpu.length - 1]!)}\t${r.length}\n`);
+      // --tsv FILE: every query with its wall-clock and CPU ms (which ones make the tail).
+      if (tsv) fs.appendFileSync(tsv, `${kindNo}\t${q}\t${r2(ms[ms.length - 1]!)}\t${r2(cpu[cpu.length - 1]!)}\t${r.length}\n`);
     }
     if (session) {
       // One profile per kind: FILE.<n>.cpuprofile, n in the order of `kinds`.
@@ -248,6 +260,7 @@ async function searchFigure(dir: string) {
   return {
     papers: PAPERS,
     wordsPerPaper: WORDS_PER_PAPER,
+    warmupPerKind: WARMUP,
     textMb: r2(bytes / 1e6),
     load: { ms: Math.round(loadMs), eventLoop: eldOf(h) },
     column: { ...fp, heapMb: r2(heapMb) },

@@ -12,8 +12,8 @@
  * rarely: once per new PDF).
  *
  * The text itself is not kept here (10,000 papers' texts are half a gigabyte). Phrases are
- * answered by a per-paper Bloom filter of adjacent word pairs (10 bits a pair, some 7 KB a paper:
- * under 1 % of false positives, which LibraryIndex.search removes by reading the rows' files);
+ * answered by a per-paper Bloom filter of adjacent word pairs (14 bits a pair, some 10 KB a paper:
+ * about 0.2 % of false positives, which LibraryIndex.search removes by reading the rows' files);
  * snippets read the files of the rows shown only.
  */
 import { Dictionary, normText } from './terms';
@@ -29,12 +29,13 @@ const B = 0.75;
 /** Words longer than this are not words (hashes, base64, run-together columns). */
 const MAX_TOKEN = 40;
 /**
- * Bloom filter of a paper's adjacent word pairs: bits per pair and probes per pair (under 1 % of
+ * Bloom filter of a paper's adjacent word pairs: bits per pair and probes per pair (about 0.2 % of
  * false positives; 6 bits and 3 probes gave 6 %, and each false positive costs a whole file read
- * when a phrase's rows are checked: most of a phrase query's time, profile of the fulltext bench).
+ * when a phrase's rows are checked: with two common words, whose phrase only 1–2 % of the papers
+ * holding both have, false positives were most of the rows checked; profile of the fulltext bench).
  */
-const PAIR_BITS = 10;
-const PAIR_PROBES = 6;
+const PAIR_BITS = 14;
+const PAIR_PROBES = 9;
 /** The filter is made of blocks of 16 words (512 bits, a cache line). */
 const BLOCK_WORDS = 16;
 const BLOCK_MASK = BLOCK_WORDS * 32 - 1;
@@ -281,9 +282,15 @@ export class FullTextColumn {
       for (const id of ids) {
         const at = lowerBound(s.terms, id);
         if (at >= s.terms.length || s.terms[at] !== id) continue;
-        for (let i = s.starts[at]!, e = s.starts[at + 1]!; i < e; i++) {
-          if (s.local[i] === local && (best < 0 || s.first[i]! < best)) best = s.first[i]!;
+        // A word's postings are in paper order (seal and merge keep it): a search, not a scan of 10,000.
+        let pl = s.starts[at]!;
+        let ph = s.starts[at + 1]!;
+        while (pl < ph) {
+          const mid = (pl + ph) >> 1;
+          if (s.local[mid]! < local) pl = mid + 1;
+          else ph = mid;
         }
+        if (pl < s.starts[at + 1]! && s.local[pl] === local && (best < 0 || s.first[pl]! < best)) best = s.first[pl]!;
       }
       return best;
     }
@@ -292,6 +299,26 @@ export class FullTextColumn {
       if (log[i + 1] !== doc || !ids.includes(log[i]!)) continue;
       const f = log[i + 2]! >>> 8;
       if (best < 0 || f < best) best = f;
+    }
+    return best;
+  }
+
+  /**
+   * The word of `tokens` (a phrase) that the fewest papers hold, as its id (undefined when one is
+   * not indexed): where it first is in a paper bounds where the phrase can first be.
+   */
+  rarestWord(tokens: string[]): number | undefined {
+    let best: number | undefined;
+    let bestN = Infinity;
+    for (const t of tokens) {
+      const id = this.words.get(t);
+      if (id === undefined) return undefined;
+      let n = 0;
+      for (const s of this.segments) {
+        const at = lowerBound(s.terms, id);
+        if (at < s.terms.length && s.terms[at] === id) n += s.starts[at + 1]! - s.starts[at]!;
+      }
+      if (n < bestN) (best = id), (bestN = n);
     }
     return best;
   }

@@ -435,7 +435,7 @@ export class LibraryIndex {
     const limit = Math.max(1, Math.min(opts.limit ?? 50, 10_000));
     const offset = Math.max(0, opts.offset ?? 0);
     const q = parseQuery(query);
-    // A text:"phrase" is admitted by pair filters with about 1 % of false positives: each row is
+    // A text:"phrase" is admitted by pair filters with about 0.2 % of false positives: each row is
     // checked on its text, in rank order, until the page is full.
     const phrases: SnippetTerm[] = q.text.flatMap((t) => (t.kind === 'phrase' && t.scope === 'text' ? [{ tokens: t.tokens, prefix: false }] : []));
     const byKey = storagePaths(this.storageRoot).byKey;
@@ -443,59 +443,65 @@ export class LibraryIndex {
     const ts = this.textSearch();
     const loadText = (ids: number[]) => this.loadText(ids);
     let page: { ids: number[]; scores: number[] };
-    /** Files already open for a row (the phrase check read them; the snippet reuses them). */
-    const opened = new Map<number, TextFile>();
-    try {
-      if (!phrases.length) page = ts.search(q, limit, offset, loadText, { column: this.fullText });
-      else {
-        // Rows in rank order, each checked on its text, until offset + limit hold the phrase or
-        // none are left: the page is then exactly that of the phrase's definition.
-        const want = offset + limit;
-        let ask = want + Math.ceil(want / 8) + 4;
-        const ids: number[] = [];
-        const scores: number[] = [];
-        let checked = 0;
-        for (;;) {
-          const ranked = ts.search(q, ask, 0, loadText, { column: this.fullText });
-          for (; checked < ranked.ids.length && ids.length < want; checked++) {
-            const file = TextFile.read(path.join(byKey, keyToFolderName(ranked.keys[checked]!), FULLTEXT_FILE));
-            if (!file) continue;
-            if (!phrases.every((t) => file.has(t))) {
-              file.close();
-              continue;
-            }
-            if (ids.length >= offset) opened.set(ranked.ids[checked]!, file);
-            else file.close();
-            ids.push(ranked.ids[checked]!);
-            scores.push(ranked.scores[checked]!);
-          }
-          if (ids.length >= want || ranked.ids.length < ask) break;
-          ask *= 2;
-        }
-        page = { ids: ids.slice(offset), scores: scores.slice(offset) };
-      }
-    } catch (err) {
-      for (const f of opened.values()) f.close();
-      throw err;
-    }
-    if (!page.ids.length) return [];
     const patterns: SnippetTerm[] = q.text.flatMap((t) => {
       if (t.kind === 'phrase') return t.scope === 'text' ? [{ tokens: t.tokens, prefix: false }] : [];
       return [{ tokens: [t.token], prefix: t.scope === 'text' && t.kind === 'prefix' && t.token.length >= 3 }];
     });
     let snippetsLeft = patterns.length ? Math.max(0, opts.snippets ?? limit) : 0;
+    /** Snippets made while a row's text was open for its phrase check. */
+    const made = new Map<number, Snippet | undefined>();
+    if (!phrases.length) page = ts.search(q, limit, offset, loadText, { column: this.fullText });
+    else {
+      // Rows in rank order, each checked on its text, until offset + limit hold the phrase or
+      // none are left: the page is then exactly that of the phrase's definition.
+      // Room for false positives and for texts that hold the words but not the phrase: asking
+      // again ranks everything again (a few ms with common words), so ask generously.
+      const want = offset + limit;
+      let ask = 2 * want + 16;
+      // One phrase alone: its text is read first around where its rarest word first is (a kB or
+      // two), which holds the phrase's first occurrence when there is one — any occurrence holds
+      // that word, no earlier than there; not found there, the whole text decides.
+      const pivot = patterns.length === 1 ? this.fullText.rarestWord(phrases[0]!.tokens) : undefined;
+      const ids: number[] = [];
+      const scores: number[] = [];
+      let checked = 0;
+      for (;;) {
+        const ranked = ts.search(q, ask, 0, loadText, { column: this.fullText });
+        for (; checked < ranked.ids.length && ids.length < want; checked++) {
+          const key = ranked.keys[checked]!;
+          const textPath = path.join(byKey, keyToFolderName(key), FULLTEXT_FILE);
+          const place = pivot === undefined ? -1 : this.fullText.firstPlace(key, [pivot]);
+          const file = place >= 0 ? TextFile.read(textPath, place, this.fullText.textLength(key)) : TextFile.readWhole(textPath, this.fullText.textLength(key));
+          if (!file) continue;
+          try {
+            if (!phrases.every((t) => file.has(t))) continue;
+            if (ids.length >= offset && snippetsLeft > 0) {
+              snippetsLeft--;
+              made.set(ranked.ids[checked]!, file.snippet(patterns));
+            }
+          } finally {
+            file.close();
+          }
+          ids.push(ranked.ids[checked]!);
+          scores.push(ranked.scores[checked]!);
+        }
+        if (ids.length >= want || ranked.ids.length < ask) break;
+        ask *= 4;
+      }
+      page = { ids: ids.slice(offset), scores: scores.slice(offset) };
+    }
+    if (!page.ids.length) return [];
     const out: SearchHit[] = [];
     page.ids.forEach((id, i) => {
       const r = ts.hitRow(id);
-      let file = opened.get(id);
-      opened.delete(id);
-      if (!r || out.length >= limit) return void file?.close();
+      if (!r || out.length >= limit) return;
       const key = r.key;
       const folder = keyToFolderName(key);
-      let snippet: Snippet | undefined;
+      let snippet = made.get(id);
+      let file: TextFile | undefined;
       try {
         // The ranking's postings recorded where the first query word of each paper is.
-        const place = snippetsLeft > 0 ? this.fullText.placeOf(key) : -1;
+        const place = snippetsLeft > 0 && !made.has(id) ? this.fullText.placeOf(key) : -1;
         if (place >= 0) {
           snippetsLeft--;
           // Read where the column says the first query word is (a kB or two), not the whole text.
@@ -523,7 +529,6 @@ export class LibraryIndex {
         },
       );
     });
-    for (const f of opened.values()) f.close();
     return out;
   }
 
