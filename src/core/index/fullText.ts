@@ -262,8 +262,18 @@ export class FullTextColumn {
    * of them); -1 when none does.
    */
   firstPlace(key: string, ids: number[]): number {
+    const pc = this.placeAndCount(key, ids);
+    return pc < 0 ? -1 : pc & 255;
+  }
+
+  /**
+   * firstPlace, with the frequency of the ids in the paper (saturating at 255) in the bits above
+   * the place's 8: -1 when none of them is there.
+   */
+  placeAndCount(key: string, ids: number[]): number {
     const doc = this.docOfKey.get(key);
     if (doc === undefined || !ids.length) return -1;
+    let count = 0;
     let best = -1;
     // Segments hold increasing paper numbers: find the one that would hold `doc`.
     const segs = this.segments;
@@ -290,24 +300,29 @@ export class FullTextColumn {
           if (s.local[mid]! < local) pl = mid + 1;
           else ph = mid;
         }
-        if (pl < s.starts[at + 1]! && s.local[pl] === local && (best < 0 || s.first[pl]! < best)) best = s.first[pl]!;
+        if (pl < s.starts[at + 1]! && s.local[pl] === local) {
+          count += s.tf[pl]!;
+          if (best < 0 || s.first[pl]! < best) best = s.first[pl]!;
+        }
       }
-      return best;
+      return best < 0 ? -1 : best | (Math.min(255, count) << 8);
     }
     const log = this.log;
     for (let i = 0; i < this.logLen; i += 3) {
       if (log[i + 1] !== doc || !ids.includes(log[i]!)) continue;
-      const f = log[i + 2]! >>> 8;
+      const f = (log[i + 2]! >>> 8) & 255;
+      count += log[i + 2]! & 255;
       if (best < 0 || f < best) best = f;
     }
-    return best;
+    return best < 0 ? -1 : best | (Math.min(255, count) << 8);
   }
 
   /**
-   * The word of `tokens` (a phrase) that the fewest papers hold, as its id (undefined when one is
-   * not indexed): where it first is in a paper bounds where the phrase can first be.
+   * The word of `tokens` (a phrase) that the fewest papers hold, its id and how many papers hold
+   * it (undefined when one is not indexed): where it first is in a paper bounds where the phrase
+   * can first be.
    */
-  rarestWord(tokens: string[]): number | undefined {
+  rarestWord(tokens: string[]): { id: number; papers: number } | undefined {
     let best: number | undefined;
     let bestN = Infinity;
     for (const t of tokens) {
@@ -320,7 +335,7 @@ export class FullTextColumn {
       }
       if (n < bestN) (best = id), (bestN = n);
     }
-    return best;
+    return best === undefined ? undefined : { id: best, papers: bestN };
   }
 
   /** Starts a query: placeOf() then answers for the words of the hits() calls made from here on. */

@@ -461,7 +461,10 @@ export class LibraryIndex {
       // One phrase alone: its text is read first around where its rarest word first is (a kB or
       // two), which holds the phrase's first occurrence when there is one — any occurrence holds
       // that word, no earlier than there; not found there, the whole text decides.
-      const pivot = patterns.length === 1 ? this.fullText.rarestWord(phrases[0]!.tokens) : undefined;
+      // Only where that word occurs once in the paper: its one place is then where the phrase is,
+      // if anywhere; a word occurring more often is rarely first where the phrase is (the whole
+      // text at once is cheaper then).
+      const pivot = patterns.length === 1 ? this.fullText.rarestWord(phrases[0]!.tokens)?.id : undefined;
       const ids: number[] = [];
       const scores: number[] = [];
       let checked = 0;
@@ -470,7 +473,8 @@ export class LibraryIndex {
         for (; checked < ranked.ids.length && ids.length < want; checked++) {
           const key = ranked.keys[checked]!;
           const textPath = path.join(byKey, keyToFolderName(key), FULLTEXT_FILE);
-          const place = pivot === undefined ? -1 : this.fullText.firstPlace(key, [pivot]);
+          const pc = pivot === undefined ? -1 : this.fullText.placeAndCount(key, [pivot]);
+          const place = pc >= 0 && pc >> 8 === 1 ? pc & 255 : -1;
           const file = place >= 0 ? TextFile.read(textPath, place, this.fullText.textLength(key)) : TextFile.readWhole(textPath, this.fullText.textLength(key));
           if (!file) continue;
           try {

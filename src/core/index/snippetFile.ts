@@ -24,6 +24,10 @@ const ASCII = /^[\x00-\x7f]*$/;
  * results for a common word reads 50 × 16 kB, not 50 whole texts; the rest is read when needed.
  */
 const FIRST_CHUNK = 16 * 1024;
+function termId(t: SnippetTerm): string {
+  return (t.prefix ? '*' : '=') + t.tokens.join(' ');
+}
+
 /** fastFindIn's "cannot tell from these bytes". */
 const UNSURE = -2;
 
@@ -201,6 +205,7 @@ export class TextFile {
         at += n;
       }
       this.buf = all.subarray(0, at);
+      this.found.clear();
     } catch {
       return false;
     } finally {
@@ -216,13 +221,23 @@ export class TextFile {
 
   /** Whether `t` occurs in the text (as findTerm defines it). */
   has(t: SnippetTerm): boolean {
-    if (this.fastFind(t) !== undefined) return true;
+    // A hit of the byte search also serves the snippet made next (snippet() asks found first).
+    const p = this.fastFind(t);
+    if (p !== undefined) {
+      this.found.set(termId(t), p);
+      return true;
+    }
     const w = this.wholeText();
     return findTerm(w.folded, t.tokens, t.prefix) !== undefined;
   }
 
+  /** Where has() found a term in buf (by termId), while buf is not replaced. */
+  private found = new Map<string, number>();
+
   /** About `width` characters around the first occurrence of any of `terms` (snippetOf's rules). */
   snippet(terms: SnippetTerm[], width = 160): Snippet | undefined {
+    // Already decoded and folded (a phrase checked on the whole text): the definition itself.
+    if (this.whole) return snippetOf(this.whole.text, terms, width, this.whole.folded);
     // The first hit of the forms found (a word in another case mix earlier is missed: a later hit still makes a right snippet).
     // First in the bytes read: a term whose forms are certainly not there (not merely undecided)
     // occurs only after them — the bytes start at the text's start, or at the place the column
@@ -231,7 +246,7 @@ export class TextFile {
     let best = -1;
     let sure = true;
     for (const t of terms) {
-      const p = this.fastFindIn(t);
+      const p = this.found.get(termId(t)) ?? this.fastFindIn(t);
       if (p === UNSURE) sure = false;
       else if (p !== undefined && (best < 0 || p < best)) best = p;
     }
