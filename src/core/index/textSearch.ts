@@ -114,7 +114,10 @@ export interface RankedPage {
   /** Citation keys of `ids`. */
   keys: string[];
   scores: number[];
-  /** How many entries matched in all (before limit and offset). */
+  /**
+   * How many entries matched in all (before limit and offset); with a `text:` phrase, an upper
+   * bound (its pair filters are asked only of the rows that could enter the page).
+   */
   total: number;
 }
 
@@ -368,10 +371,15 @@ export class TextSearch {
       const better = (a: number, b: number) =>
         score[a]! !== score[b]! ? score[a]! > score[b]! : years[a] !== years[b] ? years[a]! > years[b]! : keys[a]! < keys[b]!;
       const heap = new TopK(k, better);
+      const lazy = this.lazyChecks;
+      const slotDoc = this.slotDoc;
       for (let i = 0; i < nc; i++) {
         const s = cand[i]!;
         if (!pass(s)) continue;
         total++;
+        // A phrase's pair filters, only for a row the page would take: the page is that of the
+        // filtered rows all the same (a row the page refuses now it would refuse after filtering).
+        if (lazy.length && (!heap.accepts(s) || !lazy.every((admits) => admits(slotDoc[s]!)))) continue;
         heap.push(s);
       }
       best = heap.sorted();
@@ -469,6 +477,7 @@ export class TextSearch {
    */
   private scoreText(terms: TextTerm[], mask: number, loadText: TextLoader, full?: FullTextSource): number {
     const qg = ++this.qgen;
+    this.lazyChecks = [];
     const { qseen, qcount, qscore, acc, lens } = this;
     const N = Math.max(1, this.liveCount);
     const avg = this.lenSum.map((s) => s / N || 1);
@@ -512,6 +521,7 @@ export class TextSearch {
       }
       // The same term in the full text: a paper matches the term in any column.
       const ft = full && this.fullTextHits(term, full);
+      if (ft && 'admits' in ft) this.lazyChecks.push(ft.admits as (doc: number) => boolean);
       if (ft) {
         const w = term.scope === 'text' ? FULLTEXT_WEIGHT_SCOPED : FULLTEXT_WEIGHT_BARE;
         for (let i = 0; i < ft.n; i++) {
@@ -561,6 +571,11 @@ export class TextSearch {
     return found;
   }
   private docSlotEpoch = -1;
+  /**
+   * Checks of the last scoreText's phrases, by paper number (FullTextColumn.phraseCandidates):
+   * every one of its rows got its paper number in slotDoc from slotOfDoc.
+   */
+  private lazyChecks: ((doc: number) => boolean)[] = [];
   private slotDoc = new Int32Array(0);
   private docSlot = new Int32Array(0);
 
@@ -577,7 +592,7 @@ export class TextSearch {
       return ids.length ? col.hits(ids) : undefined;
     }
     if (term.scope !== 'text') return undefined;
-    return col.phraseHits(term.tokens);
+    return col.phraseCandidates(term.tokens);
   }
 
   /**
@@ -784,6 +799,11 @@ class TopK {
     private readonly k: number,
     private readonly better: (a: number, b: number) => boolean,
   ) {}
+
+  /** Whether push(x) would keep x (now). */
+  accepts(x: number): boolean {
+    return this.h.length < this.k || this.better(x, this.h[0]!);
+  }
 
   push(x: number): void {
     const h = this.h;
