@@ -4,6 +4,7 @@
 //
 //   node out/bench/fulltext.js --pdfs 1000 --papers 10000 --worker dist/pdfTextWorker.js
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Session } from 'node:inspector';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,6 +26,7 @@ const PDFS = Number(opt('--pdfs', '1000'));
 const PAPERS = Number(opt('--papers', '10000'));
 const WORDS_PER_PAPER = Number(opt('--words', '6000'));
 const QUERIES = Number(opt('--queries', '200'));
+const WARMUP = Number(opt('--warmup', '20'));
 /** Snippets per search (LibraryIndex's default: every row returned, here the limit of 50); 0 measures the ranking alone. */
 const SNIPPETS = Number(opt('--snippets', '50'));
 const root = path.resolve(__dirname, '../..');
@@ -46,7 +48,8 @@ const eldOf = (h: ReturnType<typeof monitorEventLoopDelay>) => ({
 
 function prng(seed: number) {
   let s = seed >>> 0;
-  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+  const next = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+  return Object.assign(next, { state: () => s, restore: (x: number) => void (s = x) });
 }
 
 /** Part 1: extract the text of PDFS stored PDFs (copies of the real fixtures) through the worker, as `scholar index fulltext` does. */
@@ -96,7 +99,10 @@ async function extraction(dir: string) {
 
 /** Part 2: PAPERS papers with a synthetic full text each (Zipf-distributed words), searched. */
 async function searchFigure(dir: string) {
-  const sroot = path.join(dir, 'search');
+  // --data DIR: keep the generated texts there and reuse them on the next run (same --papers and --words; profiling).
+  const keep = opt('--data', '');
+  const sroot = keep ? path.resolve(keep, `search-${PAPERS}x${WORDS_PER_PAPER}`) : path.join(dir, 'search');
+  const saved = path.join(sroot, 'generated.json');
   fs.mkdirSync(path.join(sroot, 'by_key'), { recursive: true });
   const rnd = prng(20);
   // A vocabulary like a paper's: real title words from the corpus first (the frequent ones), then made-up rare ones.
@@ -124,9 +130,15 @@ async function searchFigure(dir: string) {
     return vocab[lo]!;
   };
   const index = await LibraryIndex.createEmpty(sroot, { wasmPath });
-  const metas: { meta: Metadata }[] = [];
+  let metas: { meta: Metadata }[] = [];
   let bytes = 0;
-  for (let i = 0; i < PAPERS; i++) {
+  const reuse = keep && fs.existsSync(saved) ? (JSON.parse(fs.readFileSync(saved, 'utf8')) as { metas: { meta: Metadata }[]; bytes: number; rnd: number }) : undefined;
+  if (reuse) {
+    metas = reuse.metas;
+    bytes = reuse.bytes;
+    rnd.restore(reuse.rnd);
+  }
+  for (let i = 0; i < (reuse ? 0 : PAPERS); i++) {
     const key = `paper${String(i).padStart(5, '0')}`;
     const sha = createHash('sha256').update(key).digest('hex');
     let text = '';
@@ -155,6 +167,7 @@ async function searchFigure(dir: string) {
       },
     });
   }
+  if (keep && !reuse) fs.writeFileSync(saved, JSON.stringify({ metas, bytes, rnd: rnd.state() }));
   index.upsertMany(metas);
   index.search('warm'); // the metadata side, as the host's warmSearch does
   (global as { gc?: () => void }).gc?.();
@@ -167,6 +180,8 @@ async function searchFigure(dir: string) {
   h.disable();
   (global as { gc?: () => void }).gc?.();
   const heapMb = (process.memoryUsage().heapUsed - heap0) / 1e6;
+  // --settle-ms: idle time between the load and the queries (the GC's and the kernel's clean-up of the load runs on other threads meanwhile).
+  await new Promise((r) => setTimeout(r, Number(opt('--settle-ms', '0'))));
   const fp = index.fullTextFootprint();
   // Queries: words at several frequency ranks, text: words and prefixes, phrases that occur (two adjacent words of a paper's text), with a filter.
   const pick = (lo: number, hi: number) => vocab[lo + Math.floor(rnd() * (hi - lo))]!;
@@ -191,12 +206,31 @@ async function searchFigure(dir: string) {
   const allCpu: number[] = [];
   // --kinds SUBSTRING: only the query kinds whose name holds it (profiling one kind).
   const only = opt('--kinds', '');
+  // --profile FILE: a CPU profile of the queries only (not of the load), for chrome://inspect or a script.
+  const profile = opt('--profile', '');
+  const tsv = opt('--tsv', '');
+  const session = profile ? new Session() : undefined;
+  const post = (m: string, p?: object) => new Promise<unknown>((res, rej) => session!.post(m, p ?? {}, (e, r) => (e ? rej(e) : res(r))));
+  if (session) {
+    session.connect();
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 100 });
+  }
+  let kindNo = 0;
   for (const [name, make] of Object.entries(kinds)) {
     if (only && !name.includes(only)) continue;
     const ms: number[] = [];
     const cpu: number[] = [];
     let hits = 0;
     let snippets = 0;
+    // WARMUP queries of the kind first, not measured (other words: the random stream is set aside
+    // and restored), so the figures are those of compiled code, not of its first runs.
+    const stream = rnd.state();
+    rnd.restore(0x5eed + kindNo);
+    for (let i = 0; i < WARMUP; i++) index.search(make(), { limit: 50, snippets: SNIPPETS });
+    rnd.restore(stream);
+    if (session) await post('Profiler.start');
+    if (tsv) console.error(`[fulltext] kind ${kindNo}: ${name}`);
     for (let i = 0; i < QUERIES; i++) {
       const q = make();
       const t = performance.now();
@@ -208,15 +242,25 @@ async function searchFigure(dir: string) {
       cpu.push((dc.user + dc.system) / 1000);
       hits += r.length;
       snippets += r.filter((x) => x.snippet).length;
+      // --tsv FILE: every query with its wall-clock and CPU ms (which ones make the tail).
+      if (tsv) fs.appendFileSync(tsv, `${kindNo}\t${q}\t${r2(ms[ms.length - 1]!)}\t${r2(cpu[cpu.length - 1]!)}\t${r.length}\n`);
     }
+    if (session) {
+      // One profile per kind: FILE.<n>.cpuprofile, n in the order of `kinds`.
+      const r = (await post('Profiler.stop')) as { profile: unknown };
+      fs.writeFileSync(`${profile}.${kindNo}.cpuprofile`, JSON.stringify(r.profile));
+    }
+    kindNo++;
     all.push(...ms);
     allCpu.push(...cpu);
     results[name] = { p50Ms: r2(pct(ms, 50)), p95Ms: r2(pct(ms, 95)), maxMs: r2(Math.max(...ms)), cpuP50Ms: r2(pct(cpu, 50)), cpuP95Ms: r2(pct(cpu, 95)), meanHits: r2(hits / QUERIES), withSnippet: r2(snippets / Math.max(1, hits)) };
   }
+  session?.disconnect();
   index.close();
   return {
     papers: PAPERS,
     wordsPerPaper: WORDS_PER_PAPER,
+    warmupPerKind: WARMUP,
     textMb: r2(bytes / 1e6),
     load: { ms: Math.round(loadMs), eventLoop: eldOf(h) },
     column: { ...fp, heapMb: r2(heapMb) },

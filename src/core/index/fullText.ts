@@ -12,21 +12,33 @@
  * rarely: once per new PDF).
  *
  * The text itself is not kept here (10,000 papers' texts are half a gigabyte). Phrases are
- * answered by a per-paper Bloom filter of adjacent word pairs (about 6 bits a distinct pair, some
- * 4 KB a paper: a few percent of false positives, which the snippet step, reading the file of
- * each row shown, removes); snippets read the files of the rows shown only.
+ * answered by a per-paper Bloom filter of adjacent word pairs (14 bits a pair, some 10 KB a paper:
+ * about 0.2 % of false positives, which LibraryIndex.search removes by reading the rows' files);
+ * snippets read the files of the rows shown only.
  */
 import { Dictionary, normText } from './terms';
 
 const SEGMENT_DOCS = 64;
+/** A segment's local paper numbers are 16 bits: a merge never makes one larger. */
+const MAX_SEGMENT_DOCS = 65_535;
+/** Segments merged when this many small ones have piled up behind the larger ones (compactionDue). */
+const MERGE_FAN_IN = 8;
 const SKIP = 64;
 const K1 = 1.2;
 const B = 0.75;
 /** Words longer than this are not words (hashes, base64, run-together columns). */
 const MAX_TOKEN = 40;
-/** Bloom filter of a paper's adjacent word pairs: bits per distinct pair and probes per pair (≈ 6 % false positives). */
-const PAIR_BITS = 6;
-const PAIR_PROBES = 3;
+/**
+ * Bloom filter of a paper's adjacent word pairs: bits per pair and probes per pair (about 0.2 % of
+ * false positives; 6 bits and 3 probes gave 6 %, and each false positive costs a whole file read
+ * when a phrase's rows are checked: with two common words, whose phrase only 1–2 % of the papers
+ * holding both have, false positives were most of the rows checked; profile of the fulltext bench).
+ */
+const PAIR_BITS = 14;
+const PAIR_PROBES = 9;
+/** The filter is made of blocks of 16 words (512 bits, a cache line). */
+const BLOCK_WORDS = 16;
+const BLOCK_MASK = BLOCK_WORDS * 32 - 1;
 
 interface Segment {
   /** Global doc numbers of its papers, by local number. */
@@ -85,6 +97,9 @@ export class FullTextColumn {
   private queryGen = 1;
   private sealSlot = new Int32Array(0);
   private sealLocal = new Int32Array(0);
+  /** Bumped by clear(): paper numbers are given again from 0, and a merge started before must not put its segment back. */
+  epoch = 0;
+  private merging = false;
 
   get size(): number {
     return this.liveDocs;
@@ -183,7 +198,8 @@ export class FullTextColumn {
     let distinct = 0;
     for (let i = 1; i < n; i++) if (seq[i] !== -1 && seq[i - 1] !== -1) distinct++;
     // Repeated pairs counted as distinct oversize the filter a little: cheaper than a set.
-    const words = Math.max(1, Math.ceil((distinct * PAIR_BITS) / 32));
+    const blocks = Math.max(1, Math.ceil((distinct * PAIR_BITS) / (BLOCK_WORDS * 32)));
+    const words = blocks * BLOCK_WORDS;
     if (this.pairsUsed + words > this.pairs.length) {
       const b = new Int32Array(Math.max(this.pairsUsed + words, this.pairs.length * 2, 1 << 16));
       b.set(this.pairs.subarray(0, this.pairsUsed));
@@ -193,35 +209,40 @@ export class FullTextColumn {
     this.pairsUsed += words;
     this.pairAt[doc] = at;
     this.pairLen[doc] = words;
-    const bits = words * 32;
     const f = this.pairs;
     for (let i = 1; i < n; i++) {
       const a = seq[i - 1]!;
       const b = seq[i]!;
       if (a === -1 || b === -1) continue;
-      let h1 = pairHash(a, b);
-      const h2 = (Math.imul(h1, 0x85ebca6b) >>> 13) | 1;
+      const h = pairHash(a, b);
+      const base = at + ((h >>> 0) % blocks) * BLOCK_WORDS;
+      let g = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+      const step = (Math.imul(g ^ (g >>> 12), 0x297a2d39) >>> 0) | 1;
       for (let k = 0; k < PAIR_PROBES; k++) {
-        const bit = (h1 >>> 0) % bits;
-        f[at + (bit >>> 5)]! |= 1 << (bit & 31);
-        h1 = (h1 + h2) | 0;
+        const bit = g & BLOCK_MASK;
+        f[base + (bit >>> 5)]! |= 1 << (bit & 31);
+        g = (g + step) | 0;
       }
     }
   }
 
-  /** Whether `doc`'s text may hold word `b` right after word `a` (false: certainly not). */
+  /**
+   * Whether `doc`'s text may hold word `b` right after word `a` (false: certainly not). All probes
+   * of a pair fall in one 64-byte block of the filter: one cache miss per paper asked, not one per
+   * probe (the probes were most of a phrase's ranking, over the thousands of papers holding both words).
+   */
   mayFollow(doc: number, a: number, b: number): boolean {
     const words = this.pairLen[doc]!;
     if (!words) return false;
-    const at = this.pairAt[doc]!;
-    const bits = words * 32;
+    const h = pairHash(a, b);
+    const base = this.pairAt[doc]! + ((h >>> 0) % (words / BLOCK_WORDS)) * BLOCK_WORDS;
     const f = this.pairs;
-    let h1 = pairHash(a, b);
-    const h2 = (Math.imul(h1, 0x85ebca6b) >>> 13) | 1;
+    let g = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+    const step = (Math.imul(g ^ (g >>> 12), 0x297a2d39) >>> 0) | 1;
     for (let k = 0; k < PAIR_PROBES; k++) {
-      const bit = (h1 >>> 0) % bits;
-      if (!(f[at + (bit >>> 5)]! & (1 << (bit & 31)))) return false;
-      h1 = (h1 + h2) | 0;
+      const bit = g & BLOCK_MASK;
+      if (!(f[base + (bit >>> 5)]! & (1 << (bit & 31)))) return false;
+      g = (g + step) | 0;
     }
     return true;
   }
@@ -241,8 +262,18 @@ export class FullTextColumn {
    * of them); -1 when none does.
    */
   firstPlace(key: string, ids: number[]): number {
+    const pc = this.placeAndCount(key, ids);
+    return pc < 0 ? -1 : pc & 255;
+  }
+
+  /**
+   * firstPlace, with the frequency of the ids in the paper (saturating at 255) in the bits above
+   * the place's 8: -1 when none of them is there.
+   */
+  placeAndCount(key: string, ids: number[]): number {
     const doc = this.docOfKey.get(key);
     if (doc === undefined || !ids.length) return -1;
+    let count = 0;
     let best = -1;
     // Segments hold increasing paper numbers: find the one that would hold `doc`.
     const segs = this.segments;
@@ -261,19 +292,50 @@ export class FullTextColumn {
       for (const id of ids) {
         const at = lowerBound(s.terms, id);
         if (at >= s.terms.length || s.terms[at] !== id) continue;
-        for (let i = s.starts[at]!, e = s.starts[at + 1]!; i < e; i++) {
-          if (s.local[i] === local && (best < 0 || s.first[i]! < best)) best = s.first[i]!;
+        // A word's postings are in paper order (seal and merge keep it): a search, not a scan of 10,000.
+        let pl = s.starts[at]!;
+        let ph = s.starts[at + 1]!;
+        while (pl < ph) {
+          const mid = (pl + ph) >> 1;
+          if (s.local[mid]! < local) pl = mid + 1;
+          else ph = mid;
+        }
+        if (pl < s.starts[at + 1]! && s.local[pl] === local) {
+          count += s.tf[pl]!;
+          if (best < 0 || s.first[pl]! < best) best = s.first[pl]!;
         }
       }
-      return best;
+      return best < 0 ? -1 : best | (Math.min(255, count) << 8);
     }
     const log = this.log;
     for (let i = 0; i < this.logLen; i += 3) {
       if (log[i + 1] !== doc || !ids.includes(log[i]!)) continue;
-      const f = log[i + 2]! >>> 8;
+      const f = (log[i + 2]! >>> 8) & 255;
+      count += log[i + 2]! & 255;
       if (best < 0 || f < best) best = f;
     }
-    return best;
+    return best < 0 ? -1 : best | (Math.min(255, count) << 8);
+  }
+
+  /**
+   * The word of `tokens` (a phrase) that the fewest papers hold, its id and how many papers hold
+   * it (undefined when one is not indexed): where it first is in a paper bounds where the phrase
+   * can first be.
+   */
+  rarestWord(tokens: string[]): { id: number; papers: number } | undefined {
+    let best: number | undefined;
+    let bestN = Infinity;
+    for (const t of tokens) {
+      const id = this.words.get(t);
+      if (id === undefined) return undefined;
+      let n = 0;
+      for (const s of this.segments) {
+        const at = lowerBound(s.terms, id);
+        if (at < s.terms.length && s.terms[at] === id) n += s.starts[at + 1]! - s.starts[at]!;
+      }
+      if (n < bestN) (best = id), (bestN = n);
+    }
+    return best === undefined ? undefined : { id: best, papers: bestN };
   }
 
   /** Starts a query: placeOf() then answers for the words of the hits() calls made from here on. */
@@ -303,6 +365,24 @@ export class FullTextColumn {
    * percent are false positives, removed where the text is read (the rows shown).
    */
   phraseHits(tokens: string[]): TermHits | undefined {
+    const c = this.phraseCandidates(tokens);
+    if (!c) return undefined;
+    const out: TermHits = { docs: new Int32Array(c.n), scores: new Float64Array(c.n), n: 0 };
+    for (let i = 0; i < c.n; i++) {
+      if (!c.admits(c.docs[i]!)) continue;
+      out.docs[out.n] = c.docs[i]!;
+      out.scores[out.n++] = c.scores[i]!;
+    }
+    return out.n ? out : undefined;
+  }
+
+  /**
+   * phraseHits before its pair filters: the papers holding every word, scored, and `admits(doc)`,
+   * the filters' verdict, for the caller to ask only of the papers that can still enter a page
+   * (TextSearch.search): with two common words that is some hundreds of the 10,000 holding both,
+   * each a cache miss.
+   */
+  phraseCandidates(tokens: string[]): (TermHits & { admits: (doc: number) => boolean }) | undefined {
     const ids: number[] = [];
     for (const t of tokens) {
       const id = this.words.get(t);
@@ -331,16 +411,22 @@ export class FullTextColumn {
         }
       }
     }
-    const out: TermHits = { docs: new Int32Array(first.n), scores: new Float64Array(first.n), n: 0 };
     const all = ids.length;
-    next: for (let i = 0; i < first.n; i++) {
+    const docs = new Int32Array(first.n);
+    const scores = new Float64Array(first.n);
+    let n = 0;
+    for (let i = 0; i < first.n; i++) {
       const d = first.docs[i]!;
       if (count[d] !== all) continue;
-      for (let k = 1; k < all; k++) if (!this.mayFollow(d, ids[k - 1]!, ids[k]!)) continue next;
-      out.docs[out.n] = d;
-      out.scores[out.n++] = score[d]!;
+      docs[n] = d;
+      scores[n++] = score[d]!;
     }
-    return out.n ? out : undefined;
+    if (!n) return undefined;
+    const admits = (d: number) => {
+      for (let k = 1; k < all; k++) if (!this.mayFollow(d, ids[k - 1]!, ids[k]!)) return false;
+      return true;
+    };
+    return { docs, scores, n, admits };
   }
 
   remove(key: string): boolean {
@@ -354,7 +440,134 @@ export class FullTextColumn {
   }
 
   clear(): void {
+    const epoch = this.epoch + 1;
     Object.assign(this, new FullTextColumn());
+    this.epoch = epoch;
+  }
+
+  /** Segments the column is held in (for reports and tests). */
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /**
+   * Which segments a merge would take: the last ones, back to (and with) the first whose papers are
+   * no more than MERGE_FAN_IN times those after it, within the 16-bit limit; undefined when fewer
+   * than `min` would be merged. So each paper is rewritten a logarithmic number of times, and a
+   * large segment is not rewritten for a few papers added after it.
+   */
+  private mergePlan(min: number): number | undefined {
+    const segs = this.segments;
+    if (segs.length < 2) return undefined;
+    let from = segs.length - 1;
+    let acc = segs[from]!.docs.length;
+    while (from > 0) {
+      const d = segs[from - 1]!.docs.length;
+      if (d > MERGE_FAN_IN * acc || d + acc > MAX_SEGMENT_DOCS) break;
+      acc += d;
+      from--;
+    }
+    return segs.length - from >= Math.max(2, min) ? from : undefined;
+  }
+
+  /** Whether enough small segments have piled up that a merge (compact()) would pay. */
+  compactionDue(): boolean {
+    return !this.merging && this.mergePlan(MERGE_FAN_IN) !== undefined;
+  }
+
+  /**
+   * Merges the last segments into one (see mergePlan; `all`: every segment that can be, as at the
+   * end of a load). A generator: it yields after each source segment (some 200,000 postings), so
+   * the caller can give the event loop its turn; writes meanwhile are taken (papers set go to new
+   * segments, papers removed stay masked by \`alive\`). Why: a query word costs a search and a few
+   * cache misses per segment, and a text:prefix expands to tens of words — over 157 segments of
+   * 64 papers that was most of a search (profile of the fulltext bench, 10,000 papers).
+   */
+  *compact(all = false): Generator<void, void, void> {
+    if (this.merging) return;
+    this.seal();
+    const from = this.mergePlan(all ? 2 : MERGE_FAN_IN);
+    if (from === undefined) return;
+    this.merging = true;
+    try {
+      yield* this.mergeFrom(from);
+    } finally {
+      this.merging = false;
+    }
+  }
+
+  private *mergeFrom(from: number): Generator<void, void, void> {
+    const epoch = this.epoch;
+    const src = this.segments.slice(from);
+    // Papers dead when the merge starts are dropped; those removed during it are masked by `alive`.
+    let nDocs = 0;
+    for (const s of src) for (let i = 0; i < s.docs.length; i++) if (this.alive[s.docs[i]!]) nDocs++;
+    const docs = new Int32Array(nDocs);
+    const remaps: Int32Array[] = [];
+    let n = 0;
+    for (const s of src) {
+      const r = new Int32Array(s.docs.length).fill(-1);
+      for (let i = 0; i < s.docs.length; i++) if (this.alive[s.docs[i]!]) (r[i] = n), (docs[n++] = s.docs[i]!);
+      remaps.push(r);
+    }
+    // Postings per word (ids are global), counted segment by segment.
+    const W = this.words.size;
+    const count = new Int32Array(W + 1);
+    for (let j = 0; j < src.length; j++) {
+      const { terms, starts, local } = src[j]!;
+      const r = remaps[j]!;
+      for (let t = 0; t < terms.length; t++) {
+        let c = 0;
+        for (let i = starts[t]!, e = starts[t + 1]!; i < e; i++) if (r[local[i]!]! >= 0) c++;
+        count[terms[t]!]! += c;
+      }
+      yield;
+    }
+    let nTerms = 0;
+    for (let w = 0; w < W; w++) if (count[w]) nTerms++;
+    const terms = new Int32Array(nTerms);
+    const starts = new Int32Array(nTerms + 1);
+    // count[] becomes each word's fill position.
+    let at = 0;
+    let k = 0;
+    for (let w = 0; w < W; w++) {
+      const c = count[w]!;
+      if (!c) continue;
+      terms[k] = w;
+      starts[k++] = at;
+      count[w] = at;
+      at += c;
+    }
+    starts[nTerms] = at;
+    const local = new Uint16Array(at);
+    const tf = new Uint8Array(at);
+    const first = new Uint8Array(at);
+    yield;
+    // Source segments in order of paper numbers: each word's postings stay in paper order.
+    for (let j = 0; j < src.length; j++) {
+      const s = src[j]!;
+      const r = remaps[j]!;
+      for (let t = 0; t < s.terms.length; t++) {
+        const w = s.terms[t]!;
+        let f = count[w]!;
+        for (let i = s.starts[t]!, e = s.starts[t + 1]!; i < e; i++) {
+          const l = r[s.local[i]!]!;
+          if (l < 0) continue;
+          local[f] = l;
+          tf[f] = s.tf[i]!;
+          first[f++] = s.first[i]!;
+        }
+        count[w] = f;
+      }
+      yield;
+    }
+    const skip = new Int32Array(Math.ceil(terms.length / SKIP));
+    for (let i = 0; i < skip.length; i++) skip[i] = terms[i * SKIP]!;
+    // Cleared meanwhile (a reload), or the segments changed under it some other way: drop the result.
+    if (epoch !== this.epoch || src.some((s, i) => this.segments[from + i] !== s)) return;
+    const merged: Segment = { docs, terms, skip, starts, local, tf, first };
+    this.segments.splice(from, src.length, ...(nDocs ? [merged] : []));
+    this.words.sortView();
   }
 
   /** Word ids for a query token: itself, or every word it starts. */

@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
-import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import { ScholarError } from '../errors';
 import { keyToFolderName } from '../storage/keys';
 import { FULLTEXT_FILE, jobStatePath, METADATA_FILE, storagePaths } from '../storage/layout';
@@ -364,6 +364,7 @@ export class LibraryIndex {
       type: meta.type ?? null,
       tags: [...new Set(meta.tags ?? [])].map(normText),
       families: (meta.authors ?? []).map((a) => normText(a.family)),
+      names: (meta.authors ?? []).map((a) => a.family).join('; '),
     });
   }
 
@@ -451,68 +452,81 @@ export class LibraryIndex {
     const limit = Math.max(1, Math.min(opts.limit ?? 50, 10_000));
     const offset = Math.max(0, opts.offset ?? 0);
     const q = parseQuery(query);
-    // A text:"phrase" is admitted by pair filters with a few percent of false positives: ask for
-    // a few more rows than shown and drop those whose text does not hold it.
+    // A text:"phrase" is admitted by pair filters with about 0.2 % of false positives: each row is
+    // checked on its text, in rank order, until the page is full.
     const phrases: SnippetTerm[] = q.text.flatMap((t) => (t.kind === 'phrase' && t.scope === 'text' ? [{ tokens: t.tokens, prefix: false }] : []));
-    const ask = phrases.length ? limit + Math.ceil(limit / 8) + 4 : limit;
+    const byKey = storagePaths(this.storageRoot).byKey;
     this.fullText.beginQuery();
-    const page = this.textSearch().search(q, ask, offset, (ids) => this.loadText(ids), { column: this.fullText });
-    if (!page.ids.length) return [];
+    const ts = this.textSearch();
+    const loadText = (ids: number[]) => this.loadText(ids);
+    let page: { ids: number[]; scores: number[] };
     const patterns: SnippetTerm[] = q.text.flatMap((t) => {
       if (t.kind === 'phrase') return t.scope === 'text' ? [{ tokens: t.tokens, prefix: false }] : [];
       return [{ tokens: [t.token], prefix: t.scope === 'text' && t.kind === 'prefix' && t.token.length >= 3 }];
     });
     let snippetsLeft = patterns.length ? Math.max(0, opts.snippets ?? limit) : 0;
-    const byKey = storagePaths(this.storageRoot).byKey;
-    const rows = new Map<number, Record<string, SqlValue>>();
-    for (let i = 0; i < page.ids.length; i += 500) {
-      const chunk = page.ids.slice(i, i + 500);
-      const sql = `SELECT e.id, e.key, e.folder, e.title, e.year, e.venue, e.type, e.doi, e.has_pdf, e.doi_status, e.pdf_status,
-        (SELECT group_concat(family, '; ') FROM (SELECT family FROM authors a WHERE a.key = e.key ORDER BY pos)) AS authors
-        FROM entries e WHERE e.id IN (${chunk.map(() => '?').join(',')})`;
-      // Prepared once per page size (preparing this statement costs about as much as running it);
-      // sql.js frees every statement on export(), so a closed one is prepared again.
-      let stmt = this.hitStatements.get(chunk.length);
-      try {
-        stmt?.bind(chunk);
-      } catch {
-        stmt = undefined;
-      }
-      if (!stmt) {
-        stmt = this.live().prepare(sql, chunk);
-        this.hitStatements.set(chunk.length, stmt);
-      }
-      try {
-        // Arrays, not getAsObject: sql.js asks for the column names again on every row.
-        const names = stmt.getColumnNames();
-        while (stmt.step()) {
-          const v = stmt.get();
-          const r: Record<string, SqlValue> = {};
-          for (let c = 0; c < names.length; c++) r[names[c]!] = v[c]!;
-          rows.set(r.id as number, r);
+    /** Snippets made while a row's text was open for its phrase check. */
+    const made = new Map<number, Snippet | undefined>();
+    if (!phrases.length) page = ts.search(q, limit, offset, loadText, { column: this.fullText });
+    else {
+      // Rows in rank order, each checked on its text, until offset + limit hold the phrase or
+      // none are left: the page is then exactly that of the phrase's definition.
+      // Room for false positives and for texts that hold the words but not the phrase: asking
+      // again ranks everything again (a few ms with common words), so ask generously.
+      const want = offset + limit;
+      let ask = 2 * want + 16;
+      // One phrase alone: its text is read first around where its rarest word first is (a kB or
+      // two), which holds the phrase's first occurrence when there is one — any occurrence holds
+      // that word, no earlier than there; not found there, the whole text decides.
+      // Only where that word occurs once in the paper: its one place is then where the phrase is,
+      // if anywhere; a word occurring more often is rarely first where the phrase is (the whole
+      // text at once is cheaper then).
+      const pivot = patterns.length === 1 ? this.fullText.rarestWord(phrases[0]!.tokens)?.id : undefined;
+      const ids: number[] = [];
+      const scores: number[] = [];
+      let checked = 0;
+      for (;;) {
+        const ranked = ts.search(q, ask, 0, loadText, { column: this.fullText });
+        for (; checked < ranked.ids.length && ids.length < want; checked++) {
+          const key = ranked.keys[checked]!;
+          const textPath = path.join(byKey, keyToFolderName(key), FULLTEXT_FILE);
+          const pc = pivot === undefined ? -1 : this.fullText.placeAndCount(key, [pivot]);
+          const place = pc >= 0 && pc >> 8 === 1 ? pc & 255 : -1;
+          const file = place >= 0 ? TextFile.read(textPath, place, this.fullText.textLength(key)) : TextFile.readWhole(textPath, this.fullText.textLength(key));
+          if (!file) continue;
+          try {
+            if (!phrases.every((t) => file.has(t))) continue;
+            if (ids.length >= offset && snippetsLeft > 0) {
+              snippetsLeft--;
+              made.set(ranked.ids[checked]!, file.snippet(patterns));
+            }
+          } finally {
+            file.close();
+          }
+          ids.push(ranked.ids[checked]!);
+          scores.push(ranked.scores[checked]!);
         }
-      } finally {
-        stmt.reset();
+        if (ids.length >= want || ranked.ids.length < ask) break;
+        ask *= 4;
       }
+      page = { ids: ids.slice(offset), scores: scores.slice(offset) };
     }
+    if (!page.ids.length) return [];
     const out: SearchHit[] = [];
     page.ids.forEach((id, i) => {
-      const r = rows.get(id);
+      const r = ts.hitRow(id);
       if (!r || out.length >= limit) return;
-      const key = r.key as string;
+      const key = r.key;
+      const folder = keyToFolderName(key);
+      let snippet = made.get(id);
       let file: TextFile | undefined;
-      let snippet: Snippet | undefined;
       try {
-        if (phrases.length) {
-          file = TextFile.read(path.join(byKey, r.folder as string, FULLTEXT_FILE));
-          if (!file || !phrases.every((t) => file!.has(t))) return;
-        }
         // The ranking's postings recorded where the first query word of each paper is.
-        const place = snippetsLeft > 0 ? this.fullText.placeOf(key) : -1;
+        const place = snippetsLeft > 0 && !made.has(id) ? this.fullText.placeOf(key) : -1;
         if (place >= 0) {
           snippetsLeft--;
           // Read where the column says the first query word is (a kB or two), not the whole text.
-          file ??= TextFile.read(path.join(byKey, r.folder as string, FULLTEXT_FILE), place, this.fullText.textLength(key));
+          file ??= TextFile.read(path.join(byKey, folder, FULLTEXT_FILE), place, this.fullText.textLength(key));
           snippet = file?.snippet(patterns);
         }
       } finally {
@@ -520,17 +534,17 @@ export class LibraryIndex {
       }
       out.push(
         {
-          key: r.key as string,
-          folder: r.folder as string,
-          title: (r.title as string | null) ?? undefined,
-          authors: (r.authors as string | null) ?? '',
-          year: (r.year as number | null) ?? undefined,
-          venue: (r.venue as string | null) ?? undefined,
-          type: (r.type as string | null) ?? undefined,
-          doi: (r.doi as string | null) ?? undefined,
-          hasPdf: r.has_pdf === 1,
-          doiStatus: r.doi_status as string,
-          pdfStatus: r.pdf_status as string,
+          key,
+          folder,
+          title: r.title ?? undefined,
+          authors: r.authors,
+          year: r.year ?? undefined,
+          venue: r.venue ?? undefined,
+          type: r.type ?? undefined,
+          doi: r.doi ?? undefined,
+          hasPdf: r.hasPdf,
+          doiStatus: r.doiStatus,
+          pdfStatus: r.pdfStatus,
           score: page.scores[i]!,
           ...(snippet ? { snippet } : {}),
         },
@@ -566,8 +580,6 @@ export class LibraryIndex {
   }
 
   private search_: TextSearch | undefined;
-  /** The statement that reads a page of hits, by page size (search). */
-  private readonly hitStatements = new Map<number, Statement>();
   private readonly fullText = new FullTextColumn();
   private fullTextLoad: Promise<void> | undefined;
   private fullTextLoaded = false;
@@ -610,6 +622,24 @@ export class LibraryIndex {
     if (this.fullTextLoad && !this.fullTextLoaded) this.fullTextSetDuringLoad.add(key);
     if (text === undefined) this.fullText.remove(key);
     else this.fullText.set(key, text);
+    // Texts added one by one (extraction, attach) pile up in small segments: merge them in the background.
+    if (this.fullTextLoaded && !this.fullTextMerge && this.fullText.compactionDue()) {
+      this.fullTextMerge = this.compactFullText(false).finally(() => (this.fullTextMerge = undefined));
+    }
+  }
+
+  private fullTextMerge: Promise<void> | undefined;
+
+  /** Runs the column's merge (FullTextColumn.compact) in slices of about 8 ms between yields. */
+  private async compactFullText(all: boolean): Promise<void> {
+    let sliceStart = Date.now();
+    for (const _ of this.fullText.compact(all)) {
+      if (this.closed) return;
+      if (Date.now() - sliceStart > 8) {
+        await new Promise((r) => setImmediate(r));
+        sliceStart = Date.now();
+      }
+    }
   }
 
   private async loadFullText(signal?: AbortSignal): Promise<void> {
@@ -649,6 +679,8 @@ export class LibraryIndex {
       }
     }
     this.fullText.seal();
+    // One large segment instead of one per 64 papers (a query word then costs one lookup, not 157).
+    if (gen === this.fullTextGen) await this.compactFullText(true);
   }
 
   private building: { engine: TextSearch; cursor: number } | undefined;
@@ -666,7 +698,8 @@ export class LibraryIndex {
     const stmt = this.live().prepare(
       `SELECT e.id, e.key, e.title, e.authors, e.abstract, e.venue, e.year, e.has_pdf, e.doi, e.doi_status, e.pdf_status, e.retracted, e.type,
         (SELECT group_concat(tag_norm, char(31)) FROM tags t WHERE t.key = e.key),
-        (SELECT group_concat(family_norm, char(31)) FROM (SELECT family_norm FROM authors a WHERE a.key = e.key ORDER BY pos))
+        (SELECT group_concat(family_norm, char(31)) FROM (SELECT family_norm FROM authors a WHERE a.key = e.key ORDER BY pos)),
+        (SELECT group_concat(family, '; ') FROM (SELECT family FROM authors a WHERE a.key = e.key ORDER BY pos))
        FROM entries e WHERE e.id > ? ORDER BY e.id LIMIT ?`,
       [b.cursor, n],
     );
@@ -689,6 +722,7 @@ export class LibraryIndex {
           type: r[12] as string | null,
           tags: r[13] ? (r[13] as string).split('\x1f') : [],
           families: r[14] ? (r[14] as string).split('\x1f') : [],
+          names: (r[15] as string | null) ?? '',
         });
         b.cursor = r[0] as number;
         count++;

@@ -10,6 +10,7 @@
  * the first 16 kB. A word in another case mix, or with letters outside ASCII, or not found where
  * it was expected, falls back to the whole file.
  */
+import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { FULLTEXT_MAGIC } from '../storage/fulltext';
 import { findTerm, foldSameLength, snippetOf, type Snippet, type SnippetTerm } from './fullText';
@@ -23,6 +24,12 @@ const ASCII = /^[\x00-\x7f]*$/;
  * results for a common word reads 50 × 16 kB, not 50 whole texts; the rest is read when needed.
  */
 const FIRST_CHUNK = 16 * 1024;
+function termId(t: SnippetTerm): string {
+  return (t.prefix ? '*' : '=') + t.tokens.join(' ');
+}
+
+/** fastFindIn's "cannot tell from these bytes". */
+const UNSURE = -2;
 
 function isWordByte(c: number): boolean {
   // Bytes from 0x80 belong to a non-ASCII character, which may be a letter: treated as one.
@@ -40,6 +47,8 @@ function isSpaceByte(c: number): boolean {
  */
 const scratch = Buffer.allocUnsafe(FIRST_CHUNK);
 let scratchOwner: TextFile | undefined;
+/** The buffer of readWhole, grown as needed; its holder is scratchOwner too. */
+let wholeScratch = Buffer.allocUnsafe(64 * 1024);
 /** Bytes read each side of where the column says a word first is (its place is within 1/256 of the text, for ASCII text). */
 const AROUND = 1024;
 /** The header line is some 110 bytes (storage/fulltext.ts). */
@@ -121,6 +130,48 @@ export class TextFile {
     }
   }
 
+  /**
+   * The whole text at `file` in one read (a phrase is checked on all of it, so reading its first
+   * 16 kB, then the rest, cost a read more for most rows). `textLength`: its characters, from the
+   * column (a guess of its bytes; a longer file is read to its end all the same).
+   */
+  static readWhole(file: string, textLength: number): TextFile | undefined {
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      if (scratchOwner) scratchOwner.ownBuffer();
+      const size = HEADER_MAX + textLength + 1;
+      // One buffer for every whole text read (a phrase query reads tens of 50 kB texts: fresh
+      // buffers for them were a good part of its garbage), as for the first chunks.
+      if (wholeScratch.length < size) wholeScratch = Buffer.allocUnsafe(Math.max(size, 2 * wholeScratch.length));
+      const buf = wholeScratch;
+      let got = 0;
+      while (got < size) {
+        const k = readSync(fd, buf, got, size - got, got);
+        if (k === 0) break;
+        got += k;
+      }
+      const textStart = TextFile.header(buf.subarray(0, Math.min(got, HEADER_MAX)));
+      if (textStart < 0) {
+        closeSync(fd);
+        return undefined;
+      }
+      const complete = got < size;
+      if (complete) closeSync(fd);
+      const f = new TextFile(complete ? undefined : fd, buf.subarray(0, got), textStart, 0, complete);
+      scratchOwner = f;
+      if (!complete) f.readAll();
+      return f;
+    } catch {
+      closeSync(fd);
+      return undefined;
+    }
+  }
+
   /** Where the text begins in bytes that start the file, or -1 when they are not a fulltext.txt. */
   private static header(head: Buffer): number {
     if (head.length < MAGIC.length || head.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return -1;
@@ -136,7 +187,7 @@ export class TextFile {
   }
 
   private ownBuffer(): void {
-    if (this.buf.buffer === scratch.buffer) this.buf = Buffer.from(this.buf);
+    if (this.buf.buffer === scratch.buffer || this.buf.buffer === wholeScratch.buffer) this.buf = Buffer.from(this.buf);
     scratchOwner = undefined;
   }
 
@@ -154,6 +205,7 @@ export class TextFile {
         at += n;
       }
       this.buf = all.subarray(0, at);
+      this.found.clear();
     } catch {
       return false;
     } finally {
@@ -169,16 +221,37 @@ export class TextFile {
 
   /** Whether `t` occurs in the text (as findTerm defines it). */
   has(t: SnippetTerm): boolean {
-    if (this.fastFind(t) !== undefined) return true;
+    // A hit of the byte search also serves the snippet made next (snippet() asks found first).
+    const p = this.fastFind(t);
+    if (p !== undefined) {
+      this.found.set(termId(t), p);
+      return true;
+    }
     const w = this.wholeText();
     return findTerm(w.folded, t.tokens, t.prefix) !== undefined;
   }
 
+  /** Where has() found a term in buf (by termId), while buf is not replaced. */
+  private found = new Map<string, number>();
+
   /** About `width` characters around the first occurrence of any of `terms` (snippetOf's rules). */
   snippet(terms: SnippetTerm[], width = 160): Snippet | undefined {
+    // Already decoded and folded (a phrase checked on the whole text): the definition itself.
+    if (this.whole) return snippetOf(this.whole.text, terms, width, this.whole.folded);
     // The first hit of the forms found (a word in another case mix earlier is missed: a later hit still makes a right snippet).
+    // First in the bytes read: a term whose forms are certainly not there (not merely undecided)
+    // occurs only after them — the bytes start at the text's start, or at the place the column
+    // gives for the earliest of the query's words — so it cannot come before a hit found there,
+    // and the rest of the file is not read for it (two words: one of them is rarely in the window).
     let best = -1;
+    let sure = true;
     for (const t of terms) {
+      const p = this.found.get(termId(t)) ?? this.fastFindIn(t);
+      if (p === UNSURE) sure = false;
+      else if (p !== undefined && (best < 0 || p < best)) best = p;
+    }
+    if (!sure || best < 0) best = -1;
+    for (const t of best < 0 ? terms : []) {
       const p = this.fastFind(t);
       if (p !== undefined && (best < 0 || p < best)) best = p;
     }
@@ -224,15 +297,21 @@ export class TextFile {
    */
   private fastFind(t: SnippetTerm): number | undefined {
     const p = this.fastFindIn(t);
-    if (p !== undefined || this.complete || !this.readAll()) return p;
-    return this.fastFindIn(t);
+    if ((p !== undefined && p !== UNSURE) || this.complete || !this.readAll()) return p === UNSURE ? undefined : p;
+    const q = this.fastFindIn(t);
+    return q === UNSURE ? undefined : q;
   }
 
+  /**
+   * Where `t` first is in the bytes read, in one of its three forms; undefined when no form is
+   * there; UNSURE when this way cannot tell (outside ASCII, too many places that are not whole
+   * words, a hit cut at the end of the bytes).
+   */
   private fastFindIn(t: SnippetTerm): number | undefined {
     // A phrase is looked for as written most of the time (one space between its words), so its
     // first word alone, which may be a frequent one, does not have to be checked at every place.
     const first = t.tokens.join(' ');
-    if (!first || !ASCII.test(first)) return undefined;
+    if (!first || !ASCII.test(first)) return UNSURE;
     const forms = new Set([first, first[0]!.toUpperCase() + first.slice(1), first.toUpperCase()]);
     const { buf, start } = this;
     const atTextStart = this.base <= this.textStart;
@@ -246,13 +325,13 @@ export class TextFile {
         // At the first byte of a window inside the text, the byte before is unknown: not taken.
         if (p > start ? isWordByte(buf[p - 1]!) : !atTextStart) continue;
         // Many places that are not whole words (a short word inside longer ones): one pass over the whole text is cheaper.
-        if (++tries > 8) return undefined;
+        if (++tries > 8) return UNSURE;
         const end = Math.min(buf.length, p + span);
         const sub = buf.toString('utf8', p, end);
         const m = findTerm(foldSameLength(sub), t.tokens, t.prefix);
         if (!m || m.at !== 0) continue;
         // The check ran (almost) to the end of the bytes decoded, maybe into a cut character: the word may go on past them.
-        if (m.len >= sub.length - 2 && (end < buf.length || !this.reachesEnd)) return undefined;
+        if (m.len >= sub.length - 2 && (end < buf.length || !this.reachesEnd)) return UNSURE;
         best = p;
         break;
       }
@@ -263,8 +342,15 @@ export class TextFile {
   private wholeText(): { text: string; folded: string } {
     if (!this.whole) {
       this.readAll();
-      const text = this.buf.toString('utf8', this.start);
-      this.whole = { text, folded: foldSameLength(text) };
+      // ASCII bytes (most texts): latin1 is the same decoding, and folding is lower-casing; telling
+      // so from the bytes costs a tenth of foldSameLength's test on the decoded string.
+      if (isAscii(this.buf.subarray(this.start))) {
+        const text = this.buf.toString('latin1', this.start);
+        this.whole = { text, folded: text.toLowerCase() };
+      } else {
+        const text = this.buf.toString('utf8', this.start);
+        this.whole = { text, folded: foldSameLength(text) };
+      }
     }
     return this.whole;
   }

@@ -38,6 +38,11 @@ export class Dictionary {
     return id;
   }
 
+  /** Brings the sorted view up to date now (at the end of a load), so that no query pays for it. */
+  sortView(): void {
+    this.withPrefix('\uffff');
+  }
+
   /** Ids of the strings starting with `prefix`. New strings are merged into the sorted view first. */
   withPrefix(prefix: string): number[] {
     const str = this.strings;

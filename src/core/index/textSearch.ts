@@ -56,6 +56,22 @@ export interface SearchDoc {
   type: string | null;
   tags: string[];
   families: string[];
+  /** Family names as a result row shows them ("Smith; Jones"). */
+  names: string;
+}
+
+/** What a result row shows of an entry, as stored (LibraryIndex.search's SearchHit without its folder, score and snippet). */
+export interface HitRow {
+  key: string;
+  title: string | null;
+  authors: string;
+  year: number | null;
+  venue: string | null;
+  type: string | null;
+  doi: string | null;
+  hasPdf: boolean;
+  doiStatus: string;
+  pdfStatus: string;
 }
 
 /**
@@ -95,8 +111,13 @@ export type TextLoader = (ids: number[]) => Map<number, [string, string, string,
 
 export interface RankedPage {
   ids: number[];
+  /** Citation keys of `ids`. */
+  keys: string[];
   scores: number[];
-  /** How many entries matched in all (before limit and offset). */
+  /**
+   * How many entries matched in all (before limit and offset); with a `text:` phrase, an upper
+   * bound (its pair filters are asked only of the rows that could enter the page).
+   */
   total: number;
 }
 
@@ -129,6 +150,10 @@ export class TextSearch {
   private types: (string | null)[] = [];
   private tags: (string[] | undefined)[] = [];
   private dois: (string | null)[] = [];
+  // What result rows show (reading them back from sql.js cost about 1 ms per page of 50).
+  private venues: (string | null)[] = [];
+  private rawTypes: (string | null)[] = [];
+  private names: string[] = [];
   private idToSlot = new Map<number, number>();
   private slotOfKey = new Map<string, number>();
   private lenSum = [0, 0, 0, 0];
@@ -202,6 +227,9 @@ export class TextSearch {
       (this.familySlots[fid] ??= []).push(slot);
     }
     this.dois[slot] = doc.doi;
+    this.venues[slot] = doc.venue;
+    this.rawTypes[slot] = doc.type;
+    this.names[slot] = doc.names;
     // Per-term packed frequencies of this entry, in scratch arrays indexed by term id.
     const stamp = ++this.addStamp;
     const texts = [doc.title, doc.authors, doc.abstract, doc.venue];
@@ -249,7 +277,29 @@ export class TextSearch {
     this.titles[slot] = null;
     this.tags[slot] = undefined;
     this.dois[slot] = null;
+    this.venues[slot] = null;
+    this.rawTypes[slot] = null;
+    this.names[slot] = '';
     return true;
+  }
+
+  /** The row of entry `id` as a result shows it (undefined when it is not here). */
+  hitRow(id: number): HitRow | undefined {
+    const s = this.idToSlot.get(id);
+    if (s === undefined) return undefined;
+    const year = this.years[s]!;
+    return {
+      key: this.keys[s]!,
+      title: this.titles[s] ?? null,
+      authors: this.names[s]!,
+      year: year === NO_YEAR ? null : year,
+      venue: this.venues[s] ?? null,
+      type: this.rawTypes[s] ?? null,
+      doi: this.dois[s] ?? null,
+      hasPdf: (this.flags[s]! & FLAG_PDF) !== 0,
+      doiStatus: this.doiStatus[s]!,
+      pdfStatus: this.pdfStatus[s]!,
+    };
   }
 
   /** Folds the log into the merged block and forgets deleted slots. */
@@ -321,10 +371,15 @@ export class TextSearch {
       const better = (a: number, b: number) =>
         score[a]! !== score[b]! ? score[a]! > score[b]! : years[a] !== years[b] ? years[a]! > years[b]! : keys[a]! < keys[b]!;
       const heap = new TopK(k, better);
+      const lazy = this.lazyChecks;
+      const slotDoc = this.slotDoc;
       for (let i = 0; i < nc; i++) {
         const s = cand[i]!;
         if (!pass(s)) continue;
         total++;
+        // A phrase's pair filters, only for a row the page would take: the page is that of the
+        // filtered rows all the same (a row the page refuses now it would refuse after filtering).
+        if (lazy.length && (!heap.accepts(s) || !lazy.every((admits) => admits(slotDoc[s]!)))) continue;
         heap.push(s);
       }
       best = heap.sorted();
@@ -347,7 +402,7 @@ export class TextSearch {
       best = heap.sorted();
     }
     const page = best.slice(offset);
-    return { ids: page.map((s) => this.slotId[s]!), scores: page.map((s) => (q.text.length ? this.qscore[s]! : 0)), total };
+    return { ids: page.map((s) => this.slotId[s]!), keys: page.map((s) => this.keys[s]!), scores: page.map((s) => (q.text.length ? this.qscore[s]! : 0)), total };
   }
 
   // ---------------------------------------------------------------- internals
@@ -422,6 +477,7 @@ export class TextSearch {
    */
   private scoreText(terms: TextTerm[], mask: number, loadText: TextLoader, full?: FullTextSource): number {
     const qg = ++this.qgen;
+    this.lazyChecks = [];
     const { qseen, qcount, qscore, acc, lens } = this;
     const N = Math.max(1, this.liveCount);
     const avg = this.lenSum.map((s) => s / N || 1);
@@ -465,6 +521,7 @@ export class TextSearch {
       }
       // The same term in the full text: a paper matches the term in any column.
       const ft = full && this.fullTextHits(term, full);
+      if (ft && 'admits' in ft) this.lazyChecks.push(ft.admits as (doc: number) => boolean);
       if (ft) {
         const w = term.scope === 'text' ? FULLTEXT_WEIGHT_SCOPED : FULLTEXT_WEIGHT_BARE;
         for (let i = 0; i < ft.n; i++) {
@@ -490,22 +547,36 @@ export class TextSearch {
   }
 
   /**
-   * The slot of full-text paper `doc` (-1: none). Remembered per paper number, checked against
-   * the slot's key, so a slot moved by an update or a merge is looked up again.
+   * The slot of full-text paper `doc` (-1: none), looked up by key and remembered both ways
+   * (docSlot, slotDoc), so that a known pair costs two integer reads: comparing the two keys as
+   * strings for each of 10,000 hits was a fifth of a common word's search (cache misses).
+   * A pair stays right: a paper number's key never changes until the column is cleared (its
+   * epoch), and a slot's key never changes until slots are renumbered (compactSlots resets both).
    */
   private slotOfDoc(col: FullTextColumn, doc: number): number {
+    if (col.epoch !== this.docSlotEpoch) {
+      this.docSlot.fill(-1);
+      this.docSlotEpoch = col.epoch;
+    }
     if (doc >= this.docSlot.length) {
       const b = new Int32Array(Math.max(1024, doc * 2)).fill(-1);
       b.set(this.docSlot);
       this.docSlot = b;
     }
-    const key = col.keyOf(doc);
     const s = this.docSlot[doc]!;
-    if (s >= 0 && s < this.slots && this.alive[s] && this.keys[s] === key) return s;
-    const found = this.slotOfKey.get(key) ?? -1;
+    if (s >= 0 && this.slotDoc[s] === doc && this.alive[s]) return s;
+    const found = this.slotOfKey.get(col.keyOf(doc)) ?? -1;
     this.docSlot[doc] = found;
+    if (found >= 0) this.slotDoc[found] = doc;
     return found;
   }
+  private docSlotEpoch = -1;
+  /**
+   * Checks of the last scoreText's phrases, by paper number (FullTextColumn.phraseCandidates):
+   * every one of its rows got its paper number in slotDoc from slotOfDoc.
+   */
+  private lazyChecks: ((doc: number) => boolean)[] = [];
+  private slotDoc = new Int32Array(0);
   private docSlot = new Int32Array(0);
 
   /**
@@ -521,7 +592,7 @@ export class TextSearch {
       return ids.length ? col.hits(ids) : undefined;
     }
     if (term.scope !== 'text') return undefined;
-    return col.phraseHits(term.tokens);
+    return col.phraseCandidates(term.tokens);
   }
 
   /**
@@ -636,6 +707,9 @@ export class TextSearch {
       return b;
     };
     this.slotId = grow(this.slotId, 1);
+    const sd = new Int32Array(cap).fill(-1);
+    sd.set(this.slotDoc);
+    this.slotDoc = sd;
     this.alive = grow(this.alive, 1);
     this.lens = grow(this.lens, 4);
     this.years = grow(this.years, 1);
@@ -683,6 +757,9 @@ export class TextSearch {
     this.types = pick(this.types);
     this.tags = pick(this.tags);
     this.dois = pick(this.dois);
+    this.venues = pick(this.venues);
+    this.rawTypes = pick(this.rawTypes);
+    this.names = pick(this.names);
     this.slotId = pickTyped(this.slotId, 1);
     this.alive = pickTyped(this.alive, 1);
     this.lens = pickTyped(this.lens, 4);
@@ -699,6 +776,8 @@ export class TextSearch {
     for (let s = 0; s < live; s++) this.slotOfKey.set(this.keys[s]!, s);
     this.slots = live;
     this.deadCount = 0;
+    this.slotDoc = new Int32Array(Math.max(live, 256)).fill(-1);
+    this.docSlot.fill(-1);
     // Scratch arrays are indexed by slot: force fresh ones so no stale stamp survives renumbering.
     this.seen = new Int32Array(0);
   }
@@ -720,6 +799,11 @@ class TopK {
     private readonly k: number,
     private readonly better: (a: number, b: number) => boolean,
   ) {}
+
+  /** Whether push(x) would keep x (now). */
+  accepts(x: number): boolean {
+    return this.h.length < this.k || this.better(x, this.h[0]!);
+  }
 
   push(x: number): void {
     const h = this.h;
