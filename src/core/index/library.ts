@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
-import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { ScholarError } from '../errors';
 import { keyToFolderName } from '../storage/keys';
 import { FULLTEXT_FILE, jobStatePath, METADATA_FILE, storagePaths } from '../storage/layout';
