@@ -168,15 +168,19 @@ function policyFloorOf(pdfTimes: Record<string, [number, number, number][]>, sta
     const spacing = spacingOf(lim.rate, lim.jitterMarginMs);
     const reqs = [...times].sort((a, b) => a[0] - b[0]).map(([d, a, e]) => ({ toAnswer: a - d, busy: e - d }));
     const slots: number[] = Array(lim.concurrency).fill(0);
-    const dep: number[] = [];
     const ans: number[] = [];
+    /** The latest answer among the requests up to k − N (the window rule's anchor). */
+    let anchor = 0;
+    let prev = -Infinity;
     let end = 0;
     for (let k = 0; k < reqs.length; k++) {
       slots.sort((x, y) => x - y);
-      let start = slots[0]!;
-      if (k > 0) start = Math.max(start, dep[k - 1]! + spacing);
-      if (k >= n) start = Math.max(start, Math.max(...ans.slice(0, k - n + 1)) + lim.rate.intervalMs);
-      dep.push(start);
+      let start = Math.max(slots[0]!, prev + spacing);
+      if (k >= n) {
+        anchor = Math.max(anchor, ans[k - n]!);
+        start = Math.max(start, anchor + lim.rate.intervalMs);
+      }
+      prev = start;
       ans.push(start + reqs[k]!.toAnswer);
       slots[0] = start + reqs[k]!.busy;
       end = Math.max(end, slots[0]);

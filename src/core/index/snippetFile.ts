@@ -84,14 +84,9 @@ export class TextFile {
    * Call close() after use.
    */
   static read(file: string, place?: number, textLength?: number): TextFile | undefined {
-    let fd: number;
+    const fd = TextFile.open(file);
+    if (fd === undefined) return undefined;
     try {
-      fd = openSync(file, 'r');
-    } catch {
-      return undefined;
-    }
-    try {
-      if (scratchOwner) scratchOwner.ownBuffer();
       // Where the word is expected, in bytes of the text (characters: the same for ASCII text).
       const at = place !== undefined && place > 0 && textLength ? Math.floor((place / 256) * textLength) : 0;
       const span = textLength ? Math.ceil(textLength / 256) : 0;
@@ -136,14 +131,9 @@ export class TextFile {
    * column (a guess of its bytes; a longer file is read to its end all the same).
    */
   static readWhole(file: string, textLength: number): TextFile | undefined {
-    let fd: number;
+    const fd = TextFile.open(file);
+    if (fd === undefined) return undefined;
     try {
-      fd = openSync(file, 'r');
-    } catch {
-      return undefined;
-    }
-    try {
-      if (scratchOwner) scratchOwner.ownBuffer();
       const size = HEADER_MAX + textLength + 1;
       // One buffer for every whole text read (a phrase query reads tens of 50 kB texts: fresh
       // buffers for them were a good part of its garbage), as for the first chunks.
@@ -170,6 +160,18 @@ export class TextFile {
       closeSync(fd);
       return undefined;
     }
+  }
+
+  /** `file` opened for reading, the shared buffers handed back by their holder; undefined when it cannot be opened. */
+  private static open(file: string): number | undefined {
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return undefined;
+    }
+    if (scratchOwner) scratchOwner.ownBuffer();
+    return fd;
   }
 
   /** Where the text begins in bytes that start the file, or -1 when they are not a fulltext.txt. */
